@@ -1,0 +1,18 @@
+//! Openhouse's database migrations: one file per migration, never edited once landed.
+//!
+//! The same migrations run on SQLite and PostgreSQL, so they use only the portable schema
+//! builder: no raw SQL, no engine-specific types.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_foundation;
+
+/// Runs every migration in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_foundation::Migration)]
+    }
+}

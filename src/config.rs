@@ -1,0 +1,389 @@
+//! Typed, layered configuration: built-in defaults, then `openhouse.toml`, then
+//! `OPENHOUSE_*` environment variables.
+//!
+//! Every key has the same name in the file and, upper-cased with an `OPENHOUSE_` prefix, in
+//! the environment (`public_url` ↔ `OPENHOUSE_PUBLIC_URL`). Nothing here reads globals after
+//! start-up: [`Config`] is built once and passed down, so tests build their own.
+//! `docs/configuration.md` lists every key; keep the two in step.
+
+use std::{
+    collections::HashMap,
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::federation::fetch::AllowList;
+
+/// The validated configuration the whole application runs on.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub bind: SocketAddr,
+    /// The URL the world sees; ids, handles and links are built from it.
+    pub public_url: PublicUrl,
+    /// Where the SQLite file and uploaded media live.
+    pub data_dir: PathBuf,
+    /// Database connection string (SQLite or PostgreSQL).
+    pub database_url: DatabaseUrl,
+    /// Remote endpoints that may be reached on private addresses and over plain http.
+    pub allow_private_fetch: AllowList,
+    /// Log output format.
+    pub log_format: LogFormat,
+    /// A `tracing` filter directive such as `info` or `openhouse=debug,info`.
+    pub log_level: String,
+    /// Maximum connections in the database pool.
+    pub database_max_connections: u32,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// A configuration problem, naming the key and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {key}: {problem}")]
+pub struct ConfigError {
+    /// The key as written in `openhouse.toml` (the variable is `OPENHOUSE_` + upper case).
+    pub key: String,
+    /// What is wrong, in words an operator can act on.
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, problem: impl Into<String>) -> Self {
+        Self { key: key.to_owned(), problem: problem.into() }
+    }
+}
+
+/// The public base URL, normalised: http(s), no path beyond `/`, no query or fragment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicUrl(Url);
+
+impl PublicUrl {
+    /// Parses and validates a public URL.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let url = Url::parse(raw.trim()).map_err(|e| format!("not a URL ({e})"))?;
+        if url.scheme() != "http" && url.scheme() != "https" {
+            return Err("must start with http:// or https://".into());
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err("must name a host".into());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("must not contain credentials".into());
+        }
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            return Err(
+                "must be the bare origin, without a path, query or fragment (Openhouse cannot be served under a sub-path)"
+                    .into(),
+            );
+        }
+        Ok(Self(url))
+    }
+
+    /// The URL itself, ending in `/`.
+    pub fn url(&self) -> &Url {
+        &self.0
+    }
+
+    /// The origin without a trailing slash, for building links: `https://community.acme.com`.
+    pub fn origin(&self) -> String {
+        self.0.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// The domain used in handles and by WebFinger: host, plus `:port` when one is given.
+    pub fn handle_domain(&self) -> String {
+        let host = self.0.host_str().unwrap_or_default();
+        match self.0.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        }
+    }
+
+    /// The host without a port.
+    pub fn host(&self) -> &str {
+        self.0.host_str().unwrap_or_default()
+    }
+
+    /// Joins a path (starting with `/`) onto the origin.
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{}", self.origin(), path)
+    }
+}
+
+impl fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.origin())
+    }
+}
+
+/// A database connection string. Its `Debug`/`Display` hide any password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+/// Which engine a [`DatabaseUrl`] points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatabaseEngine {
+    /// The embedded default.
+    Sqlite,
+    /// The scale-out engine.
+    Postgres,
+}
+
+impl DatabaseUrl {
+    /// Validates the scheme of a connection string.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.starts_with("sqlite:") || raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err("must start with sqlite:, postgres:// or postgresql://".into())
+        }
+    }
+
+    /// The SQLite file under the data directory used when no URL is configured.
+    pub fn sqlite_in(data_dir: &Path) -> Self {
+        Self(format!("sqlite://{}?mode=rwc", data_dir.join("openhouse.sqlite").display()))
+    }
+
+    /// The engine this URL selects.
+    pub fn engine(&self) -> DatabaseEngine {
+        if self.0.starts_with("sqlite:") { DatabaseEngine::Sqlite } else { DatabaseEngine::Postgres }
+    }
+
+    /// The full connection string, password included: only for opening the connection.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("********"));
+                f.write_str(url.as_str())
+            }
+            _ => f.write_str(&self.0),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// The raw, all-optional shape of the file and of the environment.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Layer {
+    bind: Option<String>,
+    public_url: Option<String>,
+    data_dir: Option<String>,
+    database_url: Option<String>,
+    allow_private_fetch: Option<String>,
+    log_format: Option<String>,
+    log_level: Option<String>,
+    database_max_connections: Option<u32>,
+}
+
+impl Layer {
+    fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| env.get(&format!("OPENHOUSE_{}", key.to_uppercase())).cloned();
+        let max =
+            match get("database_max_connections") {
+                Some(v) => Some(v.trim().parse().map_err(|_| {
+                    ConfigError::new("database_max_connections", format!("{v:?} is not a whole number"))
+                })?),
+                None => None,
+            };
+        Ok(Self {
+            bind: get("bind"),
+            public_url: get("public_url"),
+            data_dir: get("data_dir"),
+            database_url: get("database_url"),
+            allow_private_fetch: get("allow_private_fetch"),
+            log_format: get("log_format"),
+            log_level: get("log_level"),
+            database_max_connections: max,
+        })
+    }
+
+    /// Values set in `other` win.
+    fn merge(self, other: Layer) -> Layer {
+        Layer {
+            bind: other.bind.or(self.bind),
+            public_url: other.public_url.or(self.public_url),
+            data_dir: other.data_dir.or(self.data_dir),
+            database_url: other.database_url.or(self.database_url),
+            allow_private_fetch: other.allow_private_fetch.or(self.allow_private_fetch),
+            log_format: other.log_format.or(self.log_format),
+            log_level: other.log_level.or(self.log_level),
+            database_max_connections: other.database_max_connections.or(self.database_max_connections),
+        }
+    }
+}
+
+/// Default values, as documented in `docs/configuration.md`.
+pub mod defaults {
+    /// `bind`
+    pub const BIND: &str = "127.0.0.1:8080";
+    /// `public_url`
+    pub const PUBLIC_URL: &str = "http://localhost:8080";
+    /// `data_dir`
+    pub const DATA_DIR: &str = "./data";
+    /// `log_level`
+    pub const LOG_LEVEL: &str = "info";
+    /// `database_max_connections`
+    pub const DATABASE_MAX_CONNECTIONS: u32 = 16;
+}
+
+impl Config {
+    /// Loads the configuration from the process: the file named by `--config` (or
+    /// `OPENHOUSE_CONFIG`, or `./openhouse.toml` when it exists), then the environment.
+    pub fn load(config_path: Option<&Path>) -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("OPENHOUSE_")).collect();
+        let path = config_path.map(Path::to_path_buf).or_else(|| env.get("OPENHOUSE_CONFIG").map(PathBuf::from));
+        let file = match path {
+            Some(path) => Some(read_file(&path, true)?),
+            None => {
+                let default = Path::new("openhouse.toml");
+                if default.exists() { Some(read_file(default, false)?) } else { None }
+            }
+        };
+        Self::from_layers(file.unwrap_or_default(), Layer::from_env(&env)?)
+    }
+
+    /// Builds a configuration from TOML text and environment pairs, without touching the
+    /// process: the seam the tests use.
+    pub fn from_sources(toml_text: &str, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let file: Layer =
+            toml::from_str(toml_text).map_err(|e| ConfigError::new("openhouse.toml", e.message().to_owned()))?;
+        Self::from_layers(file, Layer::from_env(env)?)
+    }
+
+    fn from_layers(file: Layer, env: Layer) -> Result<Self, ConfigError> {
+        let raw = file.merge(env);
+        let bind_raw = raw.bind.as_deref().unwrap_or(defaults::BIND);
+        let bind = bind_raw.trim().parse().map_err(|_| {
+            ConfigError::new("bind", format!("{bind_raw:?} is not an address:port such as 127.0.0.1:8080"))
+        })?;
+        let public_url = PublicUrl::parse(raw.public_url.as_deref().unwrap_or(defaults::PUBLIC_URL))
+            .map_err(|p| ConfigError::new("public_url", p))?;
+        let data_dir = PathBuf::from(raw.data_dir.as_deref().unwrap_or(defaults::DATA_DIR));
+        if data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::new("data_dir", "must not be empty"));
+        }
+        let database_url = match raw.database_url.as_deref().map(str::trim) {
+            Some(url) if !url.is_empty() => DatabaseUrl::parse(url).map_err(|p| ConfigError::new("database_url", p))?,
+            _ => DatabaseUrl::sqlite_in(&data_dir),
+        };
+        let allow_private_fetch = AllowList::parse(raw.allow_private_fetch.as_deref().unwrap_or(""))
+            .map_err(|p| ConfigError::new("allow_private_fetch", p))?;
+        let log_format = match raw.log_format.as_deref().map(str::trim).unwrap_or("text") {
+            "text" | "" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(ConfigError::new("log_format", format!("{other:?} is not one of: text, json"))),
+        };
+        let log_level = raw.log_level.unwrap_or_else(|| defaults::LOG_LEVEL.to_owned());
+        let database_max_connections = raw.database_max_connections.unwrap_or(defaults::DATABASE_MAX_CONNECTIONS);
+        if database_max_connections == 0 {
+            return Err(ConfigError::new("database_max_connections", "must be at least 1"));
+        }
+        Ok(Self {
+            bind,
+            public_url,
+            data_dir,
+            database_url,
+            allow_private_fetch,
+            log_format,
+            log_level,
+            database_max_connections,
+        })
+    }
+}
+
+fn read_file(path: &Path, required: bool) -> Result<Layer, ConfigError> {
+    let key = "config";
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => return Ok(Layer::default()),
+        Err(e) => return Err(ConfigError::new(key, format!("cannot read {}: {e}", path.display()))),
+    };
+    toml::from_str(&text).map_err(|e| ConfigError::new(key, format!("{}: {}", path.display(), e.message())))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn defaults_give_a_local_sqlite_instance() {
+        let config = Config::from_sources("", &env(&[])).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.public_url.origin(), "http://localhost:8080");
+        assert_eq!(config.public_url.handle_domain(), "localhost:8080");
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+        assert_eq!(config.database_url.engine(), DatabaseEngine::Sqlite);
+        assert!(config.database_url.expose().contains("data/openhouse.sqlite"));
+        assert!(config.allow_private_fetch.is_empty());
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let file = "public_url = \"https://community.acme.com\"\nbind = \"0.0.0.0:9000\"\n";
+        let config = Config::from_sources(file, &env(&[("OPENHOUSE_BIND", "127.0.0.2:8082")])).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.2:8082");
+        assert_eq!(config.public_url.handle_domain(), "community.acme.com");
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let cases = [
+            ("OPENHOUSE_BIND", "nowhere", "bind"),
+            ("OPENHOUSE_PUBLIC_URL", "ftp://x", "public_url"),
+            ("OPENHOUSE_PUBLIC_URL", "https://x.com/community", "public_url"),
+            ("OPENHOUSE_DATABASE_URL", "mysql://x", "database_url"),
+            ("OPENHOUSE_ALLOW_PRIVATE_FETCH", "10.0.0.0/33:*", "allow_private_fetch"),
+            ("OPENHOUSE_LOG_FORMAT", "xml", "log_format"),
+            ("OPENHOUSE_DATABASE_MAX_CONNECTIONS", "many", "database_max_connections"),
+        ];
+        for (var, value, key) in cases {
+            let err = Config::from_sources("", &env(&[(var, value)])).unwrap_err();
+            assert_eq!(err.key, key, "{var}={value}");
+            assert!(err.to_string().contains(key));
+        }
+        let err = Config::from_sources("colour = \"blue\"", &env(&[])).unwrap_err();
+        assert!(err.problem.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn handle_domain_keeps_the_port() {
+        let url = PublicUrl::parse("http://127.0.0.2:8082").unwrap();
+        assert_eq!(url.handle_domain(), "127.0.0.2:8082");
+        assert_eq!(url.join("/users/acme"), "http://127.0.0.2:8082/users/acme");
+    }
+
+    #[test]
+    fn database_url_display_hides_the_password() {
+        let url = DatabaseUrl::parse("postgres://app:hunter2@db/openhouse").unwrap();
+        assert!(!format!("{url} {url:?}").contains("hunter2"));
+        assert_eq!(url.engine(), DatabaseEngine::Postgres);
+    }
+}

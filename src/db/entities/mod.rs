@@ -1,0 +1,7 @@
+//! sea-orm entities, one file per table. These are storage shapes: never serialize them to
+//! the API or the wire (see `federation/protocol/` and the services' view types).
+
+pub mod actor_keys;
+pub mod actors;
+pub mod instance_settings;
+pub mod users;

@@ -1,0 +1,53 @@
+//! Persistence: connecting, migrating, the entities (one file per table) and the queries
+//! (one file per aggregate). Only `services/` and `federation/objects/` call into here.
+
+pub mod entities;
+pub mod queries;
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+};
+
+use crate::config::{Config, DatabaseEngine};
+
+/// Opens the connection pool. SQLite runs in WAL mode with a busy timeout and foreign keys
+/// on; the data directory is created when the default SQLite file lives there.
+pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
+    let url = &config.database_url;
+    if url.engine() == DatabaseEngine::Sqlite {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            DbErr::Custom(format!("cannot create the data directory {}: {e}", config.data_dir.display()))
+        })?;
+    }
+    let mut options = ConnectOptions::new(url.expose().to_owned());
+    options
+        .max_connections(config.database_max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+                .create_if_missing(true)
+        });
+    let db = Database::connect(options).await?;
+    db.execute_unprepared("SELECT 1").await?;
+    Ok(db)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Cheap reachability check for `/readyz` and `openhouse check`.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.execute_unprepared("SELECT 1").await.map(|_| ())
+}

@@ -1,0 +1,6 @@
+//! Queries, one file per aggregate. Functions take any connection or transaction, so the
+//! service that owns the transaction decides what commits together.
+
+pub mod actors;
+pub mod settings;
+pub mod users;

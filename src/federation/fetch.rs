@@ -1,0 +1,522 @@
+//! The one HTTP client for everything Openhouse fetches from other servers.
+//!
+//! It enforces `FEDERATION.md` §5: special-use addresses (loopback, private, link-local,
+//! CGNAT, NAT64, 6to4, mapped/compatible IPv6, `0.0.0.0/8`, …) are refused **when the
+//! connection is made**, through our own DNS resolver, so a name that resolves differently
+//! the second time cannot slip through; redirects are followed by hand so that every hop is
+//! checked again; responses are capped in size and time. Only entries of the operator's
+//! [`AllowList`] (`OPENHOUSE_ALLOW_PRIVATE_FETCH`) may be reached on special addresses or
+//! over plain `http://`; the check is never switched off as a whole.
+
+use std::{
+    fmt,
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    sync::Arc,
+    time::Duration,
+};
+
+use reqwest::{
+    StatusCode,
+    dns::{Addrs, Name, Resolve, Resolving},
+    header::{ACCEPT, CONTENT_TYPE, LOCATION},
+};
+use url::Url;
+
+/// Largest response body we read from another server (F4).
+pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// Connect timeout (F4).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Whole-request timeout (F4).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Redirects followed for WebFinger (F3).
+pub const WEBFINGER_MAX_REDIRECTS: usize = 5;
+
+/// A CIDR range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// Parses `10.0.0.0/8`, `::1/128` or a single address (a full-length prefix).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .map_err(|_| format!("{s:?} is not an IP address or CIDR range"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("{s:?} has an invalid prefix length"))?,
+            None => max,
+        };
+        Ok(Self { addr, prefix })
+    }
+
+    /// Whether `ip` lies in this range (IPv4 and IPv6 never match each other).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                prefix_match(u32::from(net).into(), u32::from(ip).into(), self.prefix, 32)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => prefix_match(u128::from(net), u128::from(ip), self.prefix, 128),
+            _ => false,
+        }
+    }
+}
+
+fn prefix_match(net: u128, ip: u128, prefix: u8, bits: u8) -> bool {
+    if prefix == 0 {
+        return true;
+    }
+    let shift = u32::from(bits - prefix.min(bits));
+    (net >> shift) == (ip >> shift)
+}
+
+/// Ports an allow-list entry covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortRange {
+    low: u16,
+    high: u16,
+}
+
+impl PortRange {
+    fn parse(s: &str) -> Result<Self, String> {
+        let port = |p: &str| p.trim().parse::<u16>().map_err(|_| format!("{p:?} is not a port number"));
+        if s == "*" {
+            return Ok(Self { low: 0, high: u16::MAX });
+        }
+        let (low, high) = match s.split_once('-') {
+            Some((l, h)) => (port(l)?, port(h)?),
+            None => (port(s)?, port(s)?),
+        };
+        if low > high {
+            return Err(format!("port range {s:?} runs backwards"));
+        }
+        Ok(Self { low, high })
+    }
+
+    fn contains(&self, port: u16) -> bool {
+        (self.low..=self.high).contains(&port)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Target {
+    Name(String),
+    Net(IpNet),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct AllowEntry {
+    target: Target,
+    ports: PortRange,
+}
+
+/// Remote endpoints that may be reached on special-use addresses and over plain `http://`.
+///
+/// Entries, comma-separated: `host:port`, `address:port`, `cidr:port`, where the port may be
+/// a range `20000-29999` or `*`; IPv6 addresses in brackets: `[::1]:8080`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AllowList {
+    entries: Vec<AllowEntry>,
+}
+
+impl AllowList {
+    /// Parses the comma-separated form of `OPENHOUSE_ALLOW_PRIVATE_FETCH`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let mut entries = Vec::new();
+        for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (target, ports) = item
+                .rsplit_once(':')
+                .filter(|(t, _)| !t.is_empty() && (!t.contains(':') || t.ends_with(']')))
+                .ok_or_else(|| {
+                    format!("{item:?} needs a port: host:port, address:port, cidr:port, or :* for any port")
+                })?;
+            let ports = PortRange::parse(ports).map_err(|e| format!("{item:?}: {e}"))?;
+            let target = if target.starts_with('[')
+                || target.chars().next().is_some_and(|c| c.is_ascii_digit())
+                    && (target.contains('/') || target.parse::<Ipv4Addr>().is_ok())
+            {
+                Target::Net(IpNet::parse(target).map_err(|e| format!("{item:?}: {e}"))?)
+            } else {
+                let name = target.to_ascii_lowercase();
+                if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+                    return Err(format!("{item:?}: {target:?} is neither a host name nor an address"));
+                }
+                Target::Name(name)
+            };
+            entries.push(AllowEntry { target, ports });
+        }
+        Ok(Self { entries })
+    }
+
+    /// True when no entry is configured (the production default).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Whether the URL's own authority (host name or address literal, and port) is listed:
+    /// such a URL may use plain `http://`.
+    pub fn allows_url(&self, url: &Url) -> bool {
+        let Some(port) = url.port_or_known_default() else { return false };
+        match url.host() {
+            Some(url::Host::Domain(name)) => self.entries.iter().any(|e| {
+                e.ports.contains(port) && matches!(&e.target, Target::Name(n) if n.eq_ignore_ascii_case(name))
+            }),
+            Some(url::Host::Ipv4(ip)) => self.allows_addr(SocketAddr::new(IpAddr::V4(ip), port)),
+            Some(url::Host::Ipv6(ip)) => self.allows_addr(SocketAddr::new(IpAddr::V6(ip), port)),
+            None => false,
+        }
+    }
+
+    /// Whether a concrete address and port is listed.
+    pub fn allows_addr(&self, addr: SocketAddr) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.ports.contains(addr.port()) && matches!(&e.target, Target::Net(net) if net.contains(addr.ip())))
+    }
+
+    /// Whether an address is listed for any port (what a DNS resolver, which never sees the
+    /// port, can check; [`SafeClient`] checks the port on the URL before connecting).
+    fn allows_ip_any_port(&self, ip: IpAddr) -> bool {
+        self.entries.iter().any(|e| matches!(&e.target, Target::Net(net) if net.contains(ip)))
+    }
+}
+
+/// Special-use ranges that a public server never lives on (F1), from the IANA registries.
+const SPECIAL_V4: &[(u32, u8)] = &[
+    (0x0000_0000, 8),  // 0.0.0.0/8 "this network"
+    (0x0A00_0000, 8),  // 10.0.0.0/8 private
+    (0x6440_0000, 10), // 100.64.0.0/10 CGNAT
+    (0x7F00_0000, 8),  // 127.0.0.0/8 loopback
+    (0xA9FE_0000, 16), // 169.254.0.0/16 link-local
+    (0xAC10_0000, 12), // 172.16.0.0/12 private
+    (0xC000_0000, 24), // 192.0.0.0/24 IETF protocol assignments
+    (0xC000_0200, 24), // 192.0.2.0/24 documentation
+    (0xC058_6300, 24), // 192.88.99.0/24 6to4 relay anycast
+    (0xC0A8_0000, 16), // 192.168.0.0/16 private
+    (0xC612_0000, 15), // 198.18.0.0/15 benchmarking
+    (0xC633_6400, 24), // 198.51.100.0/24 documentation
+    (0xCB00_7100, 24), // 203.0.113.0/24 documentation
+    (0xE000_0000, 4),  // 224.0.0.0/4 multicast
+    (0xF000_0000, 4),  // 240.0.0.0/4 reserved, and broadcast
+];
+
+const SPECIAL_V6: &[(u128, u8)] = &[
+    (0, 96),                                         // ::/96 unspecified, loopback, IPv4-compatible
+    (0xffff_0000_0000, 96),                          // ::ffff:0:0/96 IPv4-mapped
+    (0x0064_ff9b_0000_0000_0000_0000_0000_0000, 96), // 64:ff9b::/96 NAT64
+    (0x0064_ff9b_0001_0000_0000_0000_0000_0000, 48), // 64:ff9b:1::/48 local NAT64
+    (0x0100_0000_0000_0000_0000_0000_0000_0000, 64), // 100::/64 discard
+    (0x2001_0000_0000_0000_0000_0000_0000_0000, 23), // 2001::/23 IETF protocol assignments (Teredo, ORCHID…)
+    (0x2001_0db8_0000_0000_0000_0000_0000_0000, 32), // 2001:db8::/32 documentation
+    (0x2002_0000_0000_0000_0000_0000_0000_0000, 16), // 2002::/16 6to4
+    (0x3fff_0000_0000_0000_0000_0000_0000_0000, 20), // 3fff::/20 documentation
+    (0x5f00_0000_0000_0000_0000_0000_0000_0000, 16), // 5f00::/16 SRv6 SIDs
+    (0xfc00_0000_0000_0000_0000_0000_0000_0000, 7),  // fc00::/7 unique local
+    (0xfe80_0000_0000_0000_0000_0000_0000_0000, 10), // fe80::/10 link-local
+    (0xfec0_0000_0000_0000_0000_0000_0000_0000, 10), // fec0::/10 site-local (deprecated)
+    (0xff00_0000_0000_0000_0000_0000_0000_0000, 8),  // ff00::/8 multicast
+];
+
+/// Whether an address is special-use: anything a public federated server cannot have.
+pub fn is_special_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let n = u128::from(u32::from(v4));
+            SPECIAL_V4.iter().any(|&(net, p)| prefix_match(u128::from(net), n, p, 32))
+        }
+        IpAddr::V6(v6) => {
+            let n = u128::from(v6);
+            SPECIAL_V6.iter().any(|&(net, p)| prefix_match(net, n, p, 128))
+        }
+    }
+}
+
+/// Why a fetch was refused or failed. The messages are safe to show to the person who asked.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The URL is not one we may fetch (scheme, special address, malformed).
+    #[error("refused to fetch {0}")]
+    Refused(String),
+    /// A network problem or timeout.
+    #[error("could not reach {host}: {reason}")]
+    Unreachable {
+        /// The host we tried.
+        host: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The remote answered with a status we do not accept.
+    #[error("{host} answered {status}")]
+    Status {
+        /// The host that answered.
+        host: String,
+        /// Its status code.
+        status: StatusCode,
+    },
+    /// The response broke a rule: size, type, too many redirects, bad JSON.
+    #[error("unusable response from {host}: {reason}")]
+    BadResponse {
+        /// The host that answered.
+        host: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+}
+
+/// A DNS resolver that drops special-use addresses unless allow-listed: the check happens
+/// on the very addresses the connection will use.
+struct CheckingResolver {
+    allow: Arc<AllowList>,
+}
+
+impl Resolve for CheckingResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow = self.allow.clone();
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let resolved = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            let addrs: Vec<SocketAddr> =
+                resolved.filter(|a| !is_special_address(a.ip()) || allow.allows_ip_any_port(a.ip())).collect();
+            if addrs.is_empty() {
+                let err: Box<dyn std::error::Error + Send + Sync> =
+                    format!("{host} resolves only to addresses that may not be fetched").into();
+                return Err(err);
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// The SSRF-safe client. Cheap to clone.
+#[derive(Clone)]
+pub struct SafeClient {
+    client: reqwest::Client,
+    allow: Arc<AllowList>,
+}
+
+impl fmt::Debug for SafeClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SafeClient").field("allow", &self.allow).finish_non_exhaustive()
+    }
+}
+
+impl SafeClient {
+    /// Builds the client. `user_agent` names us and our public URL, as peers expect.
+    pub fn new(allow: AllowList, user_agent: &str) -> Result<Self, reqwest::Error> {
+        let allow = Arc::new(allow);
+        let client = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .dns_resolver(Arc::new(CheckingResolver { allow: allow.clone() }))
+            .build()?;
+        Ok(Self { client, allow })
+    }
+
+    /// Checks a URL before any connection: scheme, and address literals. Host names are
+    /// checked again at connect time by the resolver.
+    pub fn check_url(&self, url: &Url) -> Result<(), FetchError> {
+        let refused = || FetchError::Refused(url.to_string());
+        let listed = self.allow.allows_url(url);
+        match url.scheme() {
+            "https" => {}
+            "http" if listed => {}
+            _ => return Err(refused()),
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(refused());
+        }
+        let literal = match url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            Some(url::Host::Domain(_)) => None,
+            None => return Err(refused()),
+        };
+        if let Some(ip) = literal
+            && is_special_address(ip)
+            && !listed
+        {
+            return Err(refused());
+        }
+        Ok(())
+    }
+
+    /// GETs a JSON document (`accept` names the media type), following at most
+    /// `max_redirects` same-scheme redirects, each checked like the first URL. Returns the
+    /// final URL and the body.
+    pub async fn get_json(
+        &self,
+        url: &Url,
+        accept: &str,
+        max_redirects: usize,
+    ) -> Result<(Url, serde_json::Value), FetchError> {
+        let mut current = url.clone();
+        for _hop in 0..=max_redirects {
+            self.check_url(&current)?;
+            let host = current.host_str().unwrap_or_default().to_owned();
+            let unreachable = |e: reqwest::Error| FetchError::Unreachable {
+                host: host.clone(),
+                reason: if e.is_timeout() { "timed out".into() } else { error_chain(&e) },
+            };
+            let mut response =
+                self.client.get(current.clone()).header(ACCEPT, accept).send().await.map_err(unreachable)?;
+            let status = response.status();
+            if status.is_redirection() {
+                let next = response
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .and_then(|l| current.join(l).ok())
+                    .ok_or_else(|| FetchError::BadResponse {
+                        host: host.clone(),
+                        reason: "redirect without a usable Location".into(),
+                    })?;
+                if next.scheme() != current.scheme() || next == current {
+                    return Err(FetchError::BadResponse { host, reason: "redirect changes scheme or loops".into() });
+                }
+                current = next;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(FetchError::Status { host, status });
+            }
+            let content_type = response
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if !content_type.contains("json") {
+                return Err(FetchError::BadResponse {
+                    host,
+                    reason: format!("content type {content_type:?} is not JSON"),
+                });
+            }
+            if response.content_length().is_some_and(|len| len > MAX_RESPONSE_BYTES as u64) {
+                return Err(FetchError::BadResponse { host, reason: "response larger than 1 MiB".into() });
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+                if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                    return Err(FetchError::BadResponse { host, reason: "response larger than 1 MiB".into() });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let json = serde_json::from_slice(&body)
+                .map_err(|e| FetchError::BadResponse { host, reason: format!("invalid JSON: {e}") })?;
+            return Ok((current, json));
+        }
+        Err(FetchError::BadResponse {
+            host: url.host_str().unwrap_or_default().to_owned(),
+            reason: format!("more than {max_redirects} redirects"),
+        })
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn special_addresses_are_recognised() {
+        for s in [
+            "0.0.0.0",
+            "0.1.2.3",
+            "10.1.2.3",
+            "100.64.0.1",
+            "127.0.0.1",
+            "127.255.0.9",
+            "169.254.169.254",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.0.0.8",
+            "192.168.1.1",
+            "198.18.0.1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "::ffff:127.0.0.1",
+            "::ffff:8.8.8.8",
+            "::127.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:7f00:1::",
+            "2001:db8::1",
+            "2001::1",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "ff02::1",
+        ] {
+            assert!(is_special_address(ip(s)), "{s} should be special");
+        }
+        for s in ["8.8.8.8", "1.1.1.1", "100.128.0.1", "172.32.0.1", "2606:4700::1111", "2a00:1450::1"] {
+            assert!(!is_special_address(ip(s)), "{s} should be public");
+        }
+    }
+
+    #[test]
+    fn allow_list_parses_every_documented_form() {
+        let list =
+            AllowList::parse("127.0.0.3:8083, 127.0.0.0/8:20000-29999,10.1.0.0/16:*,peer.test:443,[::1]:9000").unwrap();
+        assert!(list.allows_addr("127.0.0.3:8083".parse().unwrap()));
+        assert!(!list.allows_addr("127.0.0.3:8084".parse().unwrap()));
+        assert!(list.allows_addr("127.9.9.9:25000".parse().unwrap()));
+        assert!(!list.allows_addr("127.9.9.9:30000".parse().unwrap()));
+        assert!(list.allows_addr("10.1.200.3:1".parse().unwrap()));
+        assert!(!list.allows_addr("10.2.0.1:1".parse().unwrap()));
+        assert!(list.allows_addr("[::1]:9000".parse().unwrap()));
+        assert!(list.allows_url(&Url::parse("https://PEER.test/x").unwrap()));
+        assert!(!list.allows_url(&Url::parse("http://peer.test:80/x").unwrap()));
+        assert!(list.allows_url(&Url::parse("http://127.0.0.3:8083/x").unwrap()));
+        for bad in ["127.0.0.1", "10.0.0.0/40:*", "x:99999", "a b:80", "1.2.3.4:9-1", ":80"] {
+            assert!(AllowList::parse(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn urls_are_checked_before_connecting() {
+        let client = SafeClient::new(AllowList::parse("127.0.0.3:8083").unwrap(), "test").unwrap();
+        let ok = |u: &str| client.check_url(&Url::parse(u).unwrap()).is_ok();
+        assert!(ok("https://mastodon.example/users/a"));
+        assert!(ok("http://127.0.0.3:8083/users/a"));
+        assert!(!ok("http://mastodon.example/users/a"), "plain http to the world");
+        assert!(!ok("https://127.0.0.1/x"));
+        assert!(!ok("https://[::ffff:127.0.0.1]/x"));
+        assert!(!ok("https://0.0.0.0/x"));
+        assert!(!ok("https://169.254.169.254/latest"));
+        assert!(!ok("http://127.0.0.3:8084/x"));
+        assert!(!ok("ftp://mastodon.example/x"));
+        assert!(!ok("https://user:pw@mastodon.example/x"));
+    }
+}

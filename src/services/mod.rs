@@ -1,0 +1,27 @@
+//! Use cases, independent of HTTP and of ActivityPub. Each public function validates its
+//! input, owns its transaction and returns domain results or an [`AppError`].
+//!
+//! The seam: services never import `federation/`. They record what happened; the
+//! federation wing turns that into activities (see `docs/ARCHITECTURE.md`).
+//!
+//! [`AppError`]: crate::error::AppError
+
+pub mod accounts;
+pub mod instance;
+pub mod setup;
+pub mod staff;
+
+use crate::error::AppError;
+
+/// Runs CPU-heavy work (key generation, password hashing) off the async executor.
+pub(crate) async fn blocking<T, E>(work: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(AppError::internal(e)),
+        Err(join) => Err(AppError::internal(join)),
+    }
+}

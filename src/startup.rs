@@ -1,0 +1,95 @@
+//! Building and running the application: `Application::build(config)` connects, migrates,
+//! binds (port 0 in tests) and returns the real address; `run_until_stopped` serves until
+//! the shutdown future resolves, then drains in-flight requests.
+
+use std::{future::Future, net::SocketAddr};
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::{
+    config::Config,
+    db,
+    federation::fetch::SafeClient,
+    http,
+    services::{accounts, instance},
+    state::AppState,
+};
+
+/// A built, bound, not yet running instance.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to the database, runs migrations, checks the public URL, makes sure the
+    /// instance actor exists, and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let state = prepare_state(config).await?;
+        let listener = TcpListener::bind(state.config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {} (bind)", state.config.bind))?;
+        Ok(Self { listener, state })
+    }
+
+    /// The address actually bound (the real port when `bind` asked for port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The shared state, for tests and for the CLI's first-run message.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and finishes open requests.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let router = http::router(self.state);
+        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Everything `build` does short of binding: also what CLI commands need.
+pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
+    let db = db::connect(&config)
+        .await
+        .with_context(|| format!("cannot open the database at {} (database_url)", config.database_url))?;
+    db::migrate(&db).await.context("database migration failed")?;
+    let user_agent = format!("Openhouse/{} (+{})", env!("CARGO_PKG_VERSION"), config.public_url);
+    let fetcher =
+        SafeClient::new(config.allow_private_fetch.clone(), &user_agent).context("cannot build the HTTP client")?;
+    let state = AppState::new(db, config, fetcher);
+    instance::pin_public_url(&state.db, &state.urls).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    accounts::instance_actor(&state.db, &state.urls)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the instance actor: {e}"))?;
+    Ok(state)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing open requests");
+}

@@ -1,0 +1,39 @@
+//! Shared application state: built once by `startup`, cloned cheaply into every handler.
+
+use std::{ops::Deref, sync::Arc};
+
+use sea_orm::DatabaseConnection;
+
+use crate::{config::Config, federation::fetch::SafeClient, urls::Urls};
+
+/// Everything a request handler needs. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+/// The contents of [`AppState`].
+#[derive(Debug)]
+pub struct Inner {
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// The configuration the process started with.
+    pub config: Config,
+    /// Our URL layout.
+    pub urls: Urls,
+    /// The SSRF-safe client for everything fetched from elsewhere.
+    pub fetcher: SafeClient,
+}
+
+impl AppState {
+    /// Wraps the parts.
+    pub fn new(db: DatabaseConnection, config: Config, fetcher: SafeClient) -> Self {
+        let urls = Urls::new(config.public_url.clone());
+        Self(Arc::new(Inner { db, config, urls, fetcher }))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
