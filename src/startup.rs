@@ -26,10 +26,15 @@ impl Application {
     /// Connects to the database, runs migrations, checks the public URL, makes sure the
     /// instance actor exists, and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let listener =
+            TcpListener::bind(config.bind).await.with_context(|| format!("cannot listen on {} (bind)", config.bind))?;
+        Self::build_on(config, listener).await
+    }
+
+    /// Like [`Application::build`], on a listener the caller already bound: tests bind port
+    /// 0 first so that the public URL can name the real port.
+    pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
         let state = prepare_state(config).await?;
-        let listener = TcpListener::bind(state.config.bind)
-            .await
-            .with_context(|| format!("cannot listen on {} (bind)", state.config.bind))?;
         Ok(Self { listener, state })
     }
 

@@ -1,0 +1,204 @@
+//! The `openhouse` binary itself: commands, their errors, and the first run of `serve`.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Output, Stdio},
+    time::Duration,
+};
+
+use crate::helpers::{TestDb, test_database};
+
+/// A data directory and database for running the binary against.
+struct Env {
+    tmp: tempfile::TempDir,
+    database_url: String,
+    _db: TestDb,
+}
+
+impl Env {
+    async fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let (database_url, db) = test_database(&tmp).await;
+        Self { tmp, database_url, _db: db }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_openhouse"));
+        cmd.args(args)
+            .current_dir(self.tmp.path())
+            .env_remove("OPENHOUSE_CONFIG")
+            .env("OPENHOUSE_DATA_DIR", self.tmp.path().join("data"))
+            .env("OPENHOUSE_DATABASE_URL", &self.database_url)
+            .env("OPENHOUSE_PUBLIC_URL", "https://community.acme.example")
+            .env("RUST_LOG", "warn");
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("the binary runs")
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn actor_create_and_list() {
+    let env = Env::new().await;
+    let out = env.run(&["actor", "create", "acme", "--kind", "brand", "--name", "Acme Inc.", "--summary", "Hi", "--field", "Website=https://acme.example"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("created brand account @acme@community.acme.example"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("https://community.acme.example/users/acme"));
+
+    let out = env.run(&["actor", "create", "beta", "--kind", "product", "--name", "Acme Beta", "--locked"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = env.run(&["actor", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list = stdout(&out);
+    assert!(list.contains("@acme@community.acme.example") && list.contains("Acme Inc."), "{list}");
+    let beta = list.lines().find(|l| l.contains("@beta@")).unwrap();
+    assert!(beta.contains("yes"), "locked shows: {beta}");
+}
+
+#[tokio::test]
+async fn actor_create_refuses_bad_input_with_a_reason_and_creates_nothing() {
+    let env = Env::new().await;
+    let cases: &[(&[&str], &str)] = &[
+        (&["actor", "create", "Acme", "--kind", "brand", "--name", "Acme"], "lower-case letters"),
+        (&["actor", "create", "ac-me", "--kind", "brand", "--name", "Acme"], "may use only"),
+        (&["actor", "create", "a_very_long_username_that_goes_on", "--kind", "brand", "--name", "A"], "longer than 30"),
+        (&["actor", "create", "acme", "--kind", "robot", "--name", "Acme"], "not an account kind"),
+        (&["actor", "create", "acme", "--kind", "instance", "--name", "Acme"], "instance actor"),
+        (&["actor", "create", "acme", "--kind", "brand", "--name", "  "], "display name cannot be empty"),
+        (&["actor", "create", "acme", "--kind", "brand", "--name", "A", "--field", "nonsense"], "Name=value"),
+    ];
+    for (args, message) in cases {
+        let out = env.run(args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+    }
+    let list = stdout(&env.run(&["actor", "list"]));
+    assert!(list.contains("no accounts yet"), "{list}");
+}
+
+#[tokio::test]
+async fn a_duplicate_username_is_a_clear_error() {
+    let env = Env::new().await;
+    assert!(env.run(&["actor", "create", "acme", "--kind", "brand", "--name", "Acme"]).status.success());
+    let out = env.run(&["actor", "create", "acme", "--kind", "product", "--name", "Other"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("the username \"acme\" is already taken"), "{}", stderr(&out));
+    let list = stdout(&env.run(&["actor", "list"]));
+    assert_eq!(list.matches("@acme@").count(), 1, "{list}");
+    assert!(!list.contains("Other"));
+}
+
+#[tokio::test]
+async fn user_create_prints_a_generated_password_or_reads_one() {
+    let env = Env::new().await;
+    let out = env.run(&["user", "create", "Owner@Acme.example", "--role", "owner"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("created owner user owner@acme.example"), "{text}");
+    let password = text.lines().find_map(|l| l.strip_prefix("password: ")).unwrap();
+    assert_eq!(password.len(), 24);
+
+    let dup = env.run(&["user", "create", "owner@acme.example", "--role", "admin"]);
+    assert!(!dup.status.success());
+    assert!(stderr(&dup).contains("already exists"), "{}", stderr(&dup));
+
+    let mut child = env.command(&["user", "create", "ed@acme.example", "--role", "editor", "--password-stdin"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"short\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("at least 10 characters"), "{}", stderr(&out));
+
+    for (args, message) in [
+        (vec!["user", "create", "not-an-email", "--role", "owner"], "not an e-mail address"),
+        (vec!["user", "create", "a@b.example", "--role", "king"], "not a role"),
+    ] {
+        let out = env.run(&args);
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[tokio::test]
+async fn check_reports_an_unreachable_database_and_bad_configuration() {
+    let env = Env::new().await;
+    let ok = env.run(&["check"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("database: reachable"));
+
+    let out = env.command(&["check"]).env("OPENHOUSE_DATABASE_URL", "postgres://openhouse@127.0.0.1:1/none").output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("database: cannot open postgres://openhouse@127.0.0.1:1/none"), "{}", stderr(&out));
+
+    let out = env.command(&["serve"]).env("OPENHOUSE_DATABASE_URL", "postgres://openhouse:secret@127.0.0.1:1/none").output().unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("cannot open the database"), "{err}");
+    assert!(!err.contains("secret"), "passwords are not printed: {err}");
+
+    let out = env.command(&["check"]).env("OPENHOUSE_PUBLIC_URL", "ftp://acme.example").output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("invalid configuration: public_url"), "{}", stderr(&out));
+
+    std::fs::write(env.tmp.path().join("openhouse.toml"), "bind = \"nowhere\"\n").unwrap();
+    let out = env.run(&["check"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("invalid configuration: bind"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn the_public_url_cannot_change_after_the_first_start() {
+    let env = Env::new().await;
+    assert!(env.run(&["actor", "list"]).status.success());
+    let out = env.command(&["actor", "list"]).env("OPENHOUSE_PUBLIC_URL", "https://elsewhere.example").output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("cannot change after the first start"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn serve_prints_the_setup_link_on_first_run_and_stops_on_sigterm() {
+    let env = Env::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = env
+        .command(&["serve"])
+        .env("OPENHOUSE_BIND", format!("127.0.0.1:{port}"))
+        .env("OPENHOUSE_PUBLIC_URL", &base)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let link = loop {
+        let line = rx.recv_timeout(Duration::from_secs(60)).expect("serve logs a setup link");
+        if let Some(start) = line.find(&format!("{base}/setup?token=")) {
+            let rest = &line[start..];
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let page = reqwest::get(&link).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Welcome to Openhouse"));
+
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
+}

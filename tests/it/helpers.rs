@@ -1,0 +1,182 @@
+//! `TestApp`: a real instance on a loopback port with its own database, and helpers to
+//! talk to it.
+
+use std::{collections::HashMap, net::SocketAddr};
+
+use openhouse::{
+    config::Config,
+    domain::{ActorKind, ProfileField, Username},
+    services::accounts::{self, NewAccount},
+    startup::Application,
+    state::AppState,
+};
+use sea_orm::{ConnectionTrait, Database};
+use tokio::{net::TcpListener, sync::oneshot};
+
+/// The variable that switches the suite to PostgreSQL: an admin URL such as
+/// `postgres://postgres@127.0.0.1:5432/postgres`. Each test creates its own database there.
+pub const PG_ENV: &str = "OPENHOUSE_TEST_DATABASE_URL";
+
+/// A test's database, removed when the test ends.
+pub enum TestDb {
+    /// A temporary directory holding the SQLite file (and the data dir).
+    Sqlite,
+    /// A PostgreSQL database created for this test.
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Async drop does not exist; a short-lived runtime on its own thread does the job.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async {
+                    if let Ok(db) = Database::connect(&admin_url).await {
+                        let _ = db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A running instance.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    /// `http://127.0.0.x:port`
+    pub base: String,
+    pub state: AppState,
+    /// A client that does not follow redirects, so tests can see them.
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    // Dropped last: the database outlives the server.
+    _tmp: tempfile::TempDir,
+    _db: TestDb,
+}
+
+/// Options for [`TestApp::spawn_with`].
+#[derive(Default, Clone)]
+pub struct Options {
+    /// Loopback address to listen on (default 127.0.0.1); distinct addresses give distinct
+    /// domains for two-instance tests.
+    pub ip: Option<&'static str>,
+    /// `OPENHOUSE_ALLOW_PRIVATE_FETCH`.
+    pub allow_private_fetch: Option<String>,
+}
+
+impl TestApp {
+    /// An instance on 127.0.0.1 with default settings.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Options::default()).await
+    }
+
+    /// An instance with options.
+    pub async fn spawn_with(options: Options) -> Self {
+        let ip = options.ip.unwrap_or("127.0.0.1");
+        let listener = TcpListener::bind((ip, 0)).await.expect("bind a loopback port");
+        let addr = listener.local_addr().unwrap();
+        let base = format!("http://{addr}");
+        let tmp = tempfile::tempdir().unwrap();
+        let (database_url, db) = test_database(&tmp).await;
+        let mut env = HashMap::from([
+            ("OPENHOUSE_BIND".to_owned(), addr.to_string()),
+            ("OPENHOUSE_PUBLIC_URL".to_owned(), base.clone()),
+            ("OPENHOUSE_DATA_DIR".to_owned(), tmp.path().join("data").display().to_string()),
+            ("OPENHOUSE_DATABASE_URL".to_owned(), database_url),
+            ("OPENHOUSE_DATABASE_MAX_CONNECTIONS".to_owned(), "4".to_owned()),
+        ]);
+        if let Some(allow) = options.allow_private_fetch {
+            env.insert("OPENHOUSE_ALLOW_PRIVATE_FETCH".to_owned(), allow);
+        }
+        let config = Config::from_sources("", &env).expect("valid test configuration");
+        let app = Application::build_on(config, listener).await.expect("application builds");
+        let state = app.state().clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async {
+            let _ = rx.await;
+        }));
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self {
+            addr,
+            base,
+            state,
+            client,
+            shutdown: Some(tx),
+            _tmp: tmp,
+            _db: db,
+        }
+    }
+
+    /// The actor id of a local account.
+    pub fn actor_url(&self, username: &str) -> String {
+        format!("{}/users/{username}", self.base)
+    }
+
+    /// Creates an account through the service, as the CLI does.
+    pub async fn create_actor(&self, username: &str, kind: ActorKind, name: &str) -> openhouse::db::entities::actors::Model {
+        self.create_actor_with(username, kind, name, "", false, vec![]).await
+    }
+
+    /// Creates an account with every option.
+    pub async fn create_actor_with(
+        &self,
+        username: &str,
+        kind: ActorKind,
+        name: &str,
+        summary: &str,
+        locked: bool,
+        fields: Vec<ProfileField>,
+    ) -> openhouse::db::entities::actors::Model {
+        let new = NewAccount {
+            username: Username::parse(username).unwrap(),
+            kind,
+            display_name: name.to_owned(),
+            summary: summary.to_owned(),
+            locked,
+            fields,
+        };
+        accounts::create(&self.state.db, &self.state.urls, new).await.expect("account created")
+    }
+
+    /// GET with an `Accept` header.
+    pub async fn get(&self, path: &str, accept: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).header("Accept", accept).send().await.unwrap()
+    }
+
+    /// GET as an ActivityPub peer does.
+    pub async fn get_activity_json(&self, path: &str) -> reqwest::Response {
+        self.get(path, "application/activity+json").await
+    }
+
+    /// GET as a browser does.
+    pub async fn get_html(&self, path: &str) -> reqwest::Response {
+        self.get(path, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8").await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// The database for one test: a SQLite file in `tmp`, or a new PostgreSQL database.
+pub async fn test_database(tmp: &tempfile::TempDir) -> (String, TestDb) {
+    match std::env::var(PG_ENV) {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("openhouse_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(&admin_url).await.expect("PostgreSQL reachable for tests");
+            admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+            admin.close().await.ok();
+            let mut url = url::Url::parse(&admin_url).expect("admin URL parses");
+            url.set_path(&format!("/{name}"));
+            (url.to_string(), TestDb::Postgres { admin_url, name })
+        }
+        _ => (format!("sqlite://{}?mode=rwc", tmp.path().join("openhouse.sqlite").display()), TestDb::Sqlite),
+    }
+}

@@ -1,0 +1,16 @@
+//! Openhouse's integration tests: one binary, one module per area. Every test starts its
+//! own instance on a loopback port with its own database (a temporary SQLite file, or a
+//! fresh PostgreSQL database when `OPENHOUSE_TEST_DATABASE_URL` is set) and talks to it
+//! over real HTTP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod actors;
+mod browser;
+mod cli;
+mod discovery;
+mod helpers;
+mod ops;
+mod pages;
+mod remote_follow;
+mod setup;
