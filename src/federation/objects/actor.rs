@@ -57,7 +57,7 @@ impl ApubActor {
         };
         let image = |name: &str, stored: &Option<String>| -> Result<Image, InvalidStoredActor> {
             Ok(Image {
-                kind: "Image".into(),
+                kind: Default::default(),
                 media_type: "image/png".into(),
                 url: url(stored.as_deref().unwrap_or(&urls.static_file(name)))?,
             })

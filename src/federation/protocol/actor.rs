@@ -1,5 +1,6 @@
 //! Actor documents, complete for Mastodon (FEDERATION.md §1).
 
+use activitypub_federation::kinds::object::ImageType;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -40,9 +41,9 @@ pub struct PublicKey {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Image {
-    /// Always `Image`.
+    /// `Image`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: ImageType,
     /// The media type.
     pub media_type: String,
     /// Where the file is.

@@ -1,5 +1,6 @@
 //! `OrderedCollection` and its pages.
 
+use activitypub_federation::kinds::collection::{OrderedCollectionPageType, OrderedCollectionType};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
@@ -13,9 +14,9 @@ pub struct OrderedCollection {
     pub context: Value,
     /// The collection URL.
     pub id: Url,
-    /// Always `OrderedCollection`.
+    /// `OrderedCollection`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: OrderedCollectionType,
     /// How many items in all.
     pub total_items: u64,
     /// The first page.
@@ -33,9 +34,9 @@ pub struct OrderedCollectionPage {
     pub context: Value,
     /// This page's URL.
     pub id: Url,
-    /// Always `OrderedCollectionPage`.
+    /// `OrderedCollectionPage`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: OrderedCollectionPageType,
     /// The collection this page belongs to.
     pub part_of: Url,
     /// How many items in the whole collection.

@@ -48,7 +48,7 @@ pub(super) async fn collection(
         None => Ok(ActivityJson(OrderedCollection {
             context,
             id: id.clone(),
-            kind: "OrderedCollection".into(),
+            kind: Default::default(),
             total_items: total,
             first: page_url(1)?,
             last: page_url(1)?,
@@ -64,7 +64,7 @@ pub(super) async fn collection(
             Ok(ActivityJson(OrderedCollectionPage {
                 context,
                 id: page_url(n)?,
-                kind: "OrderedCollectionPage".into(),
+                kind: Default::default(),
                 part_of: id.clone(),
                 total_items: total,
                 next: None,
