@@ -191,6 +191,12 @@ impl AllowList {
     fn allows_ip_any_port(&self, ip: IpAddr) -> bool {
         self.entries.iter().any(|e| matches!(&e.target, Target::Net(net) if net.contains(ip)))
     }
+
+    /// Whether any address or range entry exists (only then can a host name legitimately
+    /// resolve to a special address).
+    fn has_net_entries(&self) -> bool {
+        self.entries.iter().any(|e| matches!(e.target, Target::Net(_)))
+    }
 }
 
 /// Special-use ranges that a public server never lives on (F1), from the IANA registries.
@@ -355,6 +361,28 @@ impl SafeClient {
         Ok(())
     }
 
+    /// For a host name that resolves to special addresses, checks the URL's port against the
+    /// allow-list entries of those addresses. The resolver repeats the address check at
+    /// connect time (it cannot see ports). Only runs when address entries are configured.
+    async fn check_resolved_port(&self, url: &Url) -> Result<(), FetchError> {
+        let (Some(url::Host::Domain(name)), Some(port)) = (url.host(), url.port_or_known_default()) else {
+            return Ok(());
+        };
+        if !self.allow.has_net_entries() || self.allow.allows_url(url) {
+            return Ok(());
+        }
+        let addrs = tokio::net::lookup_host((name, port)).await.map_err(|e| FetchError::Unreachable {
+            host: name.to_owned(),
+            reason: e.to_string(),
+        })?;
+        for addr in addrs {
+            if is_special_address(addr.ip()) && !self.allow.allows_addr(addr) {
+                return Err(FetchError::Refused(url.to_string()));
+            }
+        }
+        Ok(())
+    }
+
     /// GETs a JSON document (`accept` names the media type), following at most
     /// `max_redirects` same-scheme redirects, each checked like the first URL. Returns the
     /// final URL and the body.
@@ -367,6 +395,7 @@ impl SafeClient {
         let mut current = url.clone();
         for _hop in 0..=max_redirects {
             self.check_url(&current)?;
+            self.check_resolved_port(&current).await?;
             let host = current.host_str().unwrap_or_default().to_owned();
             let unreachable = |e: reqwest::Error| FetchError::Unreachable {
                 host: host.clone(),
@@ -518,5 +547,21 @@ mod tests {
         assert!(!ok("http://127.0.0.3:8084/x"));
         assert!(!ok("ftp://mastodon.example/x"));
         assert!(!ok("https://user:pw@mastodon.example/x"));
+    }
+
+    #[tokio::test]
+    async fn host_names_resolving_to_listed_addresses_must_also_match_the_port() {
+        // localhost may resolve to both loopback addresses; both are listed for port 9.
+        let client = SafeClient::new(AllowList::parse("127.0.0.1:9,[::1]:9").unwrap(), "test").unwrap();
+        let wrong_port = client.get_json(&Url::parse("https://localhost:1/x").unwrap(), "*/*", 0).await;
+        assert!(matches!(wrong_port, Err(FetchError::Refused(_))), "{wrong_port:?}");
+        // The listed port passes the checks and then fails to connect (nothing listens there).
+        let listed = client.get_json(&Url::parse("https://localhost:9/x").unwrap(), "*/*", 0).await;
+        assert!(matches!(listed, Err(FetchError::Unreachable { .. })), "{listed:?}");
+        // Without an entry, loopback is refused at connect time by the resolver.
+        let strict = SafeClient::new(AllowList::default(), "test").unwrap();
+        let refused = strict.get_json(&Url::parse("https://localhost:9/x").unwrap(), "*/*", 0).await;
+        let reason = format!("{refused:?}");
+        assert!(reason.contains("may not be fetched"), "{reason}");
     }
 }
