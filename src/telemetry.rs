@@ -17,9 +17,9 @@ pub fn init(format: LogFormat, level: &str) {
         LogFormat::Json => {
             registry.with(fmt::layer().json().with_current_span(false).with_writer(std::io::stderr)).try_init()
         }
-        LogFormat::Text => {
-            registry.with(fmt::layer().with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr)).try_init()
-        }
+        LogFormat::Text => registry
+            .with(fmt::layer().with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr))
+            .try_init(),
     };
     if let Err(e) = result {
         eprintln!("logging was already initialised: {e}");

@@ -371,10 +371,9 @@ impl SafeClient {
         if !self.allow.has_net_entries() || self.allow.allows_url(url) {
             return Ok(());
         }
-        let addrs = tokio::net::lookup_host((name, port)).await.map_err(|e| FetchError::Unreachable {
-            host: name.to_owned(),
-            reason: e.to_string(),
-        })?;
+        let addrs = tokio::net::lookup_host((name, port))
+            .await
+            .map_err(|e| FetchError::Unreachable { host: name.to_owned(), reason: e.to_string() })?;
         for addr in addrs {
             if is_special_address(addr.ip()) && !self.allow.allows_addr(addr) {
                 return Err(FetchError::Refused(url.to_string()));

@@ -10,8 +10,12 @@ const LD_JSON: &str = "application/ld+json; profile=\"https://www.w3.org/ns/acti
 #[tokio::test]
 async fn brand_actor_document_has_every_field_mastodon_reads() {
     let app = TestApp::spawn().await;
-    let fields = vec![ProfileField::parse("Website=https://acme.example").unwrap(), ProfileField::parse("Support=Mon-Fri <9-5>").unwrap()];
-    app.create_actor_with("acme", ActorKind::Brand, "Acme Inc.", "We make things.\n\nAsk us anything.", false, fields).await;
+    let fields = vec![
+        ProfileField::parse("Website=https://acme.example").unwrap(),
+        ProfileField::parse("Support=Mon-Fri <9-5>").unwrap(),
+    ];
+    app.create_actor_with("acme", ActorKind::Brand, "Acme Inc.", "We make things.\n\nAsk us anything.", false, fields)
+        .await;
 
     let res = app.get_activity_json("/users/acme").await;
     assert_eq!(res.status(), 200);
@@ -23,7 +27,8 @@ async fn brand_actor_document_has_every_field_mastodon_reads() {
     let context = a["@context"].as_array().unwrap();
     assert_eq!(context[0], "https://www.w3.org/ns/activitystreams");
     assert_eq!(context[1], "https://w3id.org/security/v1");
-    for term in ["manuallyApprovesFollowers", "toot", "featured", "discoverable", "indexable", "PropertyValue", "value"] {
+    for term in ["manuallyApprovesFollowers", "toot", "featured", "discoverable", "indexable", "PropertyValue", "value"]
+    {
         assert!(context[2].get(term).is_some(), "context lacks {term}");
     }
     assert_eq!(a["id"], id.as_str(), "id equals the URL it is served from");
@@ -107,7 +112,10 @@ async fn the_actor_url_serves_browsers_the_profile_page() {
     let html = res.text().await.unwrap();
     assert!(html.contains("<h1>Acme</h1>"), "{html}");
     assert!(html.contains(&format!("@acme@{}", app.addr)));
-    assert!(html.contains(&format!("<link rel=\"alternate\" type=\"application/activity+json\" href=\"{}\">", app.actor_url("acme"))));
+    assert!(html.contains(&format!(
+        "<link rel=\"alternate\" type=\"application/activity+json\" href=\"{}\">",
+        app.actor_url("acme")
+    )));
 
     // The short link does the same for browsers and sends peers to the id.
     assert_eq!(app.get_html("/@acme").await.status(), 200);
@@ -149,7 +157,16 @@ async fn collections_are_paged_ordered_collections() {
         let first = c["first"].as_str().unwrap();
         assert_eq!(first, format!("{id}/{name}?page=1"));
 
-        let page: Value = app.client.get(first).header("Accept", "application/activity+json").send().await.unwrap().json().await.unwrap();
+        let page: Value = app
+            .client
+            .get(first)
+            .header("Accept", "application/activity+json")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(page["type"], "OrderedCollectionPage");
         assert_eq!(page["id"], first);
         assert_eq!(page["partOf"], format!("{id}/{name}"));

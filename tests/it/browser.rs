@@ -35,10 +35,14 @@ impl Browser {
     async fn start() -> Option<Self> {
         let required = std::env::var("OPENHOUSE_TEST_BROWSER").ok().filter(|v| !v.is_empty());
         let chromium = PathBuf::from(required.clone().unwrap_or_else(|| "/usr/bin/chromium".into()));
-        let chromedriver =
-            PathBuf::from(std::env::var("OPENHOUSE_TEST_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()));
+        let chromedriver = PathBuf::from(
+            std::env::var("OPENHOUSE_TEST_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()),
+        );
         if !chromium.exists() || !chromedriver.exists() {
-            assert!(required.is_none(), "OPENHOUSE_TEST_BROWSER is set but {chromium:?} or {chromedriver:?} is missing");
+            assert!(
+                required.is_none(),
+                "OPENHOUSE_TEST_BROWSER is set but {chromium:?} or {chromedriver:?} is missing"
+            );
             eprintln!("browser tests skipped: install chromium and chromium-driver, or set OPENHOUSE_TEST_BROWSER");
             return None;
         }
@@ -98,7 +102,8 @@ impl Browser {
     }
 
     async fn find(&self, css: &str) -> String {
-        let found = self.call(reqwest::Method::POST, "/element", Some(json!({ "using": "css selector", "value": css }))).await;
+        let found =
+            self.call(reqwest::Method::POST, "/element", Some(json!({ "using": "css selector", "value": css }))).await;
         found[ELEMENT].as_str().unwrap().to_owned()
     }
 
@@ -119,7 +124,11 @@ impl Browser {
 
     async fn css(&self, css: &str, property: &str) -> String {
         let el = self.find(css).await;
-        self.call(reqwest::Method::GET, &format!("/element/{el}/css/{property}"), None).await.as_str().unwrap().to_owned()
+        self.call(reqwest::Method::GET, &format!("/element/{el}/css/{property}"), None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     async fn title(&self) -> String {
@@ -175,7 +184,11 @@ async fn a_newcomer_sets_up_the_instance_in_a_real_browser() {
     let colour = browser.css(".follow button", "background-color").await;
     assert!(colour.starts_with("rgb(58, 91, 217") || colour.starts_with("rgba(58, 91, 217, 1"), "{colour}");
     browser.screenshot("profile.png").await;
-    let violations: Vec<String> =
-        browser.console().await.into_iter().filter(|m| m.contains("Content Security Policy") || m.contains("Refused")).collect();
+    let violations: Vec<String> = browser
+        .console()
+        .await
+        .into_iter()
+        .filter(|m| m.contains("Content Security Policy") || m.contains("Refused"))
+        .collect();
     assert!(violations.is_empty(), "{violations:?}");
 }

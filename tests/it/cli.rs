@@ -50,7 +50,19 @@ fn stderr(o: &Output) -> String {
 #[tokio::test]
 async fn actor_create_and_list() {
     let env = Env::new().await;
-    let out = env.run(&["actor", "create", "acme", "--kind", "brand", "--name", "Acme Inc.", "--summary", "Hi", "--field", "Website=https://acme.example"]);
+    let out = env.run(&[
+        "actor",
+        "create",
+        "acme",
+        "--kind",
+        "brand",
+        "--name",
+        "Acme Inc.",
+        "--summary",
+        "Hi",
+        "--field",
+        "Website=https://acme.example",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("created brand account @acme@community.acme.example"), "{}", stdout(&out));
     assert!(stdout(&out).contains("https://community.acme.example/users/acme"));
@@ -113,7 +125,13 @@ async fn user_create_prints_a_generated_password_or_reads_one() {
     assert!(!dup.status.success());
     assert!(stderr(&dup).contains("already exists"), "{}", stderr(&dup));
 
-    let mut child = env.command(&["user", "create", "ed@acme.example", "--role", "editor", "--password-stdin"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = env
+        .command(&["user", "create", "ed@acme.example", "--role", "editor", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"short\n").unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(!out.status.success());
@@ -136,11 +154,19 @@ async fn check_reports_an_unreachable_database_and_bad_configuration() {
     assert!(ok.status.success(), "{}", stderr(&ok));
     assert!(stdout(&ok).contains("database: reachable"));
 
-    let out = env.command(&["check"]).env("OPENHOUSE_DATABASE_URL", "postgres://openhouse@127.0.0.1:1/none").output().unwrap();
+    let out = env
+        .command(&["check"])
+        .env("OPENHOUSE_DATABASE_URL", "postgres://openhouse@127.0.0.1:1/none")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(stderr(&out).contains("database: cannot open postgres://openhouse@127.0.0.1:1/none"), "{}", stderr(&out));
 
-    let out = env.command(&["serve"]).env("OPENHOUSE_DATABASE_URL", "postgres://openhouse:secret@127.0.0.1:1/none").output().unwrap();
+    let out = env
+        .command(&["serve"])
+        .env("OPENHOUSE_DATABASE_URL", "postgres://openhouse:secret@127.0.0.1:1/none")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("cannot open the database"), "{err}");
@@ -160,7 +186,8 @@ async fn check_reports_an_unreachable_database_and_bad_configuration() {
 async fn the_public_url_cannot_change_after_the_first_start() {
     let env = Env::new().await;
     assert!(env.run(&["actor", "list"]).status.success());
-    let out = env.command(&["actor", "list"]).env("OPENHOUSE_PUBLIC_URL", "https://elsewhere.example").output().unwrap();
+    let out =
+        env.command(&["actor", "list"]).env("OPENHOUSE_PUBLIC_URL", "https://elsewhere.example").output().unwrap();
     assert!(!out.status.success());
     assert!(stderr(&out).contains("cannot change after the first start"), "{}", stderr(&out));
 }

@@ -34,7 +34,8 @@ impl Drop for TestDb {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                 rt.block_on(async {
                     if let Ok(db) = Database::connect(&admin_url).await {
-                        let _ = db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                        let _ =
+                            db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
                     }
                 });
             })
@@ -99,15 +100,7 @@ impl TestApp {
             let _ = rx.await;
         }));
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self {
-            addr,
-            base,
-            state,
-            client,
-            shutdown: Some(tx),
-            _tmp: tmp,
-            _db: db,
-        }
+        Self { addr, base, state, client, shutdown: Some(tx), _tmp: tmp, _db: db }
     }
 
     /// The actor id of a local account.
@@ -116,7 +109,12 @@ impl TestApp {
     }
 
     /// Creates an account through the service, as the CLI does.
-    pub async fn create_actor(&self, username: &str, kind: ActorKind, name: &str) -> openhouse::db::entities::actors::Model {
+    pub async fn create_actor(
+        &self,
+        username: &str,
+        kind: ActorKind,
+        name: &str,
+    ) -> openhouse::db::entities::actors::Model {
         self.create_actor_with(username, kind, name, "", false, vec![]).await
     }
 

@@ -29,7 +29,15 @@ async fn everything_a_user_typed_is_escaped() {
         ProfileField::parse("<b>x</b>=<img src=x onerror=alert(1)>").unwrap(),
         ProfileField::parse("Site=javascript:alert(1)").unwrap(),
     ];
-    app.create_actor_with("acme", ActorKind::Brand, "<script>alert(1)</script>", "<iframe src=x></iframe>\n\"quoted\"", false, fields).await;
+    app.create_actor_with(
+        "acme",
+        ActorKind::Brand,
+        "<script>alert(1)</script>",
+        "<iframe src=x></iframe>\n\"quoted\"",
+        false,
+        fields,
+    )
+    .await;
     for path in ["/", "/@acme", "/users/acme"] {
         let html = app.get_html(path).await.text().await.unwrap();
         assert!(!html.contains("<script>alert"), "{path}");
@@ -38,7 +46,8 @@ async fn everything_a_user_typed_is_escaped() {
         assert!(!html.contains("href=\"javascript:"), "{path}");
         // askama escapes with numeric references, our own text helpers with named ones.
         assert!(
-            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") || html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+                || html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
             "{path}: {html}"
         );
     }

@@ -9,11 +9,9 @@ use crate::helpers::{Options, TestApp};
 async fn a_visitor_is_sent_to_their_own_server_to_confirm() {
     let home = TestApp::spawn_with(Options { ip: Some("127.0.0.3"), ..Default::default() }).await;
     home.create_actor("ada", ActorKind::Staff, "Ada").await;
-    let brand = TestApp::spawn_with(Options {
-        ip: Some("127.0.0.2"),
-        allow_private_fetch: Some(format!("{}", home.addr)),
-    })
-    .await;
+    let brand =
+        TestApp::spawn_with(Options { ip: Some("127.0.0.2"), allow_private_fetch: Some(format!("{}", home.addr)) })
+            .await;
     brand.create_actor("acme", ActorKind::Brand, "Acme").await;
 
     let res = brand
@@ -58,7 +56,8 @@ async fn remote_follow_refuses_private_servers_that_are_not_allow_listed() {
 #[tokio::test]
 async fn remote_follow_explains_bad_handles_and_unknown_accounts() {
     let home = TestApp::spawn_with(Options { ip: Some("127.0.0.3"), ..Default::default() }).await;
-    let brand = TestApp::spawn_with(Options { ip: Some("127.0.0.2"), allow_private_fetch: Some(home.addr.to_string()) }).await;
+    let brand =
+        TestApp::spawn_with(Options { ip: Some("127.0.0.2"), allow_private_fetch: Some(home.addr.to_string()) }).await;
     brand.create_actor("acme", ActorKind::Brand, "Acme").await;
     let post = |account: String| {
         brand.client.post(format!("{}/users/acme/remote-follow", brand.base)).form(&[("account", account)]).send()
@@ -74,6 +73,12 @@ async fn remote_follow_explains_bad_handles_and_unknown_accounts() {
     assert_eq!(unknown.status(), 502);
     assert!(unknown.text().await.unwrap().contains("404"));
 
-    let missing = brand.client.post(format!("{}/users/nobody/remote-follow", brand.base)).form(&[("account", "a@b.c")]).send().await.unwrap();
+    let missing = brand
+        .client
+        .post(format!("{}/users/nobody/remote-follow", brand.base))
+        .form(&[("account", "a@b.c")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
 }

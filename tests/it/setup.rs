@@ -28,7 +28,13 @@ async fn the_setup_link_creates_the_owner_and_a_discoverable_brand() {
     assert!(html.contains("name=\"owner_password\""), "{html}");
     assert!(html.contains(&format!("@{}", app.addr)), "the form shows the handle domain");
 
-    let res = app.client.post(format!("{}/setup", app.base)).form(&form(&token, "acme", "a long enough password")).send().await.unwrap();
+    let res = app
+        .client
+        .post(format!("{}/setup", app.base))
+        .form(&form(&token, "acme", "a long enough password"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 201);
     let done = res.text().await.unwrap();
     assert!(done.contains("Acme Community is ready"), "{done}");
@@ -43,10 +49,18 @@ async fn the_setup_link_creates_the_owner_and_a_discoverable_brand() {
     let user = openhouse::services::staff::authenticate(&app.state.db, "owner@acme.example", &password).await.unwrap();
     assert_eq!(user.map(|u| u.role), Some("owner".to_owned()));
     let wrong = openhouse::secrets::Secret::new("not the password");
-    assert!(openhouse::services::staff::authenticate(&app.state.db, "owner@acme.example", &wrong).await.unwrap().is_none());
+    assert!(
+        openhouse::services::staff::authenticate(&app.state.db, "owner@acme.example", &wrong).await.unwrap().is_none()
+    );
 
     // The link is spent, and no new one is issued once an owner exists.
-    let again = app.client.post(format!("{}/setup", app.base)).form(&form(&token, "other", "a long enough password")).send().await.unwrap();
+    let again = app
+        .client
+        .post(format!("{}/setup", app.base))
+        .form(&form(&token, "other", "a long enough password"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 403);
     assert_eq!(app.get_html(&format!("/setup?token={token}")).await.status(), 403);
     assert!(setup::issue_token_if_needed(&app.state.db).await.unwrap().is_none());
@@ -58,7 +72,13 @@ async fn a_wrong_or_missing_token_is_refused_and_creates_nothing() {
     let _token = setup::issue_token_if_needed(&app.state.db).await.unwrap().unwrap();
     assert_eq!(app.get_html("/setup").await.status(), 403);
     assert_eq!(app.get_html("/setup?token=guess").await.status(), 403);
-    let res = app.client.post(format!("{}/setup", app.base)).form(&form("guess", "acme", "a long enough password")).send().await.unwrap();
+    let res = app
+        .client
+        .post(format!("{}/setup", app.base))
+        .form(&form("guess", "acme", "a long enough password"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 403);
     assert!(setup::is_pending(&app.state.db).await.unwrap());
     assert_eq!(app.get_activity_json("/users/acme").await.status(), 404);
@@ -78,16 +98,31 @@ async fn invalid_setup_input_is_explained_and_nothing_is_half_created() {
         assert_eq!(res.status(), status, "{message}");
         let html = res.text().await.unwrap();
         assert!(html.contains(message), "{message}: {html}");
-        assert!(html.contains("value=\"owner@acme.example\"") || html.contains("value=\"Owner@Acme.example\""), "the form keeps what was typed");
+        assert!(
+            html.contains("value=\"owner@acme.example\"") || html.contains("value=\"Owner@Acme.example\""),
+            "the form keeps what was typed"
+        );
         assert!(!html.contains("a long enough password"), "passwords are never echoed");
     }
     // A taken username is a conflict, and the owner is not created without the brand.
     app.create_actor("acme", openhouse::domain::ActorKind::Brand, "Acme").await;
-    let res = app.client.post(format!("{}/setup", app.base)).form(&form(&token, "acme", "a long enough password")).send().await.unwrap();
+    let res = app
+        .client
+        .post(format!("{}/setup", app.base))
+        .form(&form(&token, "acme", "a long enough password"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("already taken"));
     assert!(setup::is_pending(&app.state.db).await.unwrap(), "no owner without the brand");
     // The token still works after failures.
-    let ok = app.client.post(format!("{}/setup", app.base)).form(&form(&token, "acme2", "a long enough password")).send().await.unwrap();
+    let ok = app
+        .client
+        .post(format!("{}/setup", app.base))
+        .form(&form(&token, "acme2", "a long enough password"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 201);
 }
