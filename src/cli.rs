@@ -12,10 +12,11 @@ use crate::{
     db,
     domain::{ActorKind, Email, ProfileField, Role, Username},
     secrets::{self, Secret},
-    services::{accounts, setup, staff},
+    services::{accounts, follows, setup, staff},
     startup::{self, Application},
     telemetry,
     urls::Urls,
+    workers::Workers,
 };
 
 /// Openhouse: your company's community on the fediverse.
@@ -33,8 +34,16 @@ pub struct Cli {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run migrations, then serve the web site and the federation endpoints.
-    Serve,
+    /// Run migrations, then serve the web site and the federation endpoints, and run the
+    /// background workers (inbox, delivery).
+    Serve {
+        /// Serve the web only; run `openhouse worker` elsewhere for the background work.
+        #[arg(long)]
+        no_workers: bool,
+    },
+    /// Run only the background workers (inbox processing, delivery). Several may share one
+    /// PostgreSQL database.
+    Worker,
     /// Run pending database migrations and exit.
     Migrate,
     /// Check the configuration and that the database is reachable.
@@ -45,6 +54,46 @@ pub enum Command {
     /// Manage the instance's accounts (brand, products, staff).
     #[command(subcommand)]
     Actor(ActorCommand),
+    /// Follow requests waiting for approval on locked accounts.
+    #[command(subcommand, name = "follow-requests")]
+    FollowRequests(FollowRequestsCommand),
+    /// Make one of our accounts follow a remote account (handle `user@host` or actor URL).
+    Follow {
+        /// Our account that follows.
+        #[arg(long)]
+        actor: String,
+        /// The remote account.
+        target: String,
+    },
+    /// Make one of our accounts stop following a remote account.
+    Unfollow {
+        /// Our account.
+        #[arg(long)]
+        actor: String,
+        /// The remote account (handle or actor URL).
+        target: String,
+    },
+}
+
+/// `openhouse follow-requests …`
+#[derive(Debug, Subcommand)]
+pub enum FollowRequestsCommand {
+    /// List pending requests to an account.
+    List {
+        /// Our (locked) account.
+        #[arg(long)]
+        actor: String,
+    },
+    /// Approve a request (by the number `list` shows).
+    Approve {
+        /// Request number.
+        id: i64,
+    },
+    /// Reject a request.
+    Reject {
+        /// Request number.
+        id: i64,
+    },
 }
 
 /// `openhouse user …`
@@ -128,9 +177,13 @@ pub fn main() -> ExitCode {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Serve => {
+        Command::Serve { no_workers } => {
             telemetry::init(config.log_format, &config.log_level);
-            serve(config).await
+            serve(config, no_workers).await
+        }
+        Command::Worker => {
+            telemetry::init(config.log_format, &config.log_level);
+            worker(config).await
         }
         command => {
             // Commands other than serve log only problems, so their output stays readable.
@@ -149,14 +202,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 Command::Actor(ActorCommand::Create(args)) => create_actor(config, args).await,
                 Command::Actor(ActorCommand::List) => list_actors(config).await,
-                Command::Serve => Ok(()),
+                Command::FollowRequests(cmd) => follow_requests(config, cmd).await,
+                Command::Follow { actor, target } => follow(config, &actor, &target, true).await,
+                Command::Unfollow { actor, target } => follow(config, &actor, &target, false).await,
+                Command::Serve { .. } | Command::Worker => Ok(()),
             }
         }
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, no_workers: bool) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
+    let app = if no_workers { app.without_workers() } else { app };
     let state = app.state().clone();
     let addr = app.local_addr()?;
     tracing::info!(%addr, public_url = %state.urls.origin(), "Openhouse is listening");
@@ -170,6 +227,57 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     app.run_until_stopped(startup::shutdown_signal()).await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+async fn worker(config: Config) -> anyhow::Result<()> {
+    let state = startup::prepare_state(config).await?;
+    tracing::info!("running workers only");
+    let workers = Workers::start(&state.federation);
+    startup::shutdown_signal().await;
+    workers.shutdown().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn follow_requests(config: Config, cmd: FollowRequestsCommand) -> anyhow::Result<()> {
+    let state = startup::prepare_state(config).await?;
+    match cmd {
+        FollowRequestsCommand::List { actor } => {
+            let account = accounts::find(&state.db, &actor).await.map_err(|e| anyhow!(e))?.ok_or_else(|| anyhow!("no account {actor:?}"))?;
+            let pending = follows::pending_for(&state.db, account.id).await.map_err(|e| anyhow!(e))?;
+            if pending.is_empty() {
+                println!("no pending follow requests for @{}", account.username);
+            }
+            for (request, from) in pending {
+                println!("{:>6}  @{}@{}  {}  {}", request.id, from.username, from.domain, from.ap_id, request.created_at.format("%Y-%m-%d %H:%M"));
+            }
+        }
+        FollowRequestsCommand::Approve { id } => {
+            follows::approve(&state.db, id).await.map_err(|e| anyhow!(e))?;
+            println!("approved follow request {id}");
+        }
+        FollowRequestsCommand::Reject { id } => {
+            follows::reject(&state.db, id).await.map_err(|e| anyhow!(e))?;
+            println!("rejected follow request {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn follow(config: Config, actor: &str, target: &str, start: bool) -> anyhow::Result<()> {
+    let state = startup::prepare_state(config).await?;
+    let local = accounts::find(&state.db, actor).await.map_err(|e| anyhow!(e))?.ok_or_else(|| anyhow!("no account {actor:?} here"))?;
+    let remote = crate::federation::resolve::by_handle_or_url(&state.federation, target).await?;
+    if start {
+        let row = follows::follow_remote(&state.db, &state.urls, &local, &remote).await.map_err(|e| anyhow!(e))?;
+        let status = if row.state == "accepted" { "following" } else { "requested to follow" };
+        println!("@{} {status} {}", local.username, remote.ap_id);
+    } else if follows::unfollow_remote(&state.db, &local, &remote).await.map_err(|e| anyhow!(e))? {
+        println!("@{} no longer follows {}", local.username, remote.ap_id);
+    } else {
+        println!("@{} was not following {}", local.username, remote.ap_id);
+    }
     Ok(())
 }
 

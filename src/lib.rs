@@ -26,3 +26,4 @@ pub mod state;
 pub mod telemetry;
 pub mod text;
 pub mod urls;
+pub mod workers;

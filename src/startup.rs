@@ -12,14 +12,16 @@ use crate::{
     db,
     federation::fetch::SafeClient,
     http,
-    services::{accounts, instance},
+    services::instance,
     state::AppState,
+    workers::Workers,
 };
 
 /// A built, bound, not yet running instance.
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    run_workers: bool,
 }
 
 impl Application {
@@ -35,7 +37,7 @@ impl Application {
     /// 0 first so that the public URL can name the real port.
     pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
         let state = prepare_state(config).await?;
-        Ok(Self { listener, state })
+        Ok(Self { listener, state, run_workers: true })
     }
 
     /// The address actually bound (the real port when `bind` asked for port 0).
@@ -48,12 +50,24 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then stops accepting and finishes open requests.
+    /// Serve the web only (`serve --no-workers`): another process runs the workers.
+    pub fn without_workers(mut self) -> Self {
+        self.run_workers = false;
+        self
+    }
+
+    /// Serves (and runs the workers) until `shutdown` resolves, then stops accepting,
+    /// finishes open requests and in-flight work.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let workers = self.run_workers.then(|| Workers::start(&self.state.federation));
         let router = http::router(self.state);
-        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        if let Some(workers) = workers {
+            workers.shutdown().await;
+        }
+        served
     }
 }
 
@@ -66,11 +80,9 @@ pub async fn prepare_state(config: Config) -> anyhow::Result<AppState> {
     let user_agent = format!("Openhouse/{} (+{})", env!("CARGO_PKG_VERSION"), config.public_url);
     let fetcher =
         SafeClient::new(config.allow_private_fetch.clone(), &user_agent).context("cannot build the HTTP client")?;
-    let state = AppState::new(db, config, fetcher);
-    instance::pin_public_url(&state.db, &state.urls).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    accounts::instance_actor(&state.db, &state.urls)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot create the instance actor: {e}"))?;
+    let urls = crate::urls::Urls::new(config.public_url.clone());
+    instance::pin_public_url(&db, &urls).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let state = AppState::new(db, config, fetcher).await?;
     Ok(state)
 }
 

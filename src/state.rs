@@ -4,7 +4,11 @@ use std::{ops::Deref, sync::Arc};
 
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, federation::fetch::SafeClient, urls::Urls};
+use crate::{
+    config::Config,
+    federation::{context::FederationContext, fetch::SafeClient},
+    urls::Urls,
+};
 
 /// Everything a request handler needs. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -21,13 +25,16 @@ pub struct Inner {
     pub urls: Urls,
     /// The SSRF-safe client for everything fetched from elsewhere.
     pub fetcher: SafeClient,
+    /// The federation wing's state (instance key, key cache, worker wake-ups).
+    pub federation: FederationContext,
 }
 
 impl AppState {
-    /// Wraps the parts.
-    pub fn new(db: DatabaseConnection, config: Config, fetcher: SafeClient) -> Self {
+    /// Builds the state; loads (or creates) the instance actor and its key.
+    pub async fn new(db: DatabaseConnection, config: Config, fetcher: SafeClient) -> anyhow::Result<Self> {
         let urls = Urls::new(config.public_url.clone());
-        Self(Arc::new(Inner { db, config, urls, fetcher }))
+        let federation = FederationContext::new(db.clone(), urls.clone(), fetcher.clone()).await?;
+        Ok(Self(Arc::new(Inner { db, config, urls, fetcher, federation })))
     }
 }
 

@@ -12,15 +12,17 @@ use std::{
     fmt,
     net::{IpAddr, Ipv4Addr, SocketAddr},
     sync::Arc,
-    time::Duration,
+    time::{Duration, SystemTime},
 };
 
 use reqwest::{
-    StatusCode,
+    Method, StatusCode,
     dns::{Addrs, Name, Resolve, Resolving},
-    header::{ACCEPT, CONTENT_TYPE, LOCATION},
+    header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION},
 };
 use url::Url;
+
+use crate::federation::signatures::{SigningKey, sign_request};
 
 /// Largest response body we read from another server (F4).
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -30,6 +32,19 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Redirects followed for WebFinger (F3).
 pub const WEBFINGER_MAX_REDIRECTS: usize = 5;
+/// Redirects followed for ActivityPub objects (F3).
+pub const OBJECT_MAX_REDIRECTS: usize = 1;
+/// What we ask for when fetching ActivityPub documents.
+const ACTIVITY_ACCEPT: &str =
+    "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
+
+/// F2: `application/activity+json`, or `application/ld+json` with the ActivityStreams
+/// profile. (`content_type` is lower-cased.)
+pub fn is_activity_content_type(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    media == "application/activity+json"
+        || (media == "application/ld+json" && content_type.contains("https://www.w3.org/ns/activitystreams"))
+}
 
 /// A CIDR range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -382,6 +397,36 @@ impl SafeClient {
         Ok(())
     }
 
+    /// GETs an ActivityPub document, signed by `signer` (the instance actor, so servers in
+    /// authorized-fetch mode answer), following at most one redirect (F3), and requiring an
+    /// ActivityPub content type (F2). The caller checks that the document's `id` equals the
+    /// returned final URL.
+    pub async fn get_activity_json(
+        &self,
+        url: &Url,
+        signer: Option<&SigningKey>,
+    ) -> Result<(Url, serde_json::Value), FetchError> {
+        self.get(url, ACTIVITY_ACCEPT, OBJECT_MAX_REDIRECTS, signer, is_activity_content_type).await
+    }
+
+    /// POSTs a signed activity to an inbox (the caller signs `headers`). Redirects are not
+    /// followed. Returns the status and any `Retry-After` value.
+    pub async fn post_activity(
+        &self,
+        inbox: &Url,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<(StatusCode, Option<String>), FetchError> {
+        self.check_url(inbox)?;
+        self.check_resolved_port(inbox).await?;
+        let host = inbox.host_str().unwrap_or_default().to_owned();
+        let response = self.client.post(inbox.clone()).headers(headers).body(body).send().await.map_err(|e| {
+            FetchError::Unreachable { host, reason: if e.is_timeout() { "timed out".into() } else { error_chain(&e) } }
+        })?;
+        let retry_after = response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Ok((response.status(), retry_after))
+    }
+
     /// GETs a JSON document (`accept` names the media type), following at most
     /// `max_redirects` same-scheme redirects, each checked like the first URL. Returns the
     /// final URL and the body.
@@ -390,6 +435,17 @@ impl SafeClient {
         url: &Url,
         accept: &str,
         max_redirects: usize,
+    ) -> Result<(Url, serde_json::Value), FetchError> {
+        self.get(url, accept, max_redirects, None, |ct| ct.contains("json")).await
+    }
+
+    async fn get(
+        &self,
+        url: &Url,
+        accept: &str,
+        max_redirects: usize,
+        signer: Option<&SigningKey>,
+        content_type_ok: fn(&str) -> bool,
     ) -> Result<(Url, serde_json::Value), FetchError> {
         let mut current = url.clone();
         for _hop in 0..=max_redirects {
@@ -400,8 +456,13 @@ impl SafeClient {
                 host: host.clone(),
                 reason: if e.is_timeout() { "timed out".into() } else { error_chain(&e) },
             };
-            let mut response =
-                self.client.get(current.clone()).header(ACCEPT, accept).send().await.map_err(unreachable)?;
+            let mut headers = HeaderMap::new();
+            headers.insert(ACCEPT, HeaderValue::from_str(accept).map_err(|_| FetchError::Refused(current.to_string()))?);
+            if let Some(key) = signer {
+                sign_request(key, &Method::GET, &current, &mut headers, None, SystemTime::now())
+                    .map_err(|e| FetchError::Refused(format!("{current} ({e})")))?;
+            }
+            let mut response = self.client.get(current.clone()).headers(headers).send().await.map_err(unreachable)?;
             let status = response.status();
             if status.is_redirection() {
                 let next = response
@@ -428,10 +489,10 @@ impl SafeClient {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
                 .to_ascii_lowercase();
-            if !content_type.contains("json") {
+            if !content_type_ok(&content_type) {
                 return Err(FetchError::BadResponse {
                     host,
-                    reason: format!("content type {content_type:?} is not JSON"),
+                    reason: format!("content type {content_type:?} is not accepted"),
                 });
             }
             if response.content_length().is_some_and(|len| len > MAX_RESPONSE_BYTES as u64) {
@@ -546,6 +607,16 @@ mod tests {
         assert!(!ok("http://127.0.0.3:8084/x"));
         assert!(!ok("ftp://mastodon.example/x"));
         assert!(!ok("https://user:pw@mastodon.example/x"));
+    }
+
+    #[test]
+    fn only_activitypub_content_types_are_objects() {
+        assert!(is_activity_content_type("application/activity+json"));
+        assert!(is_activity_content_type("application/activity+json; charset=utf-8"));
+        assert!(is_activity_content_type("application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\""));
+        assert!(!is_activity_content_type("application/ld+json"));
+        assert!(!is_activity_content_type("application/json"));
+        assert!(!is_activity_content_type("text/html"));
     }
 
     #[tokio::test]

@@ -4,12 +4,24 @@
 //! - `objects/`: newtypes over our entities that convert to and from wire types.
 //! - `fetch`: the SSRF-safe client every outbound request goes through.
 //! - `webfinger`: looking up remote handles.
+//! - `resolve`: remote actors, cached and refreshed.
+//! - `inbox`: receiving activities (all checks, durable insert) and the inbox worker;
+//!   `activities/`: one file per activity type.
+//! - `signatures/`: HTTP signatures (draft-cavage and RFC 9421).
+//! - `delivery/`: the durable outbox: events → activities → leased, retried deliveries.
+//! - `context`: the state the wing runs on.
 //!
 //! Inbound activities call `services/`; services never call back into here.
 
+pub mod activities;
+pub mod context;
+pub mod delivery;
 pub mod fetch;
+pub mod inbox;
 pub mod objects;
 pub mod protocol;
+pub mod resolve;
+pub mod signatures;
 pub mod webfinger;
 
 /// The media type of ActivityPub documents.

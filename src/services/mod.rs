@@ -7,7 +7,9 @@
 //! [`AppError`]: crate::error::AppError
 
 pub mod accounts;
+pub mod follows;
 pub mod instance;
+pub mod outbox;
 pub mod setup;
 pub mod staff;
 

@@ -40,6 +40,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub last_fetched_at: Option<DateTimeUtc>,
+    /// The ActivityStreams type of a remote actor (`Person`, `Service`, `Group`…).
+    pub ap_type: Option<String>,
+    pub following_url: Option<String>,
+    /// When we last re-fetched this actor's key after a failed verification (FEDERATION.md I7).
+    pub key_refetched_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,7 +1,13 @@
 //! sea-orm entities, one file per table. These are storage shapes: never serialize them to
 //! the API or the wire (see `federation/protocol/` and the services' view types).
 
+pub mod activities;
 pub mod actor_keys;
 pub mod actors;
+pub mod deliveries;
+pub mod follows;
+pub mod hosts;
+pub mod inbox_activities;
 pub mod instance_settings;
+pub mod outbox_events;
 pub mod users;

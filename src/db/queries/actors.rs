@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
 };
 
 use crate::db::entities::{actor_keys, actors};
@@ -101,6 +102,9 @@ pub async fn insert_local(db: &impl ConnectionTrait, new: NewLocalActor) -> Resu
         created_at: Set(new.now),
         updated_at: Set(new.now),
         last_fetched_at: Set(None),
+        ap_type: Set(None),
+        following_url: Set(None),
+        key_refetched_at: Set(None),
         ..Default::default()
     };
     let actor = actors::Entity::insert(actor).exec_with_returning(db).await?;
@@ -112,4 +116,139 @@ pub async fn insert_local(db: &impl ConnectionTrait, new: NewLocalActor) -> Resu
     .exec(db)
     .await?;
     Ok(actor)
+}
+
+/// What we store of a remote actor.
+pub struct RemoteActorRow {
+    pub ap_id: String,
+    pub ap_type: String,
+    pub username: String,
+    pub domain: String,
+    pub display_name: String,
+    pub summary_html: String,
+    pub inbox_url: String,
+    pub shared_inbox_url: Option<String>,
+    pub outbox_url: Option<String>,
+    pub followers_url: Option<String>,
+    pub profile_url: Option<String>,
+    pub icon_url: Option<String>,
+    pub image_url: Option<String>,
+    pub public_key_pem: String,
+    pub public_key_id: String,
+    pub manually_approves_followers: bool,
+    pub discoverable: bool,
+    pub now: DateTime<Utc>,
+}
+
+/// Inserts or refreshes a remote actor by `ap_id`. Never touches a local actor: a remote
+/// document claiming one of our ids is refused before it gets here, and the `local = false`
+/// filter on update makes sure.
+pub async fn upsert_remote(db: &impl ConnectionTrait, row: RemoteActorRow) -> Result<actors::Model, DbErr> {
+    let existing = find_by_ap_id(db, &row.ap_id).await?;
+    match existing {
+        Some(found) if found.local => Err(DbErr::Custom(format!("{} is a local actor", row.ap_id))),
+        Some(found) => {
+            let mut active: actors::ActiveModel = found.into();
+            active.ap_type = Set(Some(row.ap_type));
+            active.username = Set(row.username);
+            active.display_name = Set(row.display_name);
+            active.summary = Set(row.summary_html);
+            active.inbox_url = Set(Some(row.inbox_url));
+            active.shared_inbox_url = Set(row.shared_inbox_url);
+            active.outbox_url = Set(row.outbox_url);
+            active.followers_url = Set(row.followers_url);
+            active.profile_url = Set(row.profile_url);
+            active.icon_url = Set(row.icon_url);
+            active.image_url = Set(row.image_url);
+            active.public_key_pem = Set(row.public_key_pem);
+            active.public_key_id = Set(row.public_key_id);
+            active.manually_approves_followers = Set(row.manually_approves_followers);
+            active.discoverable = Set(row.discoverable);
+            active.updated_at = Set(row.now);
+            active.last_fetched_at = Set(Some(row.now));
+            active.update(db).await
+        }
+        None => {
+            let actor = actors::ActiveModel {
+                ap_id: Set(row.ap_id),
+                username: Set(row.username),
+                domain: Set(row.domain),
+                local: Set(false),
+                kind: Set(REMOTE_KIND.to_owned()),
+                display_name: Set(row.display_name),
+                summary: Set(row.summary_html),
+                profile_fields: Set("[]".to_owned()),
+                inbox_url: Set(Some(row.inbox_url)),
+                shared_inbox_url: Set(row.shared_inbox_url),
+                outbox_url: Set(row.outbox_url),
+                followers_url: Set(row.followers_url),
+                profile_url: Set(row.profile_url),
+                icon_url: Set(row.icon_url),
+                image_url: Set(row.image_url),
+                public_key_pem: Set(row.public_key_pem),
+                public_key_id: Set(row.public_key_id),
+                manually_approves_followers: Set(row.manually_approves_followers),
+                discoverable: Set(row.discoverable),
+                published: Set(row.now),
+                created_at: Set(row.now),
+                updated_at: Set(row.now),
+                last_fetched_at: Set(Some(row.now)),
+                ap_type: Set(Some(row.ap_type)),
+                following_url: Set(None),
+                key_refetched_at: Set(None),
+                ..Default::default()
+            };
+            actors::Entity::insert(actor).exec_with_returning(db).await
+        }
+    }
+}
+
+/// The stored `kind` of remote actors.
+pub const REMOTE_KIND: &str = "remote";
+
+/// A remote actor by the id of one of its keys (`…#main-key`).
+pub async fn find_by_key_id(db: &impl ConnectionTrait, key_id: &str) -> Result<Option<actors::Model>, DbErr> {
+    actors::Entity::find().filter(actors::Column::PublicKeyId.eq(key_id)).one(db).await
+}
+
+/// Records a forced key re-fetch, if none happened since `not_before`; returns whether this
+/// caller may re-fetch now (FEDERATION.md I7: at most one per actor per 5 minutes).
+pub async fn claim_key_refetch(
+    db: &impl ConnectionTrait,
+    actor_id: i64,
+    now: DateTime<Utc>,
+    not_before: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::{Condition, Expr};
+    let result = actors::Entity::update_many()
+        .col_expr(actors::Column::KeyRefetchedAt, Expr::value(now))
+        .filter(actors::Column::Id.eq(actor_id))
+        .filter(
+            Condition::any()
+                .add(actors::Column::KeyRefetchedAt.is_null())
+                .add(actors::Column::KeyRefetchedAt.lt(not_before)),
+        )
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Deletes a cached remote actor (the remote answered 410 Gone).
+pub async fn delete_remote(db: &impl ConnectionTrait, ap_id: &str) -> Result<(), DbErr> {
+    actors::Entity::delete_many()
+        .filter(actors::Column::ApId.eq(ap_id))
+        .filter(actors::Column::Local.eq(false))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A local actor's private key PEM. Only signing code calls this.
+pub async fn private_key(db: &impl ConnectionTrait, actor_id: i64) -> Result<Option<String>, DbErr> {
+    Ok(actor_keys::Entity::find_by_id(actor_id).one(db).await?.map(|k| k.private_key_pem))
+}
+
+/// An actor by row id.
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<actors::Model>, DbErr> {
+    actors::Entity::find_by_id(id).one(db).await
 }

@@ -2,5 +2,6 @@
 //! service that owns the transaction decides what commits together.
 
 pub mod actors;
+pub mod follows;
 pub mod settings;
 pub mod users;

@@ -2,3 +2,4 @@
 //! names say the direction (`into_json` goes out to the wire).
 
 pub mod actor;
+pub mod remote_actor;

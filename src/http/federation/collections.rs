@@ -1,7 +1,7 @@
 //! `GET /users/{username}/{outbox|followers|following|featured}`: paged ordered collections.
 //!
-//! The summary document gives the size and the first page; `?page=N` gives a page. Nothing
-//! fills these yet: follows and posts arrive with the publishing work, and will page here.
+//! The summary document gives the size and the first page; `?page=N` gives a page of 40.
+//! `followers` and `following` list actor ids; `outbox` and `featured` fill with publishing.
 
 use axum::{
     extract::{Path, Query, State},
@@ -18,7 +18,7 @@ use crate::{
         context::ACTIVITYSTREAMS,
     },
     http::extract::ActivityJson,
-    services::accounts,
+    services::{accounts, follows},
     state::AppState,
 };
 
@@ -40,8 +40,13 @@ pub(super) async fn collection(
     }
     let actor = accounts::find(&state.db, &username).await?.ok_or_else(|| AppError::not_found("no such account"))?;
     let id = Url::parse(&format!("{}/{name}", actor.ap_id)).map_err(AppError::internal)?;
-    let items: Vec<Value> = Vec::new();
-    let total = items.len() as u64;
+    let (followers, following) = follows::counts(&state.db, actor.id).await?;
+    let total = match name.as_str() {
+        "followers" => followers,
+        "following" => following,
+        _ => 0,
+    };
+    let last_page = total.div_ceil(follows::PAGE_SIZE).max(1);
     let page_url = |n: u64| Url::parse(&format!("{id}?page={n}")).map_err(AppError::internal);
     let context = Value::String(ACTIVITYSTREAMS.into());
     match query.page {
@@ -51,7 +56,7 @@ pub(super) async fn collection(
             kind: Default::default(),
             total_items: total,
             first: page_url(1)?,
-            last: page_url(1)?,
+            last: page_url(last_page)?,
         })
         .into_response()),
         Some(page) => {
@@ -60,14 +65,19 @@ pub(super) async fn collection(
                 .ok()
                 .filter(|n| *n >= 1)
                 .ok_or_else(|| AppError::bad_request("page must be a number from 1"))?;
-            let ordered_items = if n == 1 { items } else { Vec::new() };
+            let members = match name.as_str() {
+                "followers" => follows::followers_page(&state.db, actor.id, n).await?,
+                "following" => follows::following_page(&state.db, actor.id, n).await?,
+                _ => Vec::new(),
+            };
+            let ordered_items: Vec<Value> = members.into_iter().map(|a| Value::String(a.ap_id)).collect();
             Ok(ActivityJson(OrderedCollectionPage {
                 context,
                 id: page_url(n)?,
                 kind: Default::default(),
                 part_of: id.clone(),
                 total_items: total,
-                next: None,
+                next: if n < last_page { Some(page_url(n + 1)?) } else { None },
                 prev: if n > 1 { Some(page_url(n - 1)?) } else { None },
                 ordered_items,
             })

@@ -1,13 +1,18 @@
-//! Endpoints peers call: discovery (`/.well-known/*`, NodeInfo) and actor documents with
-//! their collections. Answers are JSON in the media types peers expect.
+//! Endpoints peers call: discovery (`/.well-known/*`, NodeInfo), actor documents with their
+//! collections, and the inboxes. Answers are JSON in the media types peers expect.
 
 mod actor;
 mod collections;
 mod host_meta;
+mod inbox;
 mod nodeinfo;
 mod webfinger;
 
-use axum::{Router, routing::get};
+use axum::{
+    Router,
+    routing::{get, post},
+};
+use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::state::AppState;
 
@@ -21,4 +26,11 @@ pub fn routes() -> Router<AppState> {
         .route("/actor", get(actor::instance_actor))
         .route("/users/{username}", get(actor::actor))
         .route("/users/{username}/{collection}", get(collections::collection))
+        .merge(
+            Router::new()
+                .route("/inbox", post(inbox::shared_inbox))
+                .route("/users/{username}/inbox", post(inbox::actor_inbox))
+                // I1: refused with 413 from Content-Length alone, before the body is read.
+                .layer(RequestBodyLimitLayer::new(crate::http::MAX_BODY_BYTES)),
+        )
 }

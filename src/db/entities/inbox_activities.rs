@@ -1,0 +1,35 @@
+//! `inbox_activities`: every verified inbound activity, stored before we answer 202 and
+//! processed later by the inbox worker. The unique `ap_id` deduplicates redeliveries.
+
+use sea_orm::entity::prelude::*;
+
+/// One received activity.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "inbox_activities")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub ap_id: String,
+    pub activity_type: String,
+    /// The verified signer (= the activity's `actor`).
+    pub actor_ap_id: String,
+    /// The raw JSON as received.
+    #[sea_orm(column_type = "Text")]
+    pub payload: String,
+    /// `pending`, `done`, `ignored` or `failed`.
+    pub state: String,
+    pub attempts: i32,
+    pub received_at: DateTimeUtc,
+    /// Not to be processed before this time (retries back off).
+    pub available_at: DateTimeUtc,
+    pub lease_until: Option<DateTimeUtc>,
+    pub processed_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub last_error: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

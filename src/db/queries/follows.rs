@@ -1,0 +1,177 @@
+//! Reading and writing follow relations.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use crate::db::entities::{actors, follows};
+
+/// Follow states.
+pub const PENDING: &str = "pending";
+/// Follow states.
+pub const ACCEPTED: &str = "accepted";
+
+/// The relation between two actors, if any.
+pub async fn find_pair(db: &impl ConnectionTrait, follower_id: i64, followee_id: i64) -> Result<Option<follows::Model>, DbErr> {
+    follows::Entity::find()
+        .filter(follows::Column::FollowerId.eq(follower_id))
+        .filter(follows::Column::FolloweeId.eq(followee_id))
+        .one(db)
+        .await
+}
+
+/// A relation by the id of its `Follow` activity.
+pub async fn find_by_follow_ap_id(db: &impl ConnectionTrait, follow_ap_id: &str) -> Result<Option<follows::Model>, DbErr> {
+    follows::Entity::find().filter(follows::Column::FollowApId.eq(follow_ap_id)).one(db).await
+}
+
+/// A relation by row id.
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<follows::Model>, DbErr> {
+    follows::Entity::find_by_id(id).one(db).await
+}
+
+/// Inserts a relation in `state`.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    follower_id: i64,
+    followee_id: i64,
+    follow_ap_id: &str,
+    state: &str,
+    now: DateTime<Utc>,
+) -> Result<follows::Model, DbErr> {
+    follows::Entity::insert(follows::ActiveModel {
+        follower_id: Set(follower_id),
+        followee_id: Set(followee_id),
+        state: Set(state.to_owned()),
+        follow_ap_id: Set(follow_ap_id.to_owned()),
+        created_at: Set(now),
+        accepted_at: Set((state == ACCEPTED).then_some(now)),
+        ..Default::default()
+    })
+    .exec_with_returning(db)
+    .await
+}
+
+/// Marks a relation accepted (and records the latest `Follow` id).
+pub async fn accept(db: &impl ConnectionTrait, row: follows::Model, follow_ap_id: &str, now: DateTime<Utc>) -> Result<follows::Model, DbErr> {
+    let mut active: follows::ActiveModel = row.into();
+    active.state = Set(ACCEPTED.to_owned());
+    active.follow_ap_id = Set(follow_ap_id.to_owned());
+    active.accepted_at = Set(Some(now));
+    active.update(db).await
+}
+
+/// Deletes a relation by id.
+pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    follows::Entity::delete_by_id(id).exec(db).await.map(|_| ())
+}
+
+/// Accepted followers of an actor.
+pub async fn count_followers(db: &impl ConnectionTrait, followee_id: i64) -> Result<u64, DbErr> {
+    follows::Entity::find()
+        .filter(follows::Column::FolloweeId.eq(followee_id))
+        .filter(follows::Column::State.eq(ACCEPTED))
+        .count(db)
+        .await
+}
+
+/// Accounts an actor follows (accepted).
+pub async fn count_following(db: &impl ConnectionTrait, follower_id: i64) -> Result<u64, DbErr> {
+    follows::Entity::find()
+        .filter(follows::Column::FollowerId.eq(follower_id))
+        .filter(follows::Column::State.eq(ACCEPTED))
+        .count(db)
+        .await
+}
+
+/// A page of accepted followers, newest first, with their actors.
+pub async fn followers_page(
+    db: &impl ConnectionTrait,
+    followee_id: i64,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<actors::Model>, DbErr> {
+    let ids: Vec<i64> = follows::Entity::find()
+        .select_only()
+        .column(follows::Column::FollowerId)
+        .filter(follows::Column::FolloweeId.eq(followee_id))
+        .filter(follows::Column::State.eq(ACCEPTED))
+        .order_by_desc(follows::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    actors_in_order(db, ids).await
+}
+
+/// A page of accounts an actor follows (accepted), newest first.
+pub async fn following_page(
+    db: &impl ConnectionTrait,
+    follower_id: i64,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<actors::Model>, DbErr> {
+    let ids: Vec<i64> = follows::Entity::find()
+        .select_only()
+        .column(follows::Column::FolloweeId)
+        .filter(follows::Column::FollowerId.eq(follower_id))
+        .filter(follows::Column::State.eq(ACCEPTED))
+        .order_by_desc(follows::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    actors_in_order(db, ids).await
+}
+
+/// Pending requests to an actor, oldest first, with the requesting actors.
+pub async fn pending_requests(
+    db: &impl ConnectionTrait,
+    followee_id: i64,
+) -> Result<Vec<(follows::Model, actors::Model)>, DbErr> {
+    let rows = follows::Entity::find()
+        .filter(follows::Column::FolloweeId.eq(followee_id))
+        .filter(follows::Column::State.eq(PENDING))
+        .order_by_asc(follows::Column::Id)
+        .limit(1000)
+        .all(db)
+        .await?;
+    let actors = actors_in_order(db, rows.iter().map(|r| r.follower_id).collect()).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| actors.iter().find(|a| a.id == row.follower_id).cloned().map(|a| (row, a)))
+        .collect())
+}
+
+async fn actors_in_order(db: &impl ConnectionTrait, ids: Vec<i64>) -> Result<Vec<actors::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut found = actors::Entity::find().filter(actors::Column::Id.is_in(ids.clone())).all(db).await?;
+    found.sort_by_key(|a| ids.iter().position(|id| *id == a.id));
+    Ok(found)
+}
+
+/// One inbox per accepted follower of `followee_id`: the shared inbox when it has one (D2:
+/// each inbox once), deduplicated.
+pub async fn follower_inboxes(db: &impl ConnectionTrait, followee_id: i64) -> Result<Vec<String>, DbErr> {
+    use sea_orm::{JoinType, RelationTrait, sea_query::Expr};
+    let rows: Vec<(Option<String>, Option<String>)> = follows::Entity::find()
+        .select_only()
+        .column_as(Expr::col((actors::Entity, actors::Column::SharedInboxUrl)), "shared")
+        .column_as(Expr::col((actors::Entity, actors::Column::InboxUrl)), "inbox")
+        .join(JoinType::InnerJoin, follows::Relation::Follower.def())
+        .filter(follows::Column::FolloweeId.eq(followee_id))
+        .filter(follows::Column::State.eq(ACCEPTED))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut inboxes: Vec<String> = rows.into_iter().filter_map(|(shared, inbox)| shared.or(inbox)).collect();
+    inboxes.sort();
+    inboxes.dedup();
+    Ok(inboxes)
+}

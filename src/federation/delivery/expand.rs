@@ -1,0 +1,232 @@
+//! Turning recorded events into activities and deliveries (D1, D2).
+//!
+//! Each event becomes one activity with a deterministic id and one delivery per distinct
+//! inbox, in one transaction that also marks the event processed. Inserts ignore rows that
+//! already exist, so a crash (or a second process) re-expanding an event changes nothing.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+    sea_query::{Expr, ExprTrait, OnConflict},
+};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::{
+    db::{
+        entities::{activities, actors, deliveries, follows, outbox_events},
+        queries,
+    },
+    federation::{activities::outbound, context::FederationContext, protocol::activity::Activity},
+    services::outbox::OutboxEvent,
+};
+
+/// Who receives an activity.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Audience {
+    /// Explicit inboxes.
+    #[serde(default)]
+    pub inboxes: Vec<String>,
+    /// Deliver to every accepted follower of this local actor (one delivery per shared inbox).
+    #[serde(default)]
+    pub followers_of: Option<i64>,
+}
+
+/// An activity ready to store.
+pub struct Built {
+    pub activity: Activity,
+    pub actor_id: i64,
+    pub audience: Audience,
+}
+
+/// Events expanded per round.
+const BATCH: u64 = 32;
+/// Deliveries inserted per statement.
+const CHUNK: usize = 500;
+
+/// Expands pending events; returns how many were processed.
+pub async fn expand_pending(ctx: &FederationContext) -> Result<usize, DbErr> {
+    let events = outbox_events::Entity::find()
+        .filter(outbox_events::Column::ProcessedAt.is_null())
+        .order_by_asc(outbox_events::Column::Id)
+        .limit(BATCH)
+        .all(&ctx.db)
+        .await?;
+    let count = events.len();
+    for event in events {
+        if let Err(e) = expand_one(ctx, &event).await {
+            tracing::warn!(event = event.id, error = %e, "could not expand outbox event");
+            outbox_events::Entity::update_many()
+                .col_expr(outbox_events::Column::Attempts, Expr::col(outbox_events::Column::Attempts).add(1))
+                .col_expr(outbox_events::Column::LastError, Expr::value(e.to_string()))
+                .filter(outbox_events::Column::Id.eq(event.id))
+                .exec(&ctx.db)
+                .await?;
+            return Err(e);
+        }
+    }
+    Ok(count)
+}
+
+async fn expand_one(ctx: &FederationContext, event: &outbox_events::Model) -> Result<(), DbErr> {
+    let parsed: OutboxEvent = serde_json::from_str(&event.payload).map_err(|e| DbErr::Custom(format!("event {}: {e}", event.id)))?;
+    let id = Url::parse(&format!("{}/activities/{}", ctx.urls.origin(), event.id)).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let built = build(ctx, &parsed, id).await?;
+    let txn = ctx.db.begin().await?;
+    if let Some(built) = built {
+        store(&txn, built).await?;
+    }
+    outbox_events::Entity::update_many()
+        .col_expr(outbox_events::Column::ProcessedAt, Expr::value(Utc::now()))
+        .filter(outbox_events::Column::Id.eq(event.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    ctx.delivery_wakeup.notify_waiters();
+    Ok(())
+}
+
+/// The activity for an event, or `None` when its subject is gone (nothing to tell anyone).
+async fn build(ctx: &FederationContext, event: &OutboxEvent, id: Url) -> Result<Option<Built>, DbErr> {
+    let actor = |actor_id: i64| queries::actors::find(&ctx.db, actor_id);
+    let follow = |follow_id: i64| follows::Entity::find_by_id(follow_id).one(&ctx.db);
+    Ok(match event {
+        OutboxEvent::FollowAccepted { follow_id } => {
+            let Some(row) = follow(*follow_id).await? else { return Ok(None) };
+            let (Some(follower), Some(followee)) = (actor(row.follower_id).await?, actor(row.followee_id).await?) else {
+                return Ok(None);
+            };
+            outbound::answer(id, "Accept", &followee, &follower, &row.follow_ap_id).map(|a| personal(a, &followee, &follower))
+        }
+        OutboxEvent::FollowRejected { followee_id, follower_id, follow_ap_id } => {
+            let (Some(follower), Some(followee)) = (actor(*follower_id).await?, actor(*followee_id).await?) else {
+                return Ok(None);
+            };
+            outbound::answer(id, "Reject", &followee, &follower, follow_ap_id).map(|a| personal(a, &followee, &follower))
+        }
+        OutboxEvent::FollowRequested { follow_id } => {
+            let Some(row) = follow(*follow_id).await? else { return Ok(None) };
+            let (Some(follower), Some(followee)) = (actor(row.follower_id).await?, actor(row.followee_id).await?) else {
+                return Ok(None);
+            };
+            outbound::follow(&row.follow_ap_id, &follower, &followee).map(|a| personal(a, &follower, &followee))
+        }
+        OutboxEvent::FollowWithdrawn { follower_id, followee_id, follow_ap_id } => {
+            let (Some(follower), Some(followee)) = (actor(*follower_id).await?, actor(*followee_id).await?) else {
+                return Ok(None);
+            };
+            outbound::undo_follow(id, follow_ap_id, &follower, &followee).map(|a| personal(a, &follower, &followee))
+        }
+    })
+}
+
+/// An activity from `from` to the one actor `to`, delivered to that actor's own inbox.
+fn personal(activity: Activity, from: &actors::Model, to: &actors::Model) -> Built {
+    Built {
+        activity,
+        actor_id: from.id,
+        audience: Audience { inboxes: to.inbox_url.iter().cloned().collect(), followers_of: None },
+    }
+}
+
+/// Stores the activity and its deliveries (idempotently).
+pub async fn store(db: &impl ConnectionTrait, built: Built) -> Result<i64, DbErr> {
+    let now = Utc::now();
+    let ap_id = built.activity.id.to_string();
+    let payload = serde_json::to_string(&built.activity).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let audience = serde_json::to_string(&built.audience).map_err(|e| DbErr::Custom(e.to_string()))?;
+    activities::Entity::insert(activities::ActiveModel {
+        ap_id: Set(ap_id.clone()),
+        actor_id: Set(built.actor_id),
+        activity_type: Set(built.activity.kind.clone()),
+        object_ap_id: Set(crate::federation::protocol::lenient::id_of(&built.activity.object).map(String::from)),
+        payload: Set(payload),
+        audience: Set(audience),
+        created_at: Set(now),
+        expanded_at: Set(Some(now)),
+        ..Default::default()
+    })
+    .on_conflict(OnConflict::column(activities::Column::ApId).do_nothing().to_owned())
+    .exec_without_returning(db)
+    .await?;
+    let activity_id: i64 = activities::Entity::find()
+        .select_only()
+        .column(activities::Column::Id)
+        .filter(activities::Column::ApId.eq(ap_id.as_str()))
+        .into_tuple()
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::Custom(format!("activity {ap_id} vanished")))?;
+
+    let mut inboxes = built.audience.inboxes.clone();
+    if let Some(actor_id) = built.audience.followers_of {
+        inboxes.extend(queries::follows::follower_inboxes(db, actor_id).await?);
+    }
+    inboxes.sort();
+    inboxes.dedup();
+    for chunk in inboxes.chunks(CHUNK) {
+        let rows: Vec<deliveries::ActiveModel> = chunk
+            .iter()
+            .filter_map(|inbox| {
+                let url = Url::parse(inbox).ok()?;
+                Some(deliveries::ActiveModel {
+                    activity_id: Set(activity_id),
+                    host: Set(host_of(&url)),
+                    inbox_url: Set(inbox.clone()),
+                    state: Set(super::worker::PENDING.to_owned()),
+                    attempts: Set(0),
+                    next_attempt_at: Set(now),
+                    lease_owner: Set(None),
+                    lease_until: Set(None),
+                    last_status: Set(None),
+                    last_error: Set(None),
+                    created_at: Set(now),
+                    finished_at: Set(None),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        deliveries::Entity::insert_many(rows)
+            .on_conflict(OnConflict::columns([deliveries::Column::ActivityId, deliveries::Column::InboxUrl]).do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(activity_id)
+}
+
+/// `host[:port]` of a URL: the unit of per-host limits and health.
+pub fn host_of(url: &Url) -> String {
+    match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_owned(),
+    }
+}
+
+/// Expands events as they are recorded until `shutdown` turns true.
+pub async fn run(ctx: FederationContext, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    tracing::info!("outbox expander started");
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let expanded = match expand_pending(&ctx).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox expander: will retry");
+                0
+            }
+        };
+        if expanded == 0 {
+            tokio::select! {
+                _ = ctx.outbox_wakeup.notified() => {}
+                _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+    tracing::info!("outbox expander stopped");
+}

@@ -1,0 +1,331 @@
+//! The delivery worker: leases due deliveries, signs each (re-signed on every attempt),
+//! POSTs it with bounded concurrency per host and overall, and records the outcome.
+//!
+//! Leases make it safe to run several workers against one database (D3): a row is taken by
+//! a conditional UPDATE that only one worker can win, and a worker that dies simply lets
+//! its leases expire.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration as StdDuration, SystemTime},
+};
+
+use axum::http::{HeaderMap, HeaderValue, Method, header::CONTENT_TYPE};
+use chrono::{Duration, Utc};
+use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
+use tokio::{
+    sync::{Semaphore, watch},
+    task::JoinSet,
+};
+use url::Url;
+
+use crate::{
+    db::{
+        entities::{activities, deliveries},
+        queries,
+    },
+    federation::{
+        ACTIVITY_JSON,
+        context::FederationContext,
+        delivery::{
+            hosts::{Gate, HostHealth},
+            retry::{self, MAX_ATTEMPTS, Verdict},
+        },
+        signatures::{SigningKey, sign_request},
+    },
+};
+
+/// Waiting to be delivered (or retried).
+pub const PENDING: &str = "pending";
+/// Accepted by the inbox.
+pub const DELIVERED: &str = "delivered";
+/// Given up: permanent refusal, too many attempts, or an unavailable host.
+pub const FAILED: &str = "failed";
+
+/// Limits of one worker.
+#[derive(Clone, Debug)]
+pub struct DeliveryLimits {
+    /// Requests in flight at once (D4).
+    pub global: usize,
+    /// Requests in flight to one host at once (D4: 1–4).
+    pub per_host: usize,
+    /// How long a leased row belongs to this worker.
+    pub lease: Duration,
+}
+
+impl Default for DeliveryLimits {
+    fn default() -> Self {
+        Self { global: 64, per_host: 2, lease: Duration::seconds(120) }
+    }
+}
+
+/// An activity's sending actor and its JSON body.
+type Payload = (i64, Arc<Vec<u8>>);
+
+/// Shared state of one worker's tasks.
+struct Shared {
+    ctx: FederationContext,
+    health: HostHealth,
+    global: Arc<Semaphore>,
+    per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
+    keys: Mutex<HashMap<i64, Arc<SigningKey>>>,
+    payloads: Mutex<HashMap<i64, Payload>>,
+    limits: DeliveryLimits,
+}
+
+/// Delivers until `shutdown` turns true, then lets in-flight requests finish.
+pub async fn run(ctx: FederationContext, limits: DeliveryLimits, mut shutdown: watch::Receiver<bool>) -> Result<(), DbErr> {
+    let worker_id = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+    let shared = Arc::new(Shared {
+        health: HostHealth::load(&ctx.db).await?,
+        global: Arc::new(Semaphore::new(limits.global)),
+        per_host: Mutex::new(HashMap::new()),
+        keys: Mutex::new(HashMap::new()),
+        payloads: Mutex::new(HashMap::new()),
+        ctx,
+        limits,
+    });
+    tracing::info!(worker = %worker_id, "delivery worker started");
+    let mut tasks = JoinSet::new();
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let room = shared.limits.global.saturating_mul(2).saturating_sub(tasks.len());
+        let claimed = if room > 0 {
+            match claim(&shared, &worker_id, room as u64).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::warn!(error = %e, "delivery worker: cannot claim");
+                    Vec::new()
+                }
+            }
+        } else {
+            Vec::new()
+        };
+        let idle = claimed.is_empty();
+        for row in claimed {
+            let shared = shared.clone();
+            tasks.spawn(async move {
+                if let Err(e) = attempt(&shared, row).await {
+                    tracing::warn!(error = %e, "delivery bookkeeping failed; the lease will expire and it is retried");
+                }
+            });
+        }
+        if idle || room == 0 {
+            tokio::select! {
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+                _ = shared.ctx.delivery_wakeup.notified() => {}
+                _ = tokio::time::sleep(StdDuration::from_millis(500)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        while tasks.try_join_next().is_some() {}
+        prune(&shared);
+    }
+    while tasks.join_next().await.is_some() {}
+    tracing::info!(worker = %worker_id, "delivery worker stopped");
+    Ok(())
+}
+
+/// Leases up to `limit` due deliveries.
+async fn claim(shared: &Shared, worker_id: &str, limit: u64) -> Result<Vec<deliveries::Model>, DbErr> {
+    let db = &shared.ctx.db;
+    let now = Utc::now();
+    let free = || {
+        Condition::any().add(deliveries::Column::LeaseUntil.is_null()).add(deliveries::Column::LeaseUntil.lt(now))
+    };
+    let ids: Vec<i64> = deliveries::Entity::find()
+        .select_only()
+        .column(deliveries::Column::Id)
+        .filter(deliveries::Column::State.eq(PENDING))
+        .filter(deliveries::Column::NextAttemptAt.lte(now))
+        .filter(free())
+        .order_by_asc(deliveries::Column::NextAttemptAt)
+        .order_by_asc(deliveries::Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let token = format!("{worker_id}:{}", uuid::Uuid::new_v4().simple());
+    // Only rows still free are taken: of two workers racing, each row goes to one.
+    deliveries::Entity::update_many()
+        .col_expr(deliveries::Column::LeaseOwner, Expr::value(token.clone()))
+        .col_expr(deliveries::Column::LeaseUntil, Expr::value(now + shared.limits.lease))
+        .filter(deliveries::Column::Id.is_in(ids.clone()))
+        .filter(deliveries::Column::State.eq(PENDING))
+        .filter(free())
+        .exec(db)
+        .await?;
+    deliveries::Entity::find()
+        .filter(deliveries::Column::Id.is_in(ids))
+        .filter(deliveries::Column::LeaseOwner.eq(token))
+        .all(db)
+        .await
+}
+
+/// One attempt at one delivery, with its bookkeeping.
+async fn attempt(shared: &Shared, row: deliveries::Model) -> Result<(), DbErr> {
+    let db = &shared.ctx.db;
+    let now = Utc::now();
+    match shared.health.gate(&row.host, now) {
+        Gate::Unavailable => return finish(shared, &row, FAILED, None, Some("host unavailable".into())).await,
+        Gate::PausedUntil(until) => return postpone(shared, &row, until, None, Some("circuit breaker open".into())).await,
+        Gate::Open => {}
+    }
+    let host_permit = host_semaphore(shared, &row.host).acquire_owned().await;
+    let global_permit = shared.global.clone().acquire_owned().await;
+    let (Ok(_host_permit), Ok(_global_permit)) = (host_permit, global_permit) else { return Ok(()) };
+
+    let (status, retry_after, error) = match send(shared, &row).await {
+        Ok((status, retry_after)) => (Some(status), retry_after, None),
+        Err(SendError::Permanent(e)) => return finish(shared, &row, FAILED, None, Some(e)).await,
+        Err(SendError::Temporary(e)) => (None, None, Some(e)),
+    };
+    let code = status.map(|s| s.as_u16());
+    match retry::classify(code) {
+        Verdict::Delivered => {
+            shared.health.record_success(db, &row.host).await?;
+            finish(shared, &row, DELIVERED, code, None).await
+        }
+        Verdict::Permanent => finish(shared, &row, FAILED, code, Some(format!("refused with {}", code.unwrap_or(0)))).await,
+        Verdict::Retry => {
+            if code != Some(401) {
+                shared.health.record_failure(db, &row.host, now).await?;
+            }
+            let attempts = row.attempts + 1;
+            let error = error.or_else(|| code.map(|c| format!("answered {c}")));
+            if attempts >= MAX_ATTEMPTS {
+                return finish(shared, &row, FAILED, code, error).await;
+            }
+            let jitter = f64::from(uuid::Uuid::new_v4().as_bytes()[0]) / 256.0;
+            let mut wait = retry::backoff(attempts, jitter);
+            if let Some(asked) = retry_after.as_deref().and_then(|v| retry::retry_after(v, SystemTime::now())) {
+                wait = wait.max(asked);
+            }
+            postpone(shared, &row, now + wait, code, error).await
+        }
+    }
+}
+
+enum SendError {
+    /// Never deliverable (bad URL, missing key…).
+    Permanent(String),
+    /// Network trouble: retry.
+    Temporary(String),
+}
+
+async fn send(shared: &Shared, row: &deliveries::Model) -> Result<(reqwest::StatusCode, Option<String>), SendError> {
+    let inbox = Url::parse(&row.inbox_url).map_err(|e| SendError::Permanent(format!("bad inbox URL: {e}")))?;
+    let (actor_id, body) = payload(shared, row.activity_id).await.map_err(|e| SendError::Temporary(e.to_string()))?;
+    let key = signing_key(shared, actor_id).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(ACTIVITY_JSON));
+    sign_request(&key, &Method::POST, &inbox, &mut headers, Some(&body), SystemTime::now())
+        .map_err(|e| SendError::Permanent(format!("signing: {e}")))?;
+    match shared.ctx.fetcher.post_activity(&inbox, headers, body.as_ref().clone()).await {
+        Ok(result) => Ok(result),
+        Err(crate::federation::fetch::FetchError::Refused(url)) => Err(SendError::Permanent(format!("refused to deliver to {url}"))),
+        Err(e) => Err(SendError::Temporary(e.to_string())),
+    }
+}
+
+/// The activity's JSON and its actor, cached for the many deliveries of one activity.
+async fn payload(shared: &Shared, activity_id: i64) -> Result<Payload, DbErr> {
+    if let Some(cached) = shared.payloads.lock().ok().and_then(|p| p.get(&activity_id).cloned()) {
+        return Ok(cached);
+    }
+    let row = activities::Entity::find_by_id(activity_id)
+        .one(&shared.ctx.db)
+        .await?
+        .ok_or_else(|| DbErr::Custom(format!("activity {activity_id} vanished")))?;
+    let body = Arc::new(row.payload.into_bytes());
+    if let Ok(mut p) = shared.payloads.lock() {
+        if p.len() >= 256 {
+            p.clear();
+        }
+        p.insert(activity_id, (row.actor_id, body.clone()));
+    }
+    Ok((row.actor_id, body))
+}
+
+async fn signing_key(shared: &Shared, actor_id: i64) -> Result<Arc<SigningKey>, SendError> {
+    if let Some(key) = shared.keys.lock().ok().and_then(|k| k.get(&actor_id).cloned()) {
+        return Ok(key);
+    }
+    let db = &shared.ctx.db;
+    let actor = queries::actors::find(db, actor_id)
+        .await
+        .map_err(|e| SendError::Temporary(e.to_string()))?
+        .ok_or_else(|| SendError::Permanent("the sending actor is gone".into()))?;
+    let pem = queries::actors::private_key(db, actor_id)
+        .await
+        .map_err(|e| SendError::Temporary(e.to_string()))?
+        .ok_or_else(|| SendError::Permanent("the sending actor has no key".into()))?;
+    let key_id = Url::parse(&actor.public_key_id).map_err(|e| SendError::Permanent(e.to_string()))?;
+    let key = Arc::new(SigningKey::from_pkcs8_pem(key_id, &pem).map_err(|e| SendError::Permanent(e.to_string()))?);
+    if let Ok(mut keys) = shared.keys.lock() {
+        if keys.len() >= 1024 {
+            keys.clear();
+        }
+        keys.insert(actor_id, key.clone());
+    }
+    Ok(key)
+}
+
+fn host_semaphore(shared: &Shared, host: &str) -> Arc<Semaphore> {
+    match shared.per_host.lock() {
+        Ok(mut map) => map.entry(host.to_owned()).or_insert_with(|| Arc::new(Semaphore::new(shared.limits.per_host))).clone(),
+        Err(_) => Arc::new(Semaphore::new(shared.limits.per_host)),
+    }
+}
+
+/// Drops per-host semaphores nobody holds, so the map stays as small as the hosts in flight.
+fn prune(shared: &Shared) {
+    if let Ok(mut map) = shared.per_host.lock()
+        && map.len() > 1024
+    {
+        map.retain(|_, s| Arc::strong_count(s) > 1);
+    }
+}
+
+async fn finish(shared: &Shared, row: &deliveries::Model, state: &str, status: Option<u16>, error: Option<String>) -> Result<(), DbErr> {
+    let now = Utc::now();
+    deliveries::Entity::update_many()
+        .col_expr(deliveries::Column::State, Expr::value(state))
+        .col_expr(deliveries::Column::Attempts, Expr::value(row.attempts + 1))
+        .col_expr(deliveries::Column::LastStatus, Expr::value(status.map(i32::from)))
+        .col_expr(deliveries::Column::LastError, Expr::value(error))
+        .col_expr(deliveries::Column::FinishedAt, Expr::value(now))
+        .col_expr(deliveries::Column::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+        .filter(deliveries::Column::Id.eq(row.id))
+        .exec(&shared.ctx.db)
+        .await
+        .map(|_| ())
+}
+
+async fn postpone(
+    shared: &Shared,
+    row: &deliveries::Model,
+    at: chrono::DateTime<Utc>,
+    status: Option<u16>,
+    error: Option<String>,
+) -> Result<(), DbErr> {
+    let attempted = status.is_some() || error.as_deref().is_some_and(|e| e != "circuit breaker open");
+    deliveries::Entity::update_many()
+        .col_expr(deliveries::Column::Attempts, Expr::value(row.attempts + i32::from(attempted)))
+        .col_expr(deliveries::Column::NextAttemptAt, Expr::value(at))
+        .col_expr(deliveries::Column::LastStatus, Expr::value(status.map(i32::from)))
+        .col_expr(deliveries::Column::LastError, Expr::value(error))
+        .col_expr(deliveries::Column::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+        .filter(deliveries::Column::Id.eq(row.id))
+        .exec(&shared.ctx.db)
+        .await
+        .map(|_| ())
+}

@@ -1,0 +1,330 @@
+//! The inbox: receiving activities (FEDERATION.md §4) and the worker that processes them.
+//!
+//! ```text
+//! POST /inbox ─► body ≤ 1 MiB (413) ─► signature parses, covers enough, digest, time (401/400)
+//!             ─► envelope {id, type, actor} sane, same origin, not ours (400)
+//!             ─► actor resolved (cache / signed fetch) and owns the key (401)
+//!             ─► signature verified; on failure the key is re-fetched once per 5 min (401)
+//!             ─► INSERT inbox_activities (dedup by id) ─► 202
+//!
+//! inbox worker ─► lease pending rows ─► dispatch by type (activities/*) ─► done / retry
+//! ```
+
+use std::time::{Duration as StdDuration, SystemTime};
+
+use axum::http::{HeaderMap, Method, StatusCode};
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, OnConflict},
+};
+use serde_json::Value;
+use tokio::sync::watch;
+use url::Url;
+
+use crate::{
+    db::{entities::inbox_activities, queries},
+    federation::{
+        activities,
+        context::FederationContext,
+        protocol::lenient::{id_of, string_of},
+        resolve::{self, Freshness, ResolveError},
+        signatures::{self, RequestParts, SignatureError},
+    },
+};
+
+/// Minimum time between two forced key re-fetches of one actor (I7).
+pub const KEY_REFETCH_INTERVAL: Duration = Duration::minutes(5);
+
+/// Why an inbound request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    /// The signature is missing, malformed, stale, or does not verify.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// The body is not an acceptable activity.
+    #[error("{0}")]
+    Malformed(String),
+    /// The key does not belong to the activity's actor, or the actor cannot be verified.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Our own failure (database…).
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl InboxError {
+    /// The HTTP status to answer with (I9).
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Signature(e) => e.status_code(),
+            Self::Malformed(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<DbErr> for InboxError {
+    fn from(e: DbErr) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+/// A request as the inbox handler received it.
+pub struct InboundRequest<'a> {
+    pub method: &'a Method,
+    pub path_and_query: &'a str,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+}
+
+/// What happened to an accepted request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Receipt {
+    /// Stored for processing.
+    Stored,
+    /// Already received before (same id): nothing new stored.
+    Duplicate,
+}
+
+/// The minimal shape every activity must have.
+struct Envelope {
+    id: Url,
+    kind: String,
+    actor: Url,
+}
+
+fn envelope(body: &[u8]) -> Result<Envelope, InboxError> {
+    let json: Value =
+        serde_json::from_slice(body).map_err(|e| InboxError::Malformed(format!("the body is not JSON: {e}")))?;
+    if !json.is_object() {
+        return Err(InboxError::Malformed("the activity must be a JSON object".into()));
+    }
+    let id = match json.get("id") {
+        Some(Value::String(_)) => json.get("id").and_then(id_of),
+        _ => None,
+    }
+    .ok_or_else(|| InboxError::Malformed("the activity needs an id (an http(s) URL)".into()))?;
+    let kind = match json.get("type") {
+        Some(Value::String(_)) => json.get("type").and_then(|t| string_of(t, 64)),
+        _ => None,
+    }
+    .ok_or_else(|| InboxError::Malformed("the activity needs a type".into()))?;
+    let actor = match json.get("actor") {
+        Some(v @ (Value::String(_) | Value::Object(_))) => id_of(v),
+        _ => None,
+    }
+    .ok_or_else(|| InboxError::Malformed("the activity needs an actor".into()))?;
+    Ok(Envelope { id, kind, actor })
+}
+
+/// Checks, verifies and durably stores one inbound activity.
+pub async fn receive(ctx: &FederationContext, req: InboundRequest<'_>) -> Result<Receipt, InboxError> {
+    let authority = ctx.urls.handle_domain();
+    let parts = RequestParts {
+        method: req.method,
+        scheme: ctx.urls.base().url().scheme(),
+        authority: &authority,
+        path_and_query: req.path_and_query,
+        headers: req.headers,
+        body: req.body,
+    };
+    // I2–I5: no database, no network.
+    let signature = signatures::parse_request(&parts, SystemTime::now())?;
+    let activity = envelope(req.body)?;
+    // I8: the activity comes from its actor's server, and never claims to be ours.
+    if ctx.is_local(&activity.id) || ctx.is_local(&activity.actor) {
+        return Err(InboxError::Malformed("activities from this server cannot arrive from outside".into()));
+    }
+    if activity.id.origin() != activity.actor.origin() {
+        return Err(InboxError::Malformed("the activity id is not on its actor's server".into()));
+    }
+    // I6: the key that signed belongs to the activity's actor.
+    let actor = match resolve::actor(ctx, &activity.actor, Freshness::Cached).await {
+        Ok(actor) => actor,
+        Err(ResolveError::Db(e)) => return Err(e.into()),
+        Err(e) => return Err(InboxError::Unauthorized(format!("cannot verify the actor: {e}"))),
+    };
+    let key_id = signature.key_id().as_str();
+    let verified = actor.public_key_id == key_id && verify_with(ctx, &signature, &actor.public_key_id, &actor.public_key_pem);
+    if !verified {
+        // I7: the key may have rotated; re-fetch at most once per actor per 5 minutes.
+        let now = Utc::now();
+        if !queries::actors::claim_key_refetch(&ctx.db, actor.id, now, now - KEY_REFETCH_INTERVAL).await? {
+            return Err(InboxError::Unauthorized("the signature does not verify with the actor's key".into()));
+        }
+        let fresh = resolve::actor(ctx, &activity.actor, Freshness::Refetch)
+            .await
+            .map_err(|e| InboxError::Unauthorized(format!("cannot verify the actor: {e}")))?;
+        if fresh.public_key_id != key_id {
+            return Err(InboxError::Unauthorized("the signing key does not belong to the activity's actor".into()));
+        }
+        if !verify_with(ctx, &signature, &fresh.public_key_id, &fresh.public_key_pem) {
+            return Err(InboxError::Unauthorized("the signature does not verify with the actor's key".into()));
+        }
+    }
+    store(ctx, &activity, req.body).await
+}
+
+fn verify_with(ctx: &FederationContext, signature: &signatures::ParsedSignature, key_id: &str, pem: &str) -> bool {
+    match ctx.keys.get_or_parse(key_id, pem) {
+        Ok(key) => signature.verify(&key).is_ok(),
+        Err(e) => {
+            tracing::debug!(error = %e, key_id, "unusable public key");
+            false
+        }
+    }
+}
+
+/// The durable insert (I9, I10): the row exists before we answer 202.
+async fn store(ctx: &FederationContext, activity: &Envelope, body: &[u8]) -> Result<Receipt, InboxError> {
+    let now = Utc::now();
+    let payload = String::from_utf8_lossy(body).into_owned();
+    let inserted = inbox_activities::Entity::insert(inbox_activities::ActiveModel {
+        ap_id: Set(activity.id.to_string()),
+        activity_type: Set(activity.kind.clone()),
+        actor_ap_id: Set(activity.actor.to_string()),
+        payload: Set(payload),
+        state: Set(PENDING.to_owned()),
+        attempts: Set(0),
+        received_at: Set(now),
+        available_at: Set(now),
+        lease_until: Set(None),
+        processed_at: Set(None),
+        last_error: Set(None),
+        ..Default::default()
+    })
+    .on_conflict(OnConflict::column(inbox_activities::Column::ApId).do_nothing().to_owned())
+    .exec_without_returning(&ctx.db)
+    .await?;
+    if inserted == 1 {
+        ctx.inbox_wakeup.notify_one();
+        Ok(Receipt::Stored)
+    } else {
+        Ok(Receipt::Duplicate)
+    }
+}
+
+/// Inbox row states.
+pub const PENDING: &str = "pending";
+/// Processed with an effect.
+pub const DONE: &str = "done";
+/// A type or target we do not handle.
+pub const IGNORED: &str = "ignored";
+/// Gave up after [`MAX_ATTEMPTS`].
+pub const FAILED: &str = "failed";
+
+/// Attempts before an inbound activity is given up on.
+pub const MAX_ATTEMPTS: i32 = 8;
+/// How long a worker owns a leased row.
+const LEASE: Duration = Duration::seconds(60);
+/// Rows taken per round.
+const BATCH: u64 = 32;
+
+/// Processes stored activities until `shutdown` turns true. Several workers (in one process
+/// or several) may run: a row is processed by whoever leases it first.
+pub async fn run_worker(ctx: FederationContext, mut shutdown: watch::Receiver<bool>) {
+    tracing::info!("inbox worker started");
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let processed = match process_batch(&ctx).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "inbox worker: database error");
+                0
+            }
+        };
+        if processed == 0 {
+            tokio::select! {
+                _ = ctx.inbox_wakeup.notified() => {}
+                _ = tokio::time::sleep(StdDuration::from_millis(500)) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+    tracing::info!("inbox worker stopped");
+}
+
+/// Leases and processes one batch; returns how many rows were handled.
+pub async fn process_batch(ctx: &FederationContext) -> Result<usize, DbErr> {
+    let now = Utc::now();
+    let candidates: Vec<i64> = inbox_activities::Entity::find()
+        .select_only()
+        .column(inbox_activities::Column::Id)
+        .filter(inbox_activities::Column::State.eq(PENDING))
+        .filter(inbox_activities::Column::AvailableAt.lte(now))
+        .filter(
+            Condition::any()
+                .add(inbox_activities::Column::LeaseUntil.is_null())
+                .add(inbox_activities::Column::LeaseUntil.lt(now)),
+        )
+        .order_by_asc(inbox_activities::Column::Id)
+        .limit(BATCH)
+        .into_tuple()
+        .all(&ctx.db)
+        .await?;
+    let mut handled = 0;
+    for id in candidates {
+        // The conditional update is the lease: only one worker sees rows_affected = 1.
+        let claimed = inbox_activities::Entity::update_many()
+            .col_expr(inbox_activities::Column::LeaseUntil, Expr::value(now + LEASE))
+            .col_expr(inbox_activities::Column::Attempts, Expr::col(inbox_activities::Column::Attempts).add(1))
+            .filter(inbox_activities::Column::Id.eq(id))
+            .filter(inbox_activities::Column::State.eq(PENDING))
+            .filter(
+                Condition::any()
+                    .add(inbox_activities::Column::LeaseUntil.is_null())
+                    .add(inbox_activities::Column::LeaseUntil.lt(now)),
+            )
+            .exec(&ctx.db)
+            .await?;
+        if claimed.rows_affected != 1 {
+            continue;
+        }
+        let Some(row) = inbox_activities::Entity::find_by_id(id).one(&ctx.db).await? else { continue };
+        let outcome = activities::dispatch(ctx, &row).await;
+        finish(ctx, &row, outcome).await?;
+        handled += 1;
+    }
+    Ok(handled)
+}
+
+async fn finish(
+    ctx: &FederationContext,
+    row: &inbox_activities::Model,
+    outcome: Result<activities::Handled, activities::HandleError>,
+) -> Result<(), DbErr> {
+    let now = Utc::now();
+    let mut update = inbox_activities::Entity::update_many()
+        .col_expr(inbox_activities::Column::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+        .filter(inbox_activities::Column::Id.eq(row.id));
+    update = match outcome {
+        Ok(activities::Handled::Applied) => update
+            .col_expr(inbox_activities::Column::State, Expr::value(DONE))
+            .col_expr(inbox_activities::Column::ProcessedAt, Expr::value(now)),
+        Ok(activities::Handled::Ignored(reason)) => {
+            tracing::debug!(id = %row.ap_id, kind = %row.activity_type, reason, "activity ignored");
+            update
+                .col_expr(inbox_activities::Column::State, Expr::value(IGNORED))
+                .col_expr(inbox_activities::Column::ProcessedAt, Expr::value(now))
+                .col_expr(inbox_activities::Column::LastError, Expr::value(reason))
+        }
+        Err(e) => {
+            let give_up = !e.is_retryable() || row.attempts >= MAX_ATTEMPTS;
+            tracing::warn!(id = %row.ap_id, kind = %row.activity_type, attempts = row.attempts, error = %e, give_up, "activity failed");
+            let update = update.col_expr(inbox_activities::Column::LastError, Expr::value(e.to_string()));
+            if give_up {
+                update
+                    .col_expr(inbox_activities::Column::State, Expr::value(FAILED))
+                    .col_expr(inbox_activities::Column::ProcessedAt, Expr::value(now))
+            } else {
+                let backoff = Duration::seconds(10 * i64::from(Ord::max(row.attempts, 1)).pow(2));
+                update.col_expr(inbox_activities::Column::AvailableAt, Expr::value(now + backoff))
+            }
+        }
+    };
+    update.exec(&ctx.db).await.map(|_| ())
+}

@@ -1,0 +1,140 @@
+//! Remote actors: found in our cache, or fetched (signed by the instance actor), checked
+//! and stored. Cached copies are refreshed after 24 hours (F6); a 410 deletes them.
+
+use chrono::{Duration, Utc};
+use url::Url;
+
+use crate::{
+    db::{entities::actors, queries},
+    federation::{
+        context::FederationContext,
+        fetch::FetchError,
+        objects::remote_actor::{RemoteActorDoc, parse_actor},
+    },
+};
+
+/// How long a cached remote actor is trusted before it is fetched again (F6).
+pub const ACTOR_REFRESH: Duration = Duration::hours(24);
+
+/// Why an actor could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// The URL is ours: no one else may speak for it.
+    #[error("{0} is on this server")]
+    Local(String),
+    /// Fetching failed.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// The document is not an acceptable actor.
+    #[error("{url}: {reason}")]
+    Invalid {
+        /// What was fetched.
+        url: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+}
+
+/// How fresh the answer must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Freshness {
+    /// A cached copy younger than [`ACTOR_REFRESH`] will do.
+    Cached,
+    /// Fetch now (a signature failed with the cached key: it may have rotated).
+    Refetch,
+}
+
+/// The actor at `url`, from the cache or the network.
+pub async fn actor(ctx: &FederationContext, url: &Url, freshness: Freshness) -> Result<actors::Model, ResolveError> {
+    if ctx.is_local(url) {
+        return Err(ResolveError::Local(url.to_string()));
+    }
+    let cached = queries::actors::find_by_ap_id(&ctx.db, url.as_str()).await?;
+    if let Some(found) = &cached {
+        if found.local {
+            return Err(ResolveError::Local(url.to_string()));
+        }
+        let fresh = found.last_fetched_at.is_some_and(|at| Utc::now() - at < ACTOR_REFRESH);
+        if fresh && freshness == Freshness::Cached {
+            return Ok(found.clone());
+        }
+    }
+    match fetch(ctx, url).await {
+        Ok(doc) => store(ctx, doc).await,
+        Err(ResolveError::Fetch(FetchError::Status { status, .. })) if status == reqwest::StatusCode::GONE => {
+            queries::actors::delete_remote(&ctx.db, url.as_str()).await?;
+            if let Some(found) = cached {
+                ctx.keys.remove(&found.public_key_id);
+            }
+            Err(ResolveError::Invalid { url: url.to_string(), reason: "the actor is gone (410)".into() })
+        }
+        // A stale copy beats none when the remote is briefly down, unless a refetch was asked.
+        Err(e) => match cached {
+            Some(found) if freshness == Freshness::Cached => {
+                tracing::debug!(error = %e, actor = %url, "refresh failed; using the cached copy");
+                Ok(found)
+            }
+            _ => Err(e),
+        },
+    }
+}
+
+async fn fetch(ctx: &FederationContext, url: &Url) -> Result<RemoteActorDoc, ResolveError> {
+    let (final_url, json) = ctx.fetcher.get_activity_json(url, Some(&ctx.instance_key)).await?;
+    if ctx.is_local(&final_url) {
+        return Err(ResolveError::Local(final_url.to_string()));
+    }
+    parse_actor(&json, &final_url).map_err(|e| ResolveError::Invalid { url: url.to_string(), reason: e.to_string() })
+}
+
+async fn store(ctx: &FederationContext, doc: RemoteActorDoc) -> Result<actors::Model, ResolveError> {
+    let previous_key = queries::actors::find_by_ap_id(&ctx.db, doc.ap_id.as_str()).await?.map(|a| a.public_key_id);
+    let row = queries::actors::RemoteActorRow {
+        ap_id: doc.ap_id.to_string(),
+        ap_type: doc.ap_type,
+        username: doc.username,
+        domain: doc.domain,
+        display_name: doc.display_name,
+        summary_html: doc.summary_html,
+        inbox_url: doc.inbox.to_string(),
+        shared_inbox_url: doc.shared_inbox.map(String::from),
+        outbox_url: doc.outbox.map(String::from),
+        followers_url: doc.followers.map(String::from),
+        profile_url: doc.profile_url.map(String::from),
+        icon_url: doc.icon.map(String::from),
+        image_url: doc.image.map(String::from),
+        public_key_pem: doc.public_key_pem,
+        public_key_id: doc.public_key_id,
+        manually_approves_followers: doc.manually_approves_followers,
+        discoverable: doc.discoverable,
+        now: Utc::now(),
+    };
+    let stored = queries::actors::upsert_remote(&ctx.db, row).await?;
+    // A rotated key must not be served from the parsed-key cache.
+    for key_id in previous_key.iter().chain(std::iter::once(&stored.public_key_id)) {
+        ctx.keys.remove(key_id);
+    }
+    Ok(stored)
+}
+
+/// A remote actor named by a handle (`user@host`, looked up with WebFinger) or an actor URL.
+pub async fn by_handle_or_url(ctx: &FederationContext, target: &str) -> anyhow::Result<actors::Model> {
+    let url = match Url::parse(target.trim()) {
+        Ok(url) if url.scheme() == "https" || url.scheme() == "http" => url,
+        _ => {
+            let handle = crate::federation::webfinger::Handle::parse(target).map_err(|e| anyhow::anyhow!(e))?;
+            let jrd = crate::federation::webfinger::lookup(&ctx.fetcher, &handle).await?;
+            let href = jrd
+                .links
+                .iter()
+                .find(|l| l.rel == "self" && l.kind.as_deref().is_some_and(|k| k.contains("activity+json") || k.contains("ld+json")))
+                .and_then(|l| l.href.as_deref())
+                .ok_or_else(|| anyhow::anyhow!("{target} has no ActivityPub actor"))?;
+            Url::parse(href)?
+        }
+    };
+    Ok(actor(ctx, &url, Freshness::Cached).await?)
+}
