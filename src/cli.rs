@@ -244,13 +244,23 @@ async fn follow_requests(config: Config, cmd: FollowRequestsCommand) -> anyhow::
     let state = startup::prepare_state(config).await?;
     match cmd {
         FollowRequestsCommand::List { actor } => {
-            let account = accounts::find(&state.db, &actor).await.map_err(|e| anyhow!(e))?.ok_or_else(|| anyhow!("no account {actor:?}"))?;
+            let account = accounts::find(&state.db, &actor)
+                .await
+                .map_err(|e| anyhow!(e))?
+                .ok_or_else(|| anyhow!("no account {actor:?}"))?;
             let pending = follows::pending_for(&state.db, account.id).await.map_err(|e| anyhow!(e))?;
             if pending.is_empty() {
                 println!("no pending follow requests for @{}", account.username);
             }
             for (request, from) in pending {
-                println!("{:>6}  @{}@{}  {}  {}", request.id, from.username, from.domain, from.ap_id, request.created_at.format("%Y-%m-%d %H:%M"));
+                println!(
+                    "{:>6}  @{}@{}  {}  {}",
+                    request.id,
+                    from.username,
+                    from.domain,
+                    from.ap_id,
+                    request.created_at.format("%Y-%m-%d %H:%M")
+                );
             }
         }
         FollowRequestsCommand::Approve { id } => {
@@ -267,7 +277,10 @@ async fn follow_requests(config: Config, cmd: FollowRequestsCommand) -> anyhow::
 
 async fn follow(config: Config, actor: &str, target: &str, start: bool) -> anyhow::Result<()> {
     let state = startup::prepare_state(config).await?;
-    let local = accounts::find(&state.db, actor).await.map_err(|e| anyhow!(e))?.ok_or_else(|| anyhow!("no account {actor:?} here"))?;
+    let local = accounts::find(&state.db, actor)
+        .await
+        .map_err(|e| anyhow!(e))?
+        .ok_or_else(|| anyhow!("no account {actor:?} here"))?;
     let remote = crate::federation::resolve::by_handle_or_url(&state.federation, target).await?;
     if start {
         let row = follows::follow_remote(&state.db, &state.urls, &local, &remote).await.map_err(|e| anyhow!(e))?;

@@ -8,13 +8,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::{
-    config::Config,
-    db,
-    federation::fetch::SafeClient,
-    http,
-    services::instance,
-    state::AppState,
-    workers::Workers,
+    config::Config, db, federation::fetch::SafeClient, http, services::instance, state::AppState, workers::Workers,
 };
 
 /// A built, bound, not yet running instance.

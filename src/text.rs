@@ -56,7 +56,14 @@ fn remote_sanitizer() -> &'static ammonia::Builder<'static> {
             .add_allowed_classes("span", ["h-card", "invisible", "ellipsis"])
             .url_schemes(REMOTE_SCHEMES.iter().copied().collect::<HashSet<_>>())
             .link_rel(Some("nofollow noopener noreferrer"))
-            .clean_content_tags(["script", "style", "svg", "math", "iframe", "embed", "object", "template", "noscript", "title", "textarea"].into_iter().collect())
+            .clean_content_tags(
+                [
+                    "script", "style", "svg", "math", "iframe", "embed", "object", "template", "noscript", "title",
+                    "textarea",
+                ]
+                .into_iter()
+                .collect(),
+            )
             .strip_comments(true);
         b
     })
@@ -81,10 +88,31 @@ mod tests {
             <a href="javascript:alert(3)">js</a><a href="data:text/html,x">data</a><img src=x onerror=alert(4)>
             <span class="h-card evil">@y</span><b style="color:red">bold</b></p>"#;
         let clean = sanitize_remote_html(dirty);
-        for banned in ["<script", "alert(1)", "alert(2)", "<style", "<svg", "<math", "<iframe", "<embed", "<object", "javascript:", "data:", "<img", "onerror", "onclick", "onmouseover", "style=", "evil"] {
+        for banned in [
+            "<script",
+            "alert(1)",
+            "alert(2)",
+            "<style",
+            "<svg",
+            "<math",
+            "<iframe",
+            "<embed",
+            "<object",
+            "javascript:",
+            "data:",
+            "<img",
+            "onerror",
+            "onclick",
+            "onmouseover",
+            "style=",
+            "evil",
+        ] {
             assert!(!clean.contains(banned), "{banned} survived: {clean}");
         }
-        assert!(clean.contains(r#"<a href="https://a.example/@x" rel="nofollow noopener noreferrer">@x</a>"#), "{clean}");
+        assert!(
+            clean.contains(r#"<a href="https://a.example/@x" rel="nofollow noopener noreferrer">@x</a>"#),
+            "{clean}"
+        );
         assert!(clean.contains(r#"<span class="h-card">@y</span>"#), "{clean}");
         assert!(clean.contains("<b>bold</b>"), "{clean}");
         assert_eq!(sanitize_remote_html(&clean), clean, "a fixed point");

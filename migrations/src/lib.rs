@@ -14,9 +14,6 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![
-            Box::new(m20261123_000001_foundation::Migration),
-            Box::new(m20261123_000002_federation_queues::Migration),
-        ]
+        vec![Box::new(m20261123_000001_foundation::Migration), Box::new(m20261123_000002_federation_queues::Migration)]
     }
 }

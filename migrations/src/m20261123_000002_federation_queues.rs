@@ -58,8 +58,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "ix_inbox_state_available", InboxActivities::Table, &[InboxActivities::State, InboxActivities::AvailableAt])
-            .await?;
+        index(
+            manager,
+            "ix_inbox_state_available",
+            InboxActivities::Table,
+            &[InboxActivities::State, InboxActivities::AvailableAt],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -123,7 +128,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        unique(manager, "ux_deliveries_activity_inbox", Deliveries::Table, &[Deliveries::ActivityId, Deliveries::InboxUrl]).await?;
+        unique(
+            manager,
+            "ux_deliveries_activity_inbox",
+            Deliveries::Table,
+            &[Deliveries::ActivityId, Deliveries::InboxUrl],
+        )
+        .await?;
         index(manager, "ix_deliveries_due", Deliveries::Table, &[Deliveries::State, Deliveries::NextAttemptAt]).await?;
         index(manager, "ix_deliveries_host", Deliveries::Table, &[Deliveries::Host, Deliveries::State]).await?;
 

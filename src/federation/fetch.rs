@@ -423,7 +423,8 @@ impl SafeClient {
         let response = self.client.post(inbox.clone()).headers(headers).body(body).send().await.map_err(|e| {
             FetchError::Unreachable { host, reason: if e.is_timeout() { "timed out".into() } else { error_chain(&e) } }
         })?;
-        let retry_after = response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let retry_after =
+            response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         Ok((response.status(), retry_after))
     }
 
@@ -457,7 +458,8 @@ impl SafeClient {
                 reason: if e.is_timeout() { "timed out".into() } else { error_chain(&e) },
             };
             let mut headers = HeaderMap::new();
-            headers.insert(ACCEPT, HeaderValue::from_str(accept).map_err(|_| FetchError::Refused(current.to_string()))?);
+            headers
+                .insert(ACCEPT, HeaderValue::from_str(accept).map_err(|_| FetchError::Refused(current.to_string()))?);
             if let Some(key) = signer {
                 sign_request(key, &Method::GET, &current, &mut headers, None, SystemTime::now())
                     .map_err(|e| FetchError::Refused(format!("{current} ({e})")))?;

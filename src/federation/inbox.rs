@@ -15,7 +15,8 @@ use std::time::{Duration as StdDuration, SystemTime};
 use axum::http::{HeaderMap, Method, StatusCode};
 use chrono::{Duration, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set,
+    ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 use serde_json::Value;
@@ -147,7 +148,8 @@ pub async fn receive(ctx: &FederationContext, req: InboundRequest<'_>) -> Result
         Err(e) => return Err(InboxError::Unauthorized(format!("cannot verify the actor: {e}"))),
     };
     let key_id = signature.key_id().as_str();
-    let verified = actor.public_key_id == key_id && verify_with(ctx, &signature, &actor.public_key_id, &actor.public_key_pem);
+    let verified =
+        actor.public_key_id == key_id && verify_with(ctx, &signature, &actor.public_key_id, &actor.public_key_pem);
     if !verified {
         // I7: the key may have rotated; re-fetch at most once per actor per 5 minutes.
         let now = Utc::now();

@@ -130,7 +130,10 @@ pub async fn by_handle_or_url(ctx: &FederationContext, target: &str) -> anyhow::
             let href = jrd
                 .links
                 .iter()
-                .find(|l| l.rel == "self" && l.kind.as_deref().is_some_and(|k| k.contains("activity+json") || k.contains("ld+json")))
+                .find(|l| {
+                    l.rel == "self"
+                        && l.kind.as_deref().is_some_and(|k| k.contains("activity+json") || k.contains("ld+json"))
+                })
                 .and_then(|l| l.href.as_deref())
                 .ok_or_else(|| anyhow::anyhow!("{target} has no ActivityPub actor"))?;
             Url::parse(href)?

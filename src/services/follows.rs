@@ -54,7 +54,8 @@ pub async fn receive_follow(
             FollowOutcome::Accepted
         }
         None if followee.manually_approves_followers => {
-            queries::follows::insert(&txn, follower.id, followee.id, follow_ap_id, queries::follows::PENDING, now).await?;
+            queries::follows::insert(&txn, follower.id, followee.id, follow_ap_id, queries::follows::PENDING, now)
+                .await?;
             FollowOutcome::Pending
         }
         None => {
@@ -69,7 +70,11 @@ pub async fn receive_follow(
 }
 
 /// A remote actor withdraws its follow (`Undo{Follow}`). Unknown relations are a no-op.
-pub async fn receive_unfollow(db: &DatabaseConnection, follower: &actors::Model, followee: &actors::Model) -> AppResult<bool> {
+pub async fn receive_unfollow(
+    db: &DatabaseConnection,
+    follower: &actors::Model,
+    followee: &actors::Model,
+) -> AppResult<bool> {
     let txn = db.begin().await?;
     let removed = match queries::follows::find_pair(&txn, follower.id, followee.id).await? {
         Some(row) => {
@@ -140,20 +145,29 @@ pub async fn follow_remote(
     }
     let follow_ap_id = urls.base().join(&format!("/follows/{}", uuid::Uuid::new_v4()));
     let row =
-        queries::follows::insert(&txn, follower.id, followee.id, &follow_ap_id, queries::follows::PENDING, Utc::now()).await?;
+        queries::follows::insert(&txn, follower.id, followee.id, &follow_ap_id, queries::follows::PENDING, Utc::now())
+            .await?;
     outbox::record(&txn, &OutboxEvent::FollowRequested { follow_id: row.id }).await?;
     txn.commit().await?;
     Ok(row)
 }
 
 /// A local account stops following (or withdraws its request to) a remote actor.
-pub async fn unfollow_remote(db: &DatabaseConnection, follower: &actors::Model, followee: &actors::Model) -> AppResult<bool> {
+pub async fn unfollow_remote(
+    db: &DatabaseConnection,
+    follower: &actors::Model,
+    followee: &actors::Model,
+) -> AppResult<bool> {
     let txn = db.begin().await?;
     let Some(row) = queries::follows::find_pair(&txn, follower.id, followee.id).await? else {
         return Ok(false);
     };
     queries::follows::delete(&txn, row.id).await?;
-    let event = OutboxEvent::FollowWithdrawn { follower_id: follower.id, followee_id: followee.id, follow_ap_id: row.follow_ap_id };
+    let event = OutboxEvent::FollowWithdrawn {
+        follower_id: follower.id,
+        followee_id: followee.id,
+        follow_ap_id: row.follow_ap_id,
+    };
     outbox::record(&txn, &event).await?;
     txn.commit().await?;
     Ok(true)

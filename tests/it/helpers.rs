@@ -178,3 +178,29 @@ pub async fn test_database(tmp: &tempfile::TempDir) -> (String, TestDb) {
         _ => (format!("sqlite://{}?mode=rwc", tmp.path().join("openhouse.sqlite").display()), TestDb::Sqlite),
     }
 }
+
+/// Polls `check` until it returns `Some`, for at most `seconds` (work done by background
+/// workers: the condition is checked, never assumed after a sleep).
+pub async fn eventually<T, F, Fut>(seconds: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Two instances on different loopback addresses that may reach each other.
+pub async fn two_instances() -> (TestApp, TestApp) {
+    let a = TestApp::spawn_with(Options { ip: Some("127.0.0.2"), allow_private_fetch: Some("127.0.0.3/32:*".into()) })
+        .await;
+    let b = TestApp::spawn_with(Options { ip: Some("127.0.0.3"), allow_private_fetch: Some("127.0.0.2/32:*".into()) })
+        .await;
+    (a, b)
+}

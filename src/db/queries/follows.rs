@@ -14,7 +14,11 @@ pub const PENDING: &str = "pending";
 pub const ACCEPTED: &str = "accepted";
 
 /// The relation between two actors, if any.
-pub async fn find_pair(db: &impl ConnectionTrait, follower_id: i64, followee_id: i64) -> Result<Option<follows::Model>, DbErr> {
+pub async fn find_pair(
+    db: &impl ConnectionTrait,
+    follower_id: i64,
+    followee_id: i64,
+) -> Result<Option<follows::Model>, DbErr> {
     follows::Entity::find()
         .filter(follows::Column::FollowerId.eq(follower_id))
         .filter(follows::Column::FolloweeId.eq(followee_id))
@@ -23,7 +27,10 @@ pub async fn find_pair(db: &impl ConnectionTrait, follower_id: i64, followee_id:
 }
 
 /// A relation by the id of its `Follow` activity.
-pub async fn find_by_follow_ap_id(db: &impl ConnectionTrait, follow_ap_id: &str) -> Result<Option<follows::Model>, DbErr> {
+pub async fn find_by_follow_ap_id(
+    db: &impl ConnectionTrait,
+    follow_ap_id: &str,
+) -> Result<Option<follows::Model>, DbErr> {
     follows::Entity::find().filter(follows::Column::FollowApId.eq(follow_ap_id)).one(db).await
 }
 
@@ -55,7 +62,12 @@ pub async fn insert(
 }
 
 /// Marks a relation accepted (and records the latest `Follow` id).
-pub async fn accept(db: &impl ConnectionTrait, row: follows::Model, follow_ap_id: &str, now: DateTime<Utc>) -> Result<follows::Model, DbErr> {
+pub async fn accept(
+    db: &impl ConnectionTrait,
+    row: follows::Model,
+    follow_ap_id: &str,
+    now: DateTime<Utc>,
+) -> Result<follows::Model, DbErr> {
     let mut active: follows::ActiveModel = row.into();
     active.state = Set(ACCEPTED.to_owned());
     active.follow_ap_id = Set(follow_ap_id.to_owned());

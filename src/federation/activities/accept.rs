@@ -35,7 +35,8 @@ pub(super) async fn our_follow(ctx: &FederationContext, activity: &Inbound) -> R
     }
     // Some servers answer with an embedded Follow whose id they do not echo: match the pair.
     let Some(follow) = inner else { return Ok(None) };
-    let (Some(follower), Some(followee)) = (follow.get("actor").and_then(id_of), follow.get("object").and_then(id_of)) else {
+    let (Some(follower), Some(followee)) = (follow.get("actor").and_then(id_of), follow.get("object").and_then(id_of))
+    else {
         return Ok(None);
     };
     if followee.as_str() != activity.actor.ap_id || !ctx.is_local(&follower) {

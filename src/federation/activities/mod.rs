@@ -5,8 +5,8 @@
 //! `Create`, `Update`, `Delete`, `Like`, `Announce`, `Flag`, `Block` and `Move` here.
 
 mod accept;
-pub mod outbound;
 mod follow;
+pub mod outbound;
 mod reject;
 mod undo;
 
@@ -14,7 +14,10 @@ use serde_json::Value;
 use url::Url;
 
 use crate::{
-    db::{entities::{actors, inbox_activities}, queries},
+    db::{
+        entities::{actors, inbox_activities},
+        queries,
+    },
     federation::{
         context::FederationContext,
         protocol::lenient::{id_of, type_of},
@@ -79,7 +82,8 @@ impl Inbound {
 
 /// Processes one stored activity.
 pub async fn dispatch(ctx: &FederationContext, row: &inbox_activities::Model) -> Result<Handled, HandleError> {
-    let json: Value = serde_json::from_str(&row.payload).map_err(|e| HandleError::Rejected(format!("stored payload: {e}")))?;
+    let json: Value =
+        serde_json::from_str(&row.payload).map_err(|e| HandleError::Rejected(format!("stored payload: {e}")))?;
     let actor_url = Url::parse(&row.actor_ap_id).map_err(|e| HandleError::Rejected(e.to_string()))?;
     let actor = resolve::actor(ctx, &actor_url, Freshness::Cached)
         .await

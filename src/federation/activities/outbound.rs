@@ -18,7 +18,13 @@ fn follow_object(follow_ap_id: &str, follower: &actors::Model, followee: &actors
 }
 
 /// `Accept{Follow}` or `Reject{Follow}` from `followee` (ours) to `follower` (theirs).
-pub fn answer(id: Url, kind: &str, followee: &actors::Model, follower: &actors::Model, follow_ap_id: &str) -> Option<Activity> {
+pub fn answer(
+    id: Url,
+    kind: &str,
+    followee: &actors::Model,
+    follower: &actors::Model,
+    follow_ap_id: &str,
+) -> Option<Activity> {
     Some(Activity {
         context: Value::String(ACTIVITYSTREAMS.into()),
         id,
@@ -44,7 +50,12 @@ pub fn follow(follow_ap_id: &str, follower: &actors::Model, followee: &actors::M
 }
 
 /// `Undo{Follow}` from `follower` (ours).
-pub fn undo_follow(id: Url, follow_ap_id: &str, follower: &actors::Model, followee: &actors::Model) -> Option<Activity> {
+pub fn undo_follow(
+    id: Url,
+    follow_ap_id: &str,
+    follower: &actors::Model,
+    followee: &actors::Model,
+) -> Option<Activity> {
     Some(Activity {
         context: Value::String(ACTIVITYSTREAMS.into()),
         id,

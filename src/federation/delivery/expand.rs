@@ -6,8 +6,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 use serde::{Deserialize, Serialize};
@@ -70,8 +70,10 @@ pub async fn expand_pending(ctx: &FederationContext) -> Result<usize, DbErr> {
 }
 
 async fn expand_one(ctx: &FederationContext, event: &outbox_events::Model) -> Result<(), DbErr> {
-    let parsed: OutboxEvent = serde_json::from_str(&event.payload).map_err(|e| DbErr::Custom(format!("event {}: {e}", event.id)))?;
-    let id = Url::parse(&format!("{}/activities/{}", ctx.urls.origin(), event.id)).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let parsed: OutboxEvent =
+        serde_json::from_str(&event.payload).map_err(|e| DbErr::Custom(format!("event {}: {e}", event.id)))?;
+    let id = Url::parse(&format!("{}/activities/{}", ctx.urls.origin(), event.id))
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
     let built = build(ctx, &parsed, id).await?;
     let txn = ctx.db.begin().await?;
     if let Some(built) = built {
@@ -94,20 +96,24 @@ async fn build(ctx: &FederationContext, event: &OutboxEvent, id: Url) -> Result<
     Ok(match event {
         OutboxEvent::FollowAccepted { follow_id } => {
             let Some(row) = follow(*follow_id).await? else { return Ok(None) };
-            let (Some(follower), Some(followee)) = (actor(row.follower_id).await?, actor(row.followee_id).await?) else {
+            let (Some(follower), Some(followee)) = (actor(row.follower_id).await?, actor(row.followee_id).await?)
+            else {
                 return Ok(None);
             };
-            outbound::answer(id, "Accept", &followee, &follower, &row.follow_ap_id).map(|a| personal(a, &followee, &follower))
+            outbound::answer(id, "Accept", &followee, &follower, &row.follow_ap_id)
+                .map(|a| personal(a, &followee, &follower))
         }
         OutboxEvent::FollowRejected { followee_id, follower_id, follow_ap_id } => {
             let (Some(follower), Some(followee)) = (actor(*follower_id).await?, actor(*followee_id).await?) else {
                 return Ok(None);
             };
-            outbound::answer(id, "Reject", &followee, &follower, follow_ap_id).map(|a| personal(a, &followee, &follower))
+            outbound::answer(id, "Reject", &followee, &follower, follow_ap_id)
+                .map(|a| personal(a, &followee, &follower))
         }
         OutboxEvent::FollowRequested { follow_id } => {
             let Some(row) = follow(*follow_id).await? else { return Ok(None) };
-            let (Some(follower), Some(followee)) = (actor(row.follower_id).await?, actor(row.followee_id).await?) else {
+            let (Some(follower), Some(followee)) = (actor(row.follower_id).await?, actor(row.followee_id).await?)
+            else {
                 return Ok(None);
             };
             outbound::follow(&row.follow_ap_id, &follower, &followee).map(|a| personal(a, &follower, &followee))
@@ -191,7 +197,11 @@ pub async fn store(db: &impl ConnectionTrait, built: Built) -> Result<i64, DbErr
             continue;
         }
         deliveries::Entity::insert_many(rows)
-            .on_conflict(OnConflict::columns([deliveries::Column::ActivityId, deliveries::Column::InboxUrl]).do_nothing().to_owned())
+            .on_conflict(
+                OnConflict::columns([deliveries::Column::ActivityId, deliveries::Column::InboxUrl])
+                    .do_nothing()
+                    .to_owned(),
+            )
             .exec_without_returning(db)
             .await?;
     }

@@ -75,7 +75,11 @@ struct Shared {
 }
 
 /// Delivers until `shutdown` turns true, then lets in-flight requests finish.
-pub async fn run(ctx: FederationContext, limits: DeliveryLimits, mut shutdown: watch::Receiver<bool>) -> Result<(), DbErr> {
+pub async fn run(
+    ctx: FederationContext,
+    limits: DeliveryLimits,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), DbErr> {
     let worker_id = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
     let shared = Arc::new(Shared {
         health: HostHealth::load(&ctx.db).await?,
@@ -133,9 +137,8 @@ pub async fn run(ctx: FederationContext, limits: DeliveryLimits, mut shutdown: w
 async fn claim(shared: &Shared, worker_id: &str, limit: u64) -> Result<Vec<deliveries::Model>, DbErr> {
     let db = &shared.ctx.db;
     let now = Utc::now();
-    let free = || {
-        Condition::any().add(deliveries::Column::LeaseUntil.is_null()).add(deliveries::Column::LeaseUntil.lt(now))
-    };
+    let free =
+        || Condition::any().add(deliveries::Column::LeaseUntil.is_null()).add(deliveries::Column::LeaseUntil.lt(now));
     let ids: Vec<i64> = deliveries::Entity::find()
         .select_only()
         .column(deliveries::Column::Id)
@@ -174,7 +177,9 @@ async fn attempt(shared: &Shared, row: deliveries::Model) -> Result<(), DbErr> {
     let now = Utc::now();
     match shared.health.gate(&row.host, now) {
         Gate::Unavailable => return finish(shared, &row, FAILED, None, Some("host unavailable".into())).await,
-        Gate::PausedUntil(until) => return postpone(shared, &row, until, None, Some("circuit breaker open".into())).await,
+        Gate::PausedUntil(until) => {
+            return postpone(shared, &row, until, None, Some("circuit breaker open".into())).await;
+        }
         Gate::Open => {}
     }
     let host_permit = host_semaphore(shared, &row.host).acquire_owned().await;
@@ -192,7 +197,9 @@ async fn attempt(shared: &Shared, row: deliveries::Model) -> Result<(), DbErr> {
             shared.health.record_success(db, &row.host).await?;
             finish(shared, &row, DELIVERED, code, None).await
         }
-        Verdict::Permanent => finish(shared, &row, FAILED, code, Some(format!("refused with {}", code.unwrap_or(0)))).await,
+        Verdict::Permanent => {
+            finish(shared, &row, FAILED, code, Some(format!("refused with {}", code.unwrap_or(0)))).await
+        }
         Verdict::Retry => {
             if code != Some(401) {
                 shared.health.record_failure(db, &row.host, now).await?;
@@ -229,7 +236,9 @@ async fn send(shared: &Shared, row: &deliveries::Model) -> Result<(reqwest::Stat
         .map_err(|e| SendError::Permanent(format!("signing: {e}")))?;
     match shared.ctx.fetcher.post_activity(&inbox, headers, body.as_ref().clone()).await {
         Ok(result) => Ok(result),
-        Err(crate::federation::fetch::FetchError::Refused(url)) => Err(SendError::Permanent(format!("refused to deliver to {url}"))),
+        Err(crate::federation::fetch::FetchError::Refused(url)) => {
+            Err(SendError::Permanent(format!("refused to deliver to {url}")))
+        }
         Err(e) => Err(SendError::Temporary(e.to_string())),
     }
 }
@@ -279,7 +288,9 @@ async fn signing_key(shared: &Shared, actor_id: i64) -> Result<Arc<SigningKey>, 
 
 fn host_semaphore(shared: &Shared, host: &str) -> Arc<Semaphore> {
     match shared.per_host.lock() {
-        Ok(mut map) => map.entry(host.to_owned()).or_insert_with(|| Arc::new(Semaphore::new(shared.limits.per_host))).clone(),
+        Ok(mut map) => {
+            map.entry(host.to_owned()).or_insert_with(|| Arc::new(Semaphore::new(shared.limits.per_host))).clone()
+        }
         Err(_) => Arc::new(Semaphore::new(shared.limits.per_host)),
     }
 }
@@ -293,7 +304,13 @@ fn prune(shared: &Shared) {
     }
 }
 
-async fn finish(shared: &Shared, row: &deliveries::Model, state: &str, status: Option<u16>, error: Option<String>) -> Result<(), DbErr> {
+async fn finish(
+    shared: &Shared,
+    row: &deliveries::Model,
+    state: &str,
+    status: Option<u16>,
+    error: Option<String>,
+) -> Result<(), DbErr> {
     let now = Utc::now();
     deliveries::Entity::update_many()
         .col_expr(deliveries::Column::State, Expr::value(state))

@@ -107,7 +107,10 @@ pub fn parse_actor(doc: &Value, fetched_from: &Url) -> Result<RemoteActorDoc, Ac
         })
         .ok_or(ActorRejected::Missing("publicKey"))?;
     let summary = doc.get("summary").and_then(|v| string_of(v, MAX_SUMMARY_BYTES)).unwrap_or_default();
-    let image = |field: &str| doc.get(field).and_then(|v| items_of(v, 4).into_iter().find_map(|i| i.get("url").and_then(id_of).or_else(|| id_of(i))));
+    let image = |field: &str| {
+        doc.get(field)
+            .and_then(|v| items_of(v, 4).into_iter().find_map(|i| i.get("url").and_then(id_of).or_else(|| id_of(i))))
+    };
     Ok(RemoteActorDoc {
         domain: authority(&ap_id),
         username,
@@ -181,16 +184,48 @@ mod tests {
     #[test]
     fn forged_and_malformed_actors_are_rejected() {
         let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, ActorRejected)> = vec![
-            ("id elsewhere", Box::new(|a| a["id"] = json!("https://evil.example/users/ada")), ActorRejected::WrongOrigin("id differs from the URL it was fetched from")),
-            ("inbox elsewhere", Box::new(|a| a["inbox"] = json!("https://evil.example/inbox")), ActorRejected::WrongOrigin("points to another host")),
-            ("shared inbox elsewhere", Box::new(|a| a["endpoints"]["sharedInbox"] = json!("https://evil.example/inbox")), ActorRejected::WrongOrigin("points to another host")),
-            ("key of someone else", Box::new(|a| a["publicKey"]["owner"] = json!("https://mastodon.example/users/bob")), ActorRejected::Missing("publicKey")),
-            ("key on another host", Box::new(|a| a["publicKey"]["id"] = json!("https://evil.example/k")), ActorRejected::Missing("publicKey")),
-            ("no username", Box::new(|a| a["preferredUsername"] = json!(null)), ActorRejected::Missing("preferredUsername")),
-            ("username with @", Box::new(|a| a["preferredUsername"] = json!("a@b")), ActorRejected::Missing("preferredUsername")),
+            (
+                "id elsewhere",
+                Box::new(|a| a["id"] = json!("https://evil.example/users/ada")),
+                ActorRejected::WrongOrigin("id differs from the URL it was fetched from"),
+            ),
+            (
+                "inbox elsewhere",
+                Box::new(|a| a["inbox"] = json!("https://evil.example/inbox")),
+                ActorRejected::WrongOrigin("points to another host"),
+            ),
+            (
+                "shared inbox elsewhere",
+                Box::new(|a| a["endpoints"]["sharedInbox"] = json!("https://evil.example/inbox")),
+                ActorRejected::WrongOrigin("points to another host"),
+            ),
+            (
+                "key of someone else",
+                Box::new(|a| a["publicKey"]["owner"] = json!("https://mastodon.example/users/bob")),
+                ActorRejected::Missing("publicKey"),
+            ),
+            (
+                "key on another host",
+                Box::new(|a| a["publicKey"]["id"] = json!("https://evil.example/k")),
+                ActorRejected::Missing("publicKey"),
+            ),
+            (
+                "no username",
+                Box::new(|a| a["preferredUsername"] = json!(null)),
+                ActorRejected::Missing("preferredUsername"),
+            ),
+            (
+                "username with @",
+                Box::new(|a| a["preferredUsername"] = json!("a@b")),
+                ActorRejected::Missing("preferredUsername"),
+            ),
             ("not an actor", Box::new(|a| a["type"] = json!("Note")), ActorRejected::NotAnActor),
             ("no inbox", Box::new(|a| a["inbox"] = json!(42)), ActorRejected::Missing("inbox")),
-            ("huge pem", Box::new(|a| a["publicKey"]["publicKeyPem"] = json!("x".repeat(20_000))), ActorRejected::Missing("publicKey")),
+            (
+                "huge pem",
+                Box::new(|a| a["publicKey"]["publicKeyPem"] = json!("x".repeat(20_000))),
+                ActorRejected::Missing("publicKey"),
+            ),
         ];
         for (name, mutate, want) in cases {
             let mut doc = mastodon_actor();

@@ -13,7 +13,9 @@ use url::Url;
 /// links, `href`). Arrays yield their first usable element.
 pub fn id_of(value: &Value) -> Option<Url> {
     match value {
-        Value::String(s) if s.len() <= MAX_URL_LEN => Url::parse(s).ok().filter(|u| u.scheme() == "https" || u.scheme() == "http"),
+        Value::String(s) if s.len() <= MAX_URL_LEN => {
+            Url::parse(s).ok().filter(|u| u.scheme() == "https" || u.scheme() == "http")
+        }
         Value::Object(map) => map.get("id").or_else(|| map.get("href")).and_then(|v| match v {
             Value::String(_) => id_of(v),
             _ => None,

@@ -16,7 +16,13 @@ use crate::{
     state::AppState,
 };
 
-pub(super) async fn shared_inbox(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub(super) async fn shared_inbox(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     receive(&state, &method, &uri, &headers, &body).await
 }
 

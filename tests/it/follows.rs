@@ -1,0 +1,83 @@
+//! Follows between two Openhouse instances over real HTTP: B's staff member follows A's
+//! brand; A accepts (signed Accept back to B); unfollowing removes the follower; locked
+//! accounts hold requests for staff.
+
+use openhouse::{db::queries, domain::ActorKind, federation::resolve, services::follows};
+use serde_json::Value;
+
+use crate::helpers::{eventually, two_instances};
+
+#[tokio::test]
+async fn a_remote_follow_is_accepted_and_undone() {
+    let (a, b) = two_instances().await;
+    let brand = a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    let ada = b.create_actor("ada", ActorKind::Staff, "Ada").await;
+
+    // B resolves A's brand by handle (WebFinger, then a signed fetch) and follows it.
+    let target = format!("acme@{}", a.addr);
+    let remote_brand = resolve::by_handle_or_url(&b.state.federation, &target).await.unwrap();
+    assert_eq!(remote_brand.ap_id, a.actor_url("acme"));
+    let row = follows::follow_remote(&b.state.db, &b.state.urls, &ada, &remote_brand).await.unwrap();
+    assert_eq!(row.state, "pending");
+
+    // A receives the Follow, accepts it, and B hears the Accept.
+    let accepted = eventually(20, "B's follow accepted by A", || async {
+        let row = queries::follows::find_pair(&b.state.db, ada.id, remote_brand.id).await.unwrap()?;
+        (row.state == "accepted").then_some(row)
+    })
+    .await;
+    assert!(accepted.accepted_at.is_some());
+    let followers: Value = a.get_activity_json("/users/acme/followers").await.json().await.unwrap();
+    assert_eq!(followers["totalItems"], 1);
+    let page: Value = a.get_activity_json("/users/acme/followers?page=1").await.json().await.unwrap();
+    assert_eq!(page["orderedItems"], serde_json::json!([b.actor_url("ada")]));
+    let following: Value = b.get_activity_json("/users/ada/following").await.json().await.unwrap();
+    assert_eq!(following["totalItems"], 1);
+
+    // A's copy of B's actor came from a signed fetch and is cached.
+    let cached = queries::actors::find_by_ap_id(&a.state.db, &b.actor_url("ada")).await.unwrap().unwrap();
+    assert!(!cached.local);
+    assert_eq!(cached.username, "ada");
+    assert_eq!(cached.shared_inbox_url.as_deref(), Some(format!("{}/inbox", b.base).as_str()));
+
+    // Undo: A forgets the follower.
+    assert!(follows::unfollow_remote(&b.state.db, &ada, &remote_brand).await.unwrap());
+    eventually(20, "A drops the follower after Undo", || async {
+        (queries::follows::count_followers(&a.state.db, brand.id).await.unwrap() == 0).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_locked_account_holds_requests_until_staff_decide() {
+    let (a, b) = two_instances().await;
+    let beta = a.create_actor_with("beta", ActorKind::Product, "Acme Beta", "", true, vec![]).await;
+    let ada = b.create_actor("ada", ActorKind::Staff, "Ada").await;
+    let bob = b.create_actor("bob", ActorKind::Staff, "Bob").await;
+    let remote_beta = resolve::by_handle_or_url(&b.state.federation, &a.actor_url("beta")).await.unwrap();
+    follows::follow_remote(&b.state.db, &b.state.urls, &ada, &remote_beta).await.unwrap();
+    follows::follow_remote(&b.state.db, &b.state.urls, &bob, &remote_beta).await.unwrap();
+
+    let pending = eventually(20, "two requests waiting on A", || async {
+        let pending = follows::pending_for(&a.state.db, beta.id).await.unwrap();
+        (pending.len() == 2).then_some(pending)
+    })
+    .await;
+    assert_eq!(queries::follows::count_followers(&a.state.db, beta.id).await.unwrap(), 0);
+    let (ada_request, _) = pending.iter().find(|(_, actor)| actor.username == "ada").unwrap();
+    let (bob_request, _) = pending.iter().find(|(_, actor)| actor.username == "bob").unwrap();
+
+    follows::approve(&a.state.db, ada_request.id).await.unwrap();
+    follows::reject(&a.state.db, bob_request.id).await.unwrap();
+
+    eventually(20, "Ada accepted, Bob refused, on B", || async {
+        let ada_row = queries::follows::find_pair(&b.state.db, ada.id, remote_beta.id).await.unwrap()?;
+        let bob_row = queries::follows::find_pair(&b.state.db, bob.id, remote_beta.id).await.unwrap();
+        (ada_row.state == "accepted" && bob_row.is_none()).then_some(())
+    })
+    .await;
+    assert_eq!(queries::follows::count_followers(&a.state.db, beta.id).await.unwrap(), 1);
+    // Deciding twice is refused with a reason.
+    let again = follows::approve(&a.state.db, ada_request.id).await.unwrap_err();
+    assert!(again.message.contains("not pending"), "{}", again.message);
+}

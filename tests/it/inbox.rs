@@ -1,0 +1,237 @@
+//! The inbox promises of FEDERATION.md §4, each over HTTP with a request signed (or
+//! mis-signed) exactly as a peer would, asserting the status and that nothing was stored.
+
+use std::time::{Duration, SystemTime};
+
+use openhouse::{
+    db::{entities::inbox_activities, queries},
+    domain::ActorKind,
+    federation::signatures::{SigningKey, sign_request},
+};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::helpers::{TestApp, eventually, two_instances};
+
+/// A signer speaking for one of B's actors, and the inbox on A it talks to.
+struct Peer {
+    key: SigningKey,
+    actor: String,
+    inbox: Url,
+    client: reqwest::Client,
+}
+
+impl Peer {
+    async fn new(b: &TestApp, username: &str, a: &TestApp, target: &str) -> Self {
+        let actor = queries::actors::find_local_by_username(&b.state.db, username).await.unwrap().unwrap();
+        let pem = queries::actors::private_key(&b.state.db, actor.id).await.unwrap().unwrap();
+        let key = SigningKey::from_pkcs8_pem(Url::parse(&actor.public_key_id).unwrap(), &pem).unwrap();
+        let inbox = Url::parse(&format!("{}/users/{target}/inbox", a.base)).unwrap();
+        Self { key, actor: actor.ap_id, inbox, client: reqwest::Client::new() }
+    }
+
+    fn follow(&self, id: &str, object: &str) -> Value {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/{id}", self.actor.rsplit_once("/users/").unwrap().0),
+            "type": "Follow",
+            "actor": self.actor,
+            "object": object,
+        })
+    }
+
+    /// Signs `body` as of `at`, lets `tamper` change the request, and sends it.
+    async fn send_with(
+        &self,
+        key: &SigningKey,
+        body: &[u8],
+        at: SystemTime,
+        tamper: impl FnOnce(&mut HeaderMap, &mut Vec<u8>),
+    ) -> u16 {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/activity+json"));
+        sign_request(key, &reqwest::Method::POST, &self.inbox, &mut headers, Some(body), at).unwrap();
+        let mut body = body.to_vec();
+        tamper(&mut headers, &mut body);
+        headers.remove(reqwest::header::HOST);
+        self.client.post(self.inbox.clone()).headers(headers).body(body).send().await.unwrap().status().as_u16()
+    }
+
+    async fn send(&self, activity: &Value) -> u16 {
+        self.send_with(&self.key, activity.to_string().as_bytes(), SystemTime::now(), |_, _| {}).await
+    }
+}
+
+async fn stored(app: &TestApp) -> u64 {
+    inbox_activities::Entity::find().count(&app.state.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_signed_activity_is_stored_once_and_answered_202() {
+    let (a, b) = two_instances().await;
+    a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    b.create_actor("ada", ActorKind::Staff, "Ada").await;
+    let peer = Peer::new(&b, "ada", &a, "acme").await;
+    let follow = peer.follow("follows/1", &a.actor_url("acme"));
+
+    assert_eq!(peer.send(&follow).await, 202);
+    assert_eq!(stored(&a).await, 1);
+    // I10: the same id again is accepted and changes nothing.
+    assert_eq!(peer.send(&follow).await, 202);
+    assert_eq!(stored(&a).await, 1);
+    // The shared inbox takes it too.
+    let shared = Peer { inbox: Url::parse(&format!("{}/inbox", a.base)).unwrap(), ..peer };
+    assert_eq!(shared.send(&shared.follow("follows/2", &a.actor_url("acme"))).await, 202);
+    assert_eq!(stored(&a).await, 2);
+    // An unknown type is accepted, stored, and ignored by the worker.
+    let mut listen = shared.follow("listens/1", &a.actor_url("acme"));
+    listen["type"] = json!("Listen");
+    assert_eq!(shared.send(&listen).await, 202);
+    eventually(20, "the Listen marked ignored", || async {
+        let rows = inbox_activities::Entity::find().all(&a.state.db).await.unwrap();
+        rows.iter().any(|r| r.activity_type == "Listen" && r.state == "ignored").then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_bad_request_is_refused_and_stores_nothing() {
+    let (a, b) = two_instances().await;
+    a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    b.create_actor("ada", ActorKind::Staff, "Ada").await;
+    b.create_actor("bob", ActorKind::Staff, "Bob").await;
+    let peer = Peer::new(&b, "ada", &a, "acme").await;
+    let acme = a.actor_url("acme");
+    let follow = peer.follow("follows/x", &acme);
+    let body = follow.to_string().into_bytes();
+    let now = SystemTime::now();
+    let hour = Duration::from_secs(3600);
+
+    // (name, status, request)
+    let mut results: Vec<(&str, u16, u16)> = Vec::new();
+    let mut check = |name: &'static str, want: u16, got: u16| results.push((name, want, got));
+
+    // I1: over 1 MiB, refused before anything is read.
+    let mut huge = follow.clone();
+    huge["padding"] = json!("x".repeat(1024 * 1024));
+    check("I1 body over 1 MiB", 413, peer.send(&huge).await);
+    // I2: unsigned, and garbage signatures.
+    check(
+        "I2 no signature",
+        401,
+        peer.send_with(&peer.key, &body, now, |h, _| {
+            h.remove("signature");
+        })
+        .await,
+    );
+    check(
+        "I2 malformed signature",
+        400,
+        peer.send_with(&peer.key, &body, now, |h, _| {
+            h.insert("signature", HeaderValue::from_static("this is not a signature"));
+        })
+        .await,
+    );
+    check(
+        "I2 unknown algorithm",
+        401,
+        peer.send_with(&peer.key, &body, now, |h, _| {
+            let sig = h["signature"].to_str().unwrap().replace("rsa-sha256", "rsa-md5");
+            h.insert("signature", HeaderValue::from_str(&sig).unwrap());
+        })
+        .await,
+    );
+    // I3: a POST signature that does not cover the digest.
+    check(
+        "I3 digest not covered",
+        401,
+        peer.send_with(&peer.key, &body, now, |h, _| {
+            let sig = h["signature"].to_str().unwrap().replace(" digest", "");
+            h.insert("signature", HeaderValue::from_str(&sig).unwrap());
+        })
+        .await,
+    );
+    // I4: the body changed after signing.
+    check(
+        "I4 body tampered",
+        401,
+        peer.send_with(&peer.key, &body, now, |_, b| {
+            b.extend_from_slice(b" ");
+        })
+        .await,
+    );
+    check(
+        "I4 digest header wrong",
+        401,
+        peer.send_with(&peer.key, &body, now, |h, _| {
+            h.insert("digest", HeaderValue::from_static("SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="));
+        })
+        .await,
+    );
+    // I5: stale, future and unparseable dates.
+    check("I5 date 2 h in the future", 401, peer.send_with(&peer.key, &body, now + 2 * hour, |_, _| {}).await);
+    check(
+        "I5 date 66 min old",
+        401,
+        peer.send_with(&peer.key, &body, now - Duration::from_secs(66 * 60), |_, _| {}).await,
+    );
+    check(
+        "I5 unparseable date",
+        401,
+        peer.send_with(&peer.key, &body, now, |h, _| {
+            h.insert("date", HeaderValue::from_static("yesterday"));
+        })
+        .await,
+    );
+    // I6: ada's key speaking for bob.
+    let mut as_bob = follow.clone();
+    as_bob["actor"] = json!(b.actor_url("bob"));
+    check("I6 key of another actor", 401, peer.send(&as_bob).await);
+    // I8: ids on our own domain, and ids on another host than the actor.
+    let mut ours = follow.clone();
+    ours["id"] = json!(format!("{}/activities/forged", a.base));
+    check("I8 id on our domain", 400, peer.send(&ours).await);
+    let mut elsewhere = follow.clone();
+    elsewhere["id"] = json!("https://elsewhere.example/follows/1");
+    check("I8 id on another host", 400, peer.send(&elsewhere).await);
+    let mut local_actor = follow.clone();
+    local_actor["actor"] = json!(acme);
+    check("I8 actor on our domain", 400, peer.send(&local_actor).await);
+    // Malformed activities with valid signatures.
+    check("not JSON", 400, peer.send_with(&peer.key, b"{not json", now, |_, _| {}).await);
+    check("no id", 400, peer.send(&json!({ "type": "Follow", "actor": peer.actor, "object": acme })).await);
+    check(
+        "array actor",
+        400,
+        peer.send(&json!({ "id": follow["id"], "type": "Follow", "actor": [1, 2], "object": acme })).await,
+    );
+
+    for (name, want, got) in &results {
+        assert_eq!(got, want, "{name}");
+    }
+    assert_eq!(stored(&a).await, 0, "nothing refused was stored");
+}
+
+#[tokio::test]
+async fn a_bad_key_triggers_one_refetch_per_five_minutes() {
+    let (a, b) = two_instances().await;
+    a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    b.create_actor("ada", ActorKind::Staff, "Ada").await;
+    let peer = Peer::new(&b, "ada", &a, "acme").await;
+    // Prime A's cache with ada (a valid request).
+    assert_eq!(peer.send(&peer.follow("follows/ok", &a.actor_url("acme"))).await, 202);
+
+    // A key ada does not have, claiming ada's key id.
+    let keys = openhouse::crypto::generate_rsa_keys().unwrap();
+    let impostor = SigningKey::from_pkcs8_pem(peer.key.key_id().clone(), &keys.private_pem).unwrap();
+    let body = peer.follow("follows/forged", &a.actor_url("acme")).to_string().into_bytes();
+    assert_eq!(peer.send_with(&impostor, &body, SystemTime::now(), |_, _| {}).await, 401);
+    let cached = queries::actors::find_by_ap_id(&a.state.db, &peer.actor).await.unwrap().unwrap();
+    let first = cached.key_refetched_at.expect("the failure re-fetched the key");
+    assert_eq!(peer.send_with(&impostor, &body, SystemTime::now(), |_, _| {}).await, 401);
+    let cached = queries::actors::find_by_ap_id(&a.state.db, &peer.actor).await.unwrap().unwrap();
+    assert_eq!(cached.key_refetched_at, Some(first), "no second re-fetch within 5 minutes");
+    assert_eq!(stored(&a).await, 1);
+}
