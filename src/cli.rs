@@ -233,7 +233,8 @@ async fn serve(config: Config, no_workers: bool) -> anyhow::Result<()> {
 async fn worker(config: Config) -> anyhow::Result<()> {
     let state = startup::prepare_state(config).await?;
     tracing::info!("running workers only");
-    let workers = Workers::start(&state.federation);
+    let limits = crate::federation::delivery::worker::DeliveryLimits::from_config(&state.config);
+    let workers = Workers::start(&state.federation, limits);
     startup::shutdown_signal().await;
     workers.shutdown().await;
     tracing::info!("stopped");

@@ -37,6 +37,14 @@ pub struct Config {
     pub log_level: String,
     /// Maximum connections in the database pool.
     pub database_max_connections: u32,
+    /// Delivery: requests in flight at once, per worker process.
+    pub delivery_concurrency: u32,
+    /// Delivery: requests in flight to one host at once (1–4).
+    pub delivery_per_host: u32,
+    /// Delivery: how long a worker owns a leased delivery before another may take it.
+    pub delivery_lease_seconds: u32,
+    /// Delivery: multiplies every retry delay (1.0 in production; tests shrink it).
+    pub delivery_backoff_scale: f64,
 }
 
 /// Log output format.
@@ -196,18 +204,26 @@ struct Layer {
     log_format: Option<String>,
     log_level: Option<String>,
     database_max_connections: Option<u32>,
+    delivery_concurrency: Option<u32>,
+    delivery_per_host: Option<u32>,
+    delivery_lease_seconds: Option<u32>,
+    delivery_backoff_scale: Option<f64>,
+}
+
+fn parse_env<T: std::str::FromStr>(
+    env: &HashMap<String, String>,
+    key: &str,
+    what: &str,
+) -> Result<Option<T>, ConfigError> {
+    match env.get(&format!("OPENHOUSE_{}", key.to_uppercase())) {
+        Some(v) => v.trim().parse().map(Some).map_err(|_| ConfigError::new(key, format!("{v:?} is not {what}"))),
+        None => Ok(None),
+    }
 }
 
 impl Layer {
     fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let get = |key: &str| env.get(&format!("OPENHOUSE_{}", key.to_uppercase())).cloned();
-        let max =
-            match get("database_max_connections") {
-                Some(v) => Some(v.trim().parse().map_err(|_| {
-                    ConfigError::new("database_max_connections", format!("{v:?} is not a whole number"))
-                })?),
-                None => None,
-            };
         Ok(Self {
             bind: get("bind"),
             public_url: get("public_url"),
@@ -216,7 +232,11 @@ impl Layer {
             allow_private_fetch: get("allow_private_fetch"),
             log_format: get("log_format"),
             log_level: get("log_level"),
-            database_max_connections: max,
+            database_max_connections: parse_env(env, "database_max_connections", "a whole number")?,
+            delivery_concurrency: parse_env(env, "delivery_concurrency", "a whole number")?,
+            delivery_per_host: parse_env(env, "delivery_per_host", "a whole number")?,
+            delivery_lease_seconds: parse_env(env, "delivery_lease_seconds", "a whole number")?,
+            delivery_backoff_scale: parse_env(env, "delivery_backoff_scale", "a number")?,
         })
     }
 
@@ -231,6 +251,10 @@ impl Layer {
             log_format: other.log_format.or(self.log_format),
             log_level: other.log_level.or(self.log_level),
             database_max_connections: other.database_max_connections.or(self.database_max_connections),
+            delivery_concurrency: other.delivery_concurrency.or(self.delivery_concurrency),
+            delivery_per_host: other.delivery_per_host.or(self.delivery_per_host),
+            delivery_lease_seconds: other.delivery_lease_seconds.or(self.delivery_lease_seconds),
+            delivery_backoff_scale: other.delivery_backoff_scale.or(self.delivery_backoff_scale),
         }
     }
 }
@@ -247,6 +271,12 @@ pub mod defaults {
     pub const LOG_LEVEL: &str = "info";
     /// `database_max_connections`
     pub const DATABASE_MAX_CONNECTIONS: u32 = 16;
+    /// `delivery_concurrency`
+    pub const DELIVERY_CONCURRENCY: u32 = 64;
+    /// `delivery_per_host`
+    pub const DELIVERY_PER_HOST: u32 = 2;
+    /// `delivery_lease_seconds`
+    pub const DELIVERY_LEASE_SECONDS: u32 = 120;
 }
 
 impl Config {
@@ -301,7 +331,27 @@ impl Config {
         if database_max_connections == 0 {
             return Err(ConfigError::new("database_max_connections", "must be at least 1"));
         }
+        let delivery_concurrency = raw.delivery_concurrency.unwrap_or(defaults::DELIVERY_CONCURRENCY);
+        if !(1..=1024).contains(&delivery_concurrency) {
+            return Err(ConfigError::new("delivery_concurrency", "must be from 1 to 1024"));
+        }
+        let delivery_per_host = raw.delivery_per_host.unwrap_or(defaults::DELIVERY_PER_HOST);
+        if !(1..=4).contains(&delivery_per_host) {
+            return Err(ConfigError::new("delivery_per_host", "must be from 1 to 4"));
+        }
+        let delivery_lease_seconds = raw.delivery_lease_seconds.unwrap_or(defaults::DELIVERY_LEASE_SECONDS);
+        if !(1..=3600).contains(&delivery_lease_seconds) {
+            return Err(ConfigError::new("delivery_lease_seconds", "must be from 1 to 3600"));
+        }
+        let delivery_backoff_scale = raw.delivery_backoff_scale.unwrap_or(1.0);
+        if !(delivery_backoff_scale > 0.0 && delivery_backoff_scale <= 1.0) {
+            return Err(ConfigError::new("delivery_backoff_scale", "must be above 0 and at most 1"));
+        }
         Ok(Self {
+            delivery_concurrency,
+            delivery_per_host,
+            delivery_lease_seconds,
+            delivery_backoff_scale,
             bind,
             public_url,
             data_dir,
@@ -363,6 +413,9 @@ mod tests {
             ("OPENHOUSE_ALLOW_PRIVATE_FETCH", "10.0.0.0/33:*", "allow_private_fetch"),
             ("OPENHOUSE_LOG_FORMAT", "xml", "log_format"),
             ("OPENHOUSE_DATABASE_MAX_CONNECTIONS", "many", "database_max_connections"),
+            ("OPENHOUSE_DELIVERY_PER_HOST", "8", "delivery_per_host"),
+            ("OPENHOUSE_DELIVERY_BACKOFF_SCALE", "0", "delivery_backoff_scale"),
+            ("OPENHOUSE_DELIVERY_LEASE_SECONDS", "soon", "delivery_lease_seconds"),
         ];
         for (var, value, key) in cases {
             let err = Config::from_sources("", &env(&[(var, value)])).unwrap_err();

@@ -8,7 +8,13 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::{
-    config::Config, db, federation::fetch::SafeClient, http, services::instance, state::AppState, workers::Workers,
+    config::Config,
+    db,
+    federation::{delivery::worker::DeliveryLimits, fetch::SafeClient},
+    http,
+    services::instance,
+    state::AppState,
+    workers::Workers,
 };
 
 /// A built, bound, not yet running instance.
@@ -53,7 +59,8 @@ impl Application {
     /// Serves (and runs the workers) until `shutdown` resolves, then stops accepting,
     /// finishes open requests and in-flight work.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let workers = self.run_workers.then(|| Workers::start(&self.state.federation));
+        let limits = DeliveryLimits::from_config(&self.state.config);
+        let workers = self.run_workers.then(|| Workers::start(&self.state.federation, limits));
         let router = http::router(self.state);
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)

@@ -19,14 +19,14 @@ pub struct Workers {
 
 impl Workers {
     /// Starts every worker.
-    pub fn start(ctx: &FederationContext) -> Self {
+    pub fn start(ctx: &FederationContext, limits: DeliveryLimits) -> Self {
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
         tasks.spawn(inbox::run_worker(ctx.clone(), stopped.clone()));
         tasks.spawn(delivery::expand::run(ctx.clone(), stopped.clone()));
         let delivery_ctx = ctx.clone();
         tasks.spawn(async move {
-            if let Err(e) = delivery::worker::run(delivery_ctx, DeliveryLimits::default(), stopped).await {
+            if let Err(e) = delivery::worker::run(delivery_ctx, limits, stopped).await {
                 tracing::error!(error = %e, "delivery worker could not start");
             }
         });

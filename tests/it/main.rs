@@ -8,6 +8,7 @@
 mod actors;
 mod browser;
 mod cli;
+mod crash;
 mod discovery;
 mod follows;
 mod helpers;

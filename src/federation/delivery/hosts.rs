@@ -34,13 +34,15 @@ pub enum Gate {
 #[derive(Debug, Default)]
 pub struct HostHealth {
     hosts: Mutex<HashMap<String, hosts::Model>>,
+    /// Multiplies breaker pauses (1.0 in production; tests shrink time).
+    scale: f64,
 }
 
 impl HostHealth {
-    /// Loads the failing hosts.
-    pub async fn load(db: &DatabaseConnection) -> Result<Self, DbErr> {
+    /// Loads the failing hosts. `scale` multiplies breaker pauses.
+    pub async fn load(db: &DatabaseConnection, scale: f64) -> Result<Self, DbErr> {
         let rows = hosts::Entity::find().all(db).await?;
-        Ok(Self { hosts: Mutex::new(rows.into_iter().map(|h| (h.host.clone(), h)).collect()) })
+        Ok(Self { hosts: Mutex::new(rows.into_iter().map(|h| (h.host.clone(), h)).collect()), scale })
     }
 
     /// Whether to deliver to `host` now.
@@ -79,7 +81,7 @@ impl HostHealth {
                 last_success_at: None,
                 updated_at: now,
             });
-            apply_failure(entry, now);
+            apply_failure(entry, now, self.scale);
             entry.clone()
         };
         let active = hosts::ActiveModel {
@@ -117,7 +119,7 @@ impl HostHealth {
 }
 
 /// The pure part of a failure: counters, breaker, dead-host marking.
-pub fn apply_failure(h: &mut hosts::Model, now: DateTime<Utc>) {
+pub fn apply_failure(h: &mut hosts::Model, now: DateTime<Utc>, scale: f64) {
     let today = now.format("%Y-%m-%d").to_string();
     h.consecutive_failures = h.consecutive_failures.saturating_add(1);
     if h.last_failure_day.as_deref() != Some(today.as_str()) {
@@ -130,6 +132,7 @@ pub fn apply_failure(h: &mut hosts::Model, now: DateTime<Utc>) {
     if h.consecutive_failures >= BREAKER_THRESHOLD {
         let exponent = (h.consecutive_failures - BREAKER_THRESHOLD).clamp(0, 6) as u32;
         let pause = Duration::minutes(1 << exponent).min(BREAKER_MAX);
+        let pause = Duration::milliseconds((pause.num_milliseconds() as f64 * scale) as i64);
         h.breaker_open_until = Some(now + pause);
     }
     h.updated_at = now;
@@ -157,15 +160,15 @@ mod tests {
         let now = Utc::now();
         let mut h = fresh(now);
         for _ in 0..4 {
-            apply_failure(&mut h, now);
+            apply_failure(&mut h, now, 1.0);
         }
         assert_eq!(h.breaker_open_until, None);
-        apply_failure(&mut h, now);
+        apply_failure(&mut h, now, 1.0);
         assert_eq!(h.breaker_open_until, Some(now + Duration::minutes(1)));
-        apply_failure(&mut h, now);
+        apply_failure(&mut h, now, 1.0);
         assert_eq!(h.breaker_open_until, Some(now + Duration::minutes(2)));
         for _ in 0..20 {
-            apply_failure(&mut h, now);
+            apply_failure(&mut h, now, 1.0);
         }
         assert_eq!(h.breaker_open_until, Some(now + BREAKER_MAX));
         assert!(!h.unavailable, "many failures on one day do not kill a host");
@@ -176,14 +179,14 @@ mod tests {
         let start = Utc::now();
         let mut h = fresh(start);
         for day in 0..6 {
-            apply_failure(&mut h, start + Duration::days(day));
-            apply_failure(&mut h, start + Duration::days(day));
+            apply_failure(&mut h, start + Duration::days(day), 1.0);
+            apply_failure(&mut h, start + Duration::days(day), 1.0);
         }
         assert_eq!(h.failure_days, 6);
         assert!(!h.unavailable);
-        apply_failure(&mut h, start + Duration::days(6));
+        apply_failure(&mut h, start + Duration::days(6), 1.0);
         assert!(h.unavailable);
-        let health = HostHealth::default();
+        let health = HostHealth { scale: 1.0, ..HostHealth::default() };
         health.hosts.lock().unwrap_or_else(|e| e.into_inner()).insert(h.host.clone(), h);
         assert_eq!(health.gate("down.example", start), Gate::Unavailable);
         assert_eq!(health.gate("up.example", start), Gate::Open);

@@ -52,11 +52,19 @@ pub struct DeliveryLimits {
     pub per_host: usize,
     /// How long a leased row belongs to this worker.
     pub lease: Duration,
+    /// Multiplies retry delays (1.0 in production).
+    pub backoff_scale: f64,
 }
 
-impl Default for DeliveryLimits {
-    fn default() -> Self {
-        Self { global: 64, per_host: 2, lease: Duration::seconds(120) }
+impl DeliveryLimits {
+    /// From the configuration.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            global: config.delivery_concurrency as usize,
+            per_host: config.delivery_per_host as usize,
+            lease: Duration::seconds(i64::from(config.delivery_lease_seconds)),
+            backoff_scale: config.delivery_backoff_scale,
+        }
     }
 }
 
@@ -82,7 +90,7 @@ pub async fn run(
 ) -> Result<(), DbErr> {
     let worker_id = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
     let shared = Arc::new(Shared {
-        health: HostHealth::load(&ctx.db).await?,
+        health: HostHealth::load(&ctx.db, limits.backoff_scale).await?,
         global: Arc::new(Semaphore::new(limits.global)),
         per_host: Mutex::new(HashMap::new()),
         keys: Mutex::new(HashMap::new()),
@@ -210,7 +218,9 @@ async fn attempt(shared: &Shared, row: deliveries::Model) -> Result<(), DbErr> {
                 return finish(shared, &row, FAILED, code, error).await;
             }
             let jitter = f64::from(uuid::Uuid::new_v4().as_bytes()[0]) / 256.0;
-            let mut wait = retry::backoff(attempts, jitter);
+            let base = retry::backoff(attempts, jitter);
+            let mut wait =
+                Duration::milliseconds((base.num_milliseconds() as f64 * shared.limits.backoff_scale) as i64);
             if let Some(asked) = retry_after.as_deref().and_then(|v| retry::retry_after(v, SystemTime::now())) {
                 wait = wait.max(asked);
             }
