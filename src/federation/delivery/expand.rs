@@ -40,6 +40,8 @@ pub struct Built {
     pub audience: Audience,
 }
 
+/// Tries before an event that cannot be expanded is set aside.
+const MAX_EVENT_ATTEMPTS: i32 = 5;
 /// Events expanded per round.
 const BATCH: u64 = 32;
 /// Deliveries inserted per statement.
@@ -53,20 +55,27 @@ pub async fn expand_pending(ctx: &FederationContext) -> Result<usize, DbErr> {
         .limit(BATCH)
         .all(&ctx.db)
         .await?;
-    let count = events.len();
+    let mut expanded = 0;
     for event in events {
-        if let Err(e) = expand_one(ctx, &event).await {
-            tracing::warn!(event = event.id, error = %e, "could not expand outbox event");
-            outbox_events::Entity::update_many()
-                .col_expr(outbox_events::Column::Attempts, Expr::col(outbox_events::Column::Attempts).add(1))
-                .col_expr(outbox_events::Column::LastError, Expr::value(e.to_string()))
-                .filter(outbox_events::Column::Id.eq(event.id))
-                .exec(&ctx.db)
-                .await?;
-            return Err(e);
+        match expand_one(ctx, &event).await {
+            Ok(()) => expanded += 1,
+            Err(e) => {
+                // A poison event must not block the ones behind it: after a few tries it is
+                // set aside (processed, with its error) for an operator to look at.
+                let give_up = event.attempts + 1 >= MAX_EVENT_ATTEMPTS;
+                tracing::warn!(event = event.id, error = %e, give_up, "could not expand outbox event");
+                let mut update = outbox_events::Entity::update_many()
+                    .col_expr(outbox_events::Column::Attempts, Expr::col(outbox_events::Column::Attempts).add(1))
+                    .col_expr(outbox_events::Column::LastError, Expr::value(e.to_string()))
+                    .filter(outbox_events::Column::Id.eq(event.id));
+                if give_up {
+                    update = update.col_expr(outbox_events::Column::ProcessedAt, Expr::value(Utc::now()));
+                }
+                update.exec(&ctx.db).await?;
+            }
         }
     }
-    Ok(count)
+    Ok(expanded)
 }
 
 async fn expand_one(ctx: &FederationContext, event: &outbox_events::Model) -> Result<(), DbErr> {
