@@ -3,6 +3,7 @@
 //! - `protocol/`: pure serde wire types (what goes over HTTP).
 //! - `objects/`: newtypes over our entities that convert to and from wire types.
 //! - `fetch`: the SSRF-safe client every outbound request goes through.
+//! - `signatures`: HTTP signatures, signing outgoing requests and checking incoming ones.
 //! - `webfinger`: looking up remote handles.
 //!
 //! Inbound activities call `services/`; services never call back into here.
@@ -10,6 +11,7 @@
 pub mod fetch;
 pub mod objects;
 pub mod protocol;
+pub mod signatures;
 pub mod webfinger;
 
 /// The media type of ActivityPub documents.
