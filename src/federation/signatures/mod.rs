@@ -37,6 +37,8 @@ mod keys;
 mod policy;
 mod rfc9421;
 mod sign;
+#[cfg(test)]
+mod tests;
 
 use std::{fmt, time::SystemTime};
 
