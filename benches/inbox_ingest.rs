@@ -24,6 +24,11 @@ fn main() {
     println!("B2 inbox ingest: {report:#?}");
     println!(
         "B2 {} requests: {:.0} accepted/s, p50 {:.2} ms, p99 {:.2} ms; worker drained in {:.2} s more ({:.0} processed/s overall)",
-        report.requests, report.per_second, report.p50_ms, report.p99_ms, report.drain_seconds, report.processed_per_second
+        report.requests,
+        report.per_second,
+        report.p50_ms,
+        report.p99_ms,
+        report.drain_seconds,
+        report.processed_per_second
     );
 }

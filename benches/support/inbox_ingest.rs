@@ -128,7 +128,8 @@ pub async fn run(params: Params) -> Report {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/activity+json"));
         let signer = signers.get(i).expect("signer");
-        sign_request(signer, &reqwest::Method::POST, &inbox, &mut headers, Some(&body), SystemTime::now()).expect("sign");
+        sign_request(signer, &reqwest::Method::POST, &inbox, &mut headers, Some(&body), SystemTime::now())
+            .expect("sign");
         headers.remove(reqwest::header::HOST);
         requests.push((headers, body));
     }
@@ -149,7 +150,8 @@ pub async fn run(params: Params) -> Report {
                 let next = queue.lock().ok().and_then(|mut q| q.pop());
                 let Some((headers, body)) = next else { break };
                 let t = Instant::now();
-                let status = client.post(inbox.clone()).headers(headers).body(body).send().await.map(|r| r.status().as_u16());
+                let status =
+                    client.post(inbox.clone()).headers(headers).body(body).send().await.map(|r| r.status().as_u16());
                 latencies.push(t.elapsed());
                 if matches!(status, Ok(202)) {
                     accepted += 1;
