@@ -150,7 +150,7 @@ async fn a_killed_worker_loses_no_delivery() {
                 display_name: String::new(),
                 summary_html: String::new(),
                 inbox_url: format!("{origin}/users/u{i}/inbox"),
-                shared_inbox_url: (host % 2 == 0).then(|| format!("{origin}/inbox")),
+                shared_inbox_url: host.is_multiple_of(2).then(|| format!("{origin}/inbox")),
                 outbox_url: None,
                 followers_url: None,
                 profile_url: None,
@@ -217,7 +217,7 @@ async fn a_killed_worker_loses_no_delivery() {
     // Every live inbox got it, signed; the 410 host was never retried.
     for (host, (port, sink)) in sinks.iter().enumerate() {
         let seen = sink.seen.lock().unwrap();
-        let inboxes: Vec<String> = if host % 2 == 0 {
+        let inboxes: Vec<String> = if host.is_multiple_of(2) {
             vec!["/inbox".to_owned()]
         } else {
             (0..FOLLOWERS).filter(|i| i % HOSTS == host).map(|i| format!("/users/u{i}/inbox")).collect()
