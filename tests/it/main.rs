@@ -14,5 +14,6 @@ mod helpers;
 mod inbox;
 mod ops;
 mod pages;
+mod publishing;
 mod remote_follow;
 mod setup;

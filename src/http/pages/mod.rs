@@ -2,6 +2,7 @@
 //! the static files of `frontend/static`, embedded in the binary. No JavaScript needed.
 
 pub mod home;
+pub mod post;
 pub mod profile;
 pub mod remote_follow;
 pub mod setup;
@@ -55,6 +56,7 @@ pub fn error_page(err: &AppError) -> Response {
     let title = match err.status() {
         StatusCode::NOT_FOUND => "Not found",
         StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::GONE => "Deleted",
         s if s.is_server_error() => "Something went wrong",
         _ => "That did not work",
     };
