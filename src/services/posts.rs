@@ -329,6 +329,30 @@ pub async fn listed_page(db: &DatabaseConnection, author: &actors::Model, page: 
         .collect())
 }
 
+/// The newest public posts with a hashtag (given without `#`, any case): the tag page.
+pub async fn tagged(db: &DatabaseConnection, tag: &str, limit: u64) -> AppResult<Vec<PostDetails>> {
+    let rows = queries::posts::tagged_public(db, &tag.to_lowercase(), limit).await?;
+    let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
+    let mut parts = queries::posts::parts_of(db, &ids).await?;
+    let mut authors: Vec<actors::Model> = Vec::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for post in rows {
+        let author = match authors.iter().find(|a| a.id == post.actor_id) {
+            Some(a) => a.clone(),
+            None => match queries::actors::find(db, post.actor_id).await? {
+                Some(a) => {
+                    authors.push(a.clone());
+                    a
+                }
+                None => continue,
+            },
+        };
+        let parts = parts.remove(&post.id).unwrap_or_default();
+        out.push(PostDetails { post, author, parts });
+    }
+    Ok(out)
+}
+
 /// Releases scheduled posts whose time has come: each is claimed by a conditional UPDATE
 /// (so several processes never publish one twice) and its `PostPublished` recorded in the
 /// same transaction. Returns how many were released.

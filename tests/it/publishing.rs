@@ -322,6 +322,13 @@ async fn the_api_publishes_edits_and_deletes_with_a_token() {
     assert_eq!(created["state"], "published");
     let note: Value = a.get_activity_json(&format!("/users/acme/posts/{id}")).await.json().await.unwrap();
     assert!(note["content"].as_str().unwrap().starts_with("<p>Version <strong>3</strong> is out"));
+    // Its hashtag page and the profile list it.
+    let tag_page = a.get_html("/tags/Release").await;
+    assert_eq!(tag_page.status(), 200);
+    assert!(tag_page.text().await.unwrap().contains(&format!("/users/acme/posts/{id}")));
+    let profile = a.get_html("/@acme").await.text().await.unwrap();
+    assert!(profile.contains("Version <strong>3</strong> is out"), "{profile}");
+    assert_eq!(a.get_html("/tags/no%20such").await.status(), 404);
 
     let refusals = [
         (json!({ "actor": "acme", "text": "" }), 422, "the text is empty"),
@@ -382,6 +389,7 @@ async fn the_api_publishes_edits_and_deletes_with_a_token() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap()["state"], "deleted");
     assert_eq!(a.get_activity_json(&format!("/users/acme/posts/{id}")).await.status(), 410);
+    assert!(!a.get_html("/tags/release").await.text().await.unwrap().contains(&format!("/posts/{id}")));
     let response =
         a.client.patch(&item).header("Authorization", &bearer).json(&json!({ "text": "x" })).send().await.unwrap();
     assert_eq!(response.status(), 410);

@@ -150,6 +150,33 @@ pub async fn page_of(
         .await
 }
 
+/// The newest public, published, not deleted local posts with hashtag `tag` (lower-cased).
+pub async fn tagged_public(db: &impl ConnectionTrait, tag: &str, limit: u64) -> Result<Vec<posts::Model>, DbErr> {
+    let ids: Vec<i64> = post_tags::Entity::find()
+        .select_only()
+        .column(post_tags::Column::PostId)
+        .filter(post_tags::Column::Name.eq(tag))
+        .order_by_desc(post_tags::Column::PostId)
+        .limit(1_000)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    posts::Entity::find()
+        .filter(posts::Column::Id.is_in(ids))
+        .filter(posts::Column::Local.eq(true))
+        .filter(posts::Column::Visibility.eq("public"))
+        .filter(posts::Column::PublishedAt.is_not_null())
+        .filter(posts::Column::DeletedAt.is_null())
+        .order_by_desc(posts::Column::PublishedAt)
+        .order_by_desc(posts::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
 /// Local posts that are out and not deleted (NodeInfo).
 pub async fn count_local_published(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     posts::Entity::find()

@@ -7,6 +7,7 @@ pub mod profile;
 pub mod remote_follow;
 pub mod setup;
 mod static_files;
+pub mod tag;
 
 use askama::Template;
 use axum::{
@@ -27,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{username}/remote-follow", post(remote_follow::submit))
         .route("/authorize_interaction", get(remote_follow::authorize_interaction))
         .route("/static/{file}", get(static_files::serve))
+        .route("/tags/{tag}", get(tag::tag))
 }
 
 /// Renders a template with a status, or a plain 500 when rendering itself fails.

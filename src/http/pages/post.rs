@@ -12,12 +12,45 @@ use crate::{
         posts::{Lookup, PostDetails},
     },
     state::AppState,
+    urls::Urls,
 };
 
 /// An image under a post.
 pub struct MediaView {
     pub url: String,
     pub alt: String,
+}
+
+/// A post in a list (profile, tag page): `frontend/templates/_posts.html`.
+pub struct PostCard {
+    pub url: String,
+    pub author: AccountCard,
+    /// Sanitized when stored.
+    pub content_html: String,
+    pub content_warning: Option<String>,
+    pub published_iso: String,
+    pub published_label: String,
+    pub media: Vec<MediaView>,
+}
+
+impl PostCard {
+    /// From a post with its author and parts.
+    pub fn new(d: &PostDetails, urls: &Urls) -> Self {
+        let published = d.post.published_at.unwrap_or(d.post.created_at);
+        Self {
+            url: d.post.ap_id.clone(),
+            author: AccountCard::new(&d.author, urls),
+            content_html: d.post.content_html.clone(),
+            content_warning: d.post.summary.clone(),
+            published_iso: published.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            published_label: published.format("%-d %B %Y, %H:%M UTC").to_string(),
+            media: media_views(d, urls),
+        }
+    }
+}
+
+fn media_views(d: &PostDetails, urls: &Urls) -> Vec<MediaView> {
+    d.parts.media.iter().map(|m| MediaView { url: urls.media(&m.file_name), alt: m.alt_text.clone() }).collect()
 }
 
 #[derive(Template)]
@@ -63,12 +96,7 @@ async fn page(state: &AppState, d: &PostDetails) -> AppResult<PostPage> {
             crate::domain::Visibility::Unlisted => "Unlisted",
             crate::domain::Visibility::Followers => "Followers only",
         },
-        media: d
-            .parts
-            .media
-            .iter()
-            .map(|m| MediaView { url: state.urls.media(&m.file_name), alt: m.alt_text.clone() })
-            .collect(),
+        media: media_views(d, &state.urls),
         excerpt: excerpt(d),
     })
 }
