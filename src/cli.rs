@@ -1,4 +1,5 @@
-//! The command line: `openhouse serve | migrate | check | user … | actor …`.
+//! The command line: `openhouse serve | worker | migrate | check | user … | actor … |
+//! follow … | publish | edit | delete | token …`.
 //!
 //! Errors go to stderr and the process exits non-zero; results go to stdout.
 
@@ -6,6 +7,10 @@ use std::{io::Read, path::PathBuf, process::ExitCode};
 
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
+
+mod publishing;
+
+pub use publishing::{EditArgs, PublishArgs, TokenCommand};
 
 use crate::{
     config::{Config, LogFormat},
@@ -73,6 +78,18 @@ pub enum Command {
         /// The remote account (handle or actor URL).
         target: String,
     },
+    /// Publish a post (Markdown) to the account's followers; prints its URL.
+    Publish(PublishArgs),
+    /// Replace the text of a post; followers get the edit.
+    Edit(EditArgs),
+    /// Delete a post; followers' servers remove it and its URL answers 410.
+    Delete {
+        /// The post: its URL or its number.
+        post: String,
+    },
+    /// Manage API tokens (`POST /api/v1/posts` with `Authorization: Bearer …`).
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
 /// `openhouse follow-requests …`
@@ -205,6 +222,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::FollowRequests(cmd) => follow_requests(config, cmd).await,
                 Command::Follow { actor, target } => follow(config, &actor, &target, true).await,
                 Command::Unfollow { actor, target } => follow(config, &actor, &target, false).await,
+                Command::Publish(args) => publishing::publish(config, args).await,
+                Command::Edit(args) => publishing::edit(config, args).await,
+                Command::Delete { post } => publishing::delete(config, &post).await,
+                Command::Token(cmd) => publishing::token(config, cmd).await,
                 Command::Serve { .. } | Command::Worker => Ok(()),
             }
         }

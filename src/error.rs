@@ -93,6 +93,26 @@ impl AppError {
         Self::new(ErrorKind::Conflict, message)
     }
 
+    /// 401 with a message.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unauthorized, message)
+    }
+
+    /// 403 with a message.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Forbidden, message)
+    }
+
+    /// 410 with a message.
+    pub fn gone(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Gone, message)
+    }
+
+    /// 422 with a message.
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unprocessable, message)
+    }
+
     /// 500: the message shown is generic, the cause is kept for the log.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Self { kind: ErrorKind::Internal, message: "internal error".into(), source: Some(cause.into()) }

@@ -19,6 +19,7 @@ pub mod domain;
 pub mod error;
 pub mod federation;
 pub mod http;
+pub mod markdown;
 pub mod secrets;
 pub mod services;
 pub mod startup;

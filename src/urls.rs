@@ -50,6 +50,31 @@ impl Urls {
         format!("{}/{collection}", self.actor(username))
     }
 
+    /// A local post's id: the Note for peers, its page for browsers.
+    pub fn post(&self, username: &str, post_id: i64) -> String {
+        format!("{}/posts/{post_id}", self.actor(username))
+    }
+
+    /// The id of the `Create` that published a post.
+    pub fn post_activity(&self, username: &str, post_id: i64) -> String {
+        format!("{}/activity", self.post(username, post_id))
+    }
+
+    /// A post's `replies` collection.
+    pub fn post_replies(&self, username: &str, post_id: i64) -> String {
+        format!("{}/replies", self.post(username, post_id))
+    }
+
+    /// The prefix of tag pages: `<public_url>/tags/`; the tag (lower-cased) follows.
+    pub fn tags_base(&self) -> String {
+        self.base.join("/tags/")
+    }
+
+    /// An uploaded media file.
+    pub fn media(&self, file_name: &str) -> String {
+        self.base.join(&format!("/media/{file_name}"))
+    }
+
     /// The instance actor's id.
     pub fn instance_actor(&self) -> String {
         self.base.join("/actor")

@@ -1,15 +1,23 @@
-//! The supervisor of background work: the inbox worker, the outbox expander and the
-//! delivery worker. `serve` runs them beside the web server (unless `--no-workers`);
+//! The supervisor of background work: the inbox worker, the outbox expander, the
+//! delivery worker and the post scheduler. `serve` runs them beside the web server (unless `--no-workers`);
 //! `openhouse worker` runs only them. All stop together on shutdown, finishing what is in
 //! flight; anything interrupted is picked up again from the database.
 
+use std::time::Duration;
+
 use tokio::{sync::watch, task::JoinSet};
 
-use crate::federation::{
-    context::FederationContext,
-    delivery::{self, worker::DeliveryLimits},
-    inbox,
+use crate::{
+    federation::{
+        context::FederationContext,
+        delivery::{self, worker::DeliveryLimits},
+        inbox,
+    },
+    services::posts,
 };
+
+/// How often the scheduler looks for posts whose time has come.
+const SCHEDULER_TICK: Duration = Duration::from_millis(500);
 
 /// Running workers.
 pub struct Workers {
@@ -24,6 +32,7 @@ impl Workers {
         let mut tasks = JoinSet::new();
         tasks.spawn(inbox::run_worker(ctx.clone(), stopped.clone()));
         tasks.spawn(delivery::expand::run(ctx.clone(), stopped.clone()));
+        tasks.spawn(run_scheduler(ctx.clone(), stopped.clone()));
         let delivery_ctx = ctx.clone();
         tasks.spawn(async move {
             if let Err(e) = delivery::worker::run(delivery_ctx, limits, stopped).await {
@@ -38,4 +47,25 @@ impl Workers {
         let _ = self.stop.send(true);
         while self.tasks.join_next().await.is_some() {}
     }
+}
+
+/// Releases scheduled posts when due. Safe with several processes: each post is claimed by
+/// a conditional UPDATE, and only the winner records `PostPublished`.
+async fn run_scheduler(ctx: FederationContext, mut shutdown: watch::Receiver<bool>) {
+    tracing::info!("post scheduler started");
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        match posts::release_due(&ctx.db).await {
+            Ok(0) => {}
+            Ok(_) => ctx.outbox_wakeup.notify_one(),
+            Err(e) => tracing::warn!(error = %e, "post scheduler: will retry"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(SCHEDULER_TICK) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+    tracing::info!("post scheduler stopped");
 }

@@ -6,9 +6,11 @@ mod email;
 pub mod profile_field;
 mod role;
 mod username;
+mod visibility;
 
 pub use actor_kind::ActorKind;
 pub use email::Email;
 pub use profile_field::ProfileField;
 pub use role::Role;
 pub use username::Username;
+pub use visibility::Visibility;

@@ -4,7 +4,7 @@
 //! - `objects/`: newtypes over our entities that convert to and from wire types.
 //! - `fetch`: the SSRF-safe client every outbound request goes through.
 //! - `webfinger`: looking up remote handles.
-//! - `resolve`: remote actors, cached and refreshed.
+//! - `resolve`: remote actors, cached and refreshed; `mentions`: the handles a post names.
 //! - `inbox`: receiving activities (all checks, durable insert) and the inbox worker;
 //!   `activities/`: one file per activity type.
 //! - `signatures/`: HTTP signatures (draft-cavage and RFC 9421).
@@ -18,6 +18,7 @@ pub mod context;
 pub mod delivery;
 pub mod fetch;
 pub mod inbox;
+pub mod mentions;
 pub mod objects;
 pub mod protocol;
 pub mod resolve;

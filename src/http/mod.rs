@@ -2,13 +2,17 @@
 //!
 //! - `federation/`: WebFinger, host-meta, NodeInfo, actors and collections (JSON for peers).
 //! - `pages/`: server-rendered HTML from `frontend/templates`, and the static files.
+//! - `api/`: the JSON API for release pipelines (bearer tokens).
+//! - `media`: uploaded images.
 //! - `ops`: `/healthz`, `/readyz`.
 //!
 //! Every response carries a strict Content-Security-Policy (no inline script, no plugins)
 //! and `nosniff`; bodies are capped at 1 MiB before any handler runs.
 
+pub mod api;
 pub mod extract;
 pub mod federation;
+mod media;
 pub mod ops;
 pub mod pages;
 
@@ -35,6 +39,8 @@ pub fn router(state: AppState) -> Router {
         .merge(federation::routes())
         .merge(pages::routes())
         .merge(ops::routes())
+        .merge(api::routes())
+        .route("/media/{file}", axum::routing::get(media::serve))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(header_layer(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))

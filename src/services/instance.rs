@@ -43,6 +43,8 @@ pub struct Usage {
 
 /// Current usage counts.
 pub async fn usage(db: &DatabaseConnection) -> AppResult<Usage> {
-    // Publishing (posts) arrives with the follows-and-updates work; until then there are none.
-    Ok(Usage { accounts: queries::actors::count_local_accounts(db).await?, local_posts: 0 })
+    Ok(Usage {
+        accounts: queries::actors::count_local_accounts(db).await?,
+        local_posts: queries::posts::count_local_published(db).await?,
+    })
 }

@@ -9,9 +9,12 @@
 pub mod accounts;
 pub mod follows;
 pub mod instance;
+pub mod media;
 pub mod outbox;
+pub mod posts;
 pub mod setup;
 pub mod staff;
+pub mod tokens;
 
 use crate::error::AppError;
 

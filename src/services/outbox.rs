@@ -40,6 +40,21 @@ pub enum OutboxEvent {
         /// The id of our original `Follow`.
         follow_ap_id: String,
     },
+    /// A local post went out (at once, or when its scheduled time came).
+    PostPublished {
+        /// The `posts` row.
+        post_id: i64,
+    },
+    /// A published local post was edited.
+    PostEdited {
+        /// The `posts` row.
+        post_id: i64,
+    },
+    /// A published local post was deleted.
+    PostDeleted {
+        /// The `posts` row (kept, soft-deleted).
+        post_id: i64,
+    },
 }
 
 impl OutboxEvent {
@@ -50,6 +65,9 @@ impl OutboxEvent {
             Self::FollowRejected { .. } => "follow_rejected",
             Self::FollowRequested { .. } => "follow_requested",
             Self::FollowWithdrawn { .. } => "follow_withdrawn",
+            Self::PostPublished { .. } => "post_published",
+            Self::PostEdited { .. } => "post_edited",
+            Self::PostDeleted { .. } => "post_deleted",
         }
     }
 }

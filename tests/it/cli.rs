@@ -229,3 +229,72 @@ async fn serve_prints_the_setup_link_on_first_run_and_stops_on_sigterm() {
     let exit = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
     assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
 }
+
+#[tokio::test]
+async fn publish_edit_delete_and_tokens_from_the_command_line() {
+    let env = Env::new().await;
+    assert!(env.run(&["actor", "create", "acme", "--kind", "brand", "--name", "Acme"]).status.success());
+    let dir = env.tmp.path();
+    std::fs::write(dir.join("notes.md"), "# Release 2.0\n\nFaster **dashboards**. #release").unwrap();
+    std::fs::write(dir.join("logo.png"), include_bytes!("../../frontend/static/avatar.png")).unwrap();
+    std::fs::write(dir.join("fake.png"), b"<svg onload=alert(1)>").unwrap();
+
+    let out = env.run(&[
+        "publish",
+        "--actor",
+        "acme",
+        "--file",
+        "notes.md",
+        "--cw",
+        "Release notes",
+        "--visibility",
+        "unlisted",
+        "--image",
+        "logo.png",
+        "--alt",
+        "The Acme logo",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "https://community.acme.example/users/acme/posts/1");
+    let media: Vec<_> = std::fs::read_dir(dir.join("data/media")).unwrap().collect();
+    assert_eq!(media.len(), 1);
+
+    let later = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let out = env.run(&["publish", "--actor", "acme", "--file", "notes.md", "--at", &later]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("scheduled for"), "{}", stderr(&out));
+
+    std::fs::write(dir.join("fixed.md"), "Faster dashboards, fixed.").unwrap();
+    let out = env.run(&["edit", "1", "--file", "fixed.md", "--no-cw"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = env.run(&["delete", "https://community.acme.example/users/acme/posts/1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("deleted https://community.acme.example/users/acme/posts/1"));
+    let out = env.run(&["delete", "1"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("was deleted"), "{}", stderr(&out));
+
+    let refusals: &[(&[&str], &str)] = &[
+        (&["publish", "--actor", "acme", "--file", "notes.md", "--image", "logo.png"], "one --alt for each --image"),
+        (&["publish", "--actor", "acme", "--file", "notes.md", "--image", "fake.png", "--alt", "x"], "not a PNG"),
+        (&["publish", "--actor", "acme", "--file", "notes.md", "--visibility", "direct"], "unknown visibility"),
+        (&["publish", "--actor", "acme", "--file", "notes.md", "--at", "tomorrow"], "RFC 3339"),
+        (&["publish", "--actor", "nobody", "--file", "notes.md"], "no account"),
+        (&["publish", "--actor", "acme", "--file", "missing.md"], "cannot read"),
+        (&["edit", "99", "--file", "notes.md"], "no post"),
+    ];
+    for (args, message) in refusals {
+        let out = env.run(args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+    }
+
+    let out = env.run(&["token", "create", "release-pipeline", "--actor", "acme"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = stdout(&out).trim().to_owned();
+    assert!(token.starts_with("oh_") && token.len() > 40, "{token}");
+    let list = stdout(&env.run(&["token", "list"]));
+    assert!(list.contains("release-pipeline") && !list.contains(&token), "{list}");
+    assert!(env.run(&["token", "revoke", "1"]).status.success());
+    assert!(stdout(&env.run(&["token", "list"])).contains("no API tokens"));
+}

@@ -16,5 +16,6 @@ mod helpers;
 mod inbox;
 mod ops;
 mod pages;
+mod publishing;
 mod remote_follow;
 mod setup;

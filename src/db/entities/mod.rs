@@ -4,10 +4,15 @@
 pub mod activities;
 pub mod actor_keys;
 pub mod actors;
+pub mod api_tokens;
 pub mod deliveries;
 pub mod follows;
 pub mod hosts;
 pub mod inbox_activities;
 pub mod instance_settings;
+pub mod media;
 pub mod outbox_events;
+pub mod post_mentions;
+pub mod post_tags;
+pub mod posts;
 pub mod users;

@@ -3,5 +3,7 @@
 
 pub mod actors;
 pub mod follows;
+pub mod posts;
 pub mod settings;
+pub mod tokens;
 pub mod users;

@@ -1,12 +1,16 @@
-//! Constructors of the activities we send about follows. (Each is small; they share the
-//! envelope in `protocol::activity`.)
+//! Constructors of the activities we send: about follows, and about posts (`Create`,
+//! `Update`, `Delete`). Each is small; they share the envelope in `protocol::activity`.
 
 use serde_json::{Value, json};
 use url::Url;
 
 use crate::{
     db::entities::actors,
-    federation::protocol::{activity::Activity, context::ACTIVITYSTREAMS},
+    federation::protocol::{
+        activity::Activity,
+        context::{ACTIVITYSTREAMS, note_context},
+        note::{Note, Tombstone},
+    },
 };
 
 fn url(s: &str) -> Option<Url> {
@@ -65,4 +69,36 @@ pub fn undo_follow(
         to: vec![url(&followee.ap_id)?],
         cc: Vec::new(),
     })
+}
+
+/// `Create{Note}` or `Update{Note}` from the Note's author, addressed as the Note is.
+pub fn note_activity(id: Url, kind: &str, note: &Note) -> Option<Activity> {
+    let mut object = serde_json::to_value(note).ok()?;
+    if let Some(map) = object.as_object_mut() {
+        map.remove("@context");
+    }
+    Some(Activity {
+        context: note_context(),
+        id,
+        kind: kind.to_owned(),
+        actor: note.attributed_to.clone(),
+        object,
+        to: note.to.clone(),
+        cc: note.cc.clone(),
+    })
+}
+
+/// `Delete{Tombstone}` from the author of a deleted post, to the post's audience.
+pub fn delete_note(
+    id: Url,
+    author: &actors::Model,
+    tombstone: &Tombstone,
+    to: Vec<Url>,
+    cc: Vec<Url>,
+) -> Option<Activity> {
+    let mut object = serde_json::to_value(tombstone).ok()?;
+    if let Some(map) = object.as_object_mut() {
+        map.remove("@context");
+    }
+    Some(Activity { context: note_context(), id, kind: "Delete".into(), actor: url(&author.ap_id)?, object, to, cc })
 }

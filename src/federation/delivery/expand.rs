@@ -18,8 +18,16 @@ use crate::{
         entities::{activities, actors, deliveries, follows, outbox_events},
         queries,
     },
-    federation::{activities::outbound, context::FederationContext, protocol::activity::Activity},
-    services::outbox::OutboxEvent,
+    federation::{
+        activities::outbound,
+        context::FederationContext,
+        objects::note::{ApubNote, tombstone},
+        protocol::{activity::Activity, note::Note},
+    },
+    services::{
+        outbox::OutboxEvent,
+        posts::{self, PostDetails},
+    },
 };
 
 /// Who receives an activity.
@@ -133,7 +141,73 @@ async fn build(ctx: &FederationContext, event: &OutboxEvent, id: Url) -> Result<
             };
             outbound::undo_follow(id, follow_ap_id, &follower, &followee).map(|a| personal(a, &follower, &followee))
         }
+        OutboxEvent::PostPublished { post_id } => {
+            let Some(d) = post(ctx, *post_id).await? else { return Ok(None) };
+            if d.post.published_at.is_none() || d.post.deleted_at.is_some() {
+                return Ok(None);
+            }
+            let Ok(create_id) = Url::parse(&ctx.urls.post_activity(&d.author.username, d.post.id)) else {
+                return Ok(None);
+            };
+            let note = note_json(ctx, &d)?;
+            let audience = post_audience(ctx, &d).await?;
+            note.and_then(|n| outbound::note_activity(create_id, "Create", &n)).map(|activity| Built {
+                activity,
+                actor_id: d.author.id,
+                audience,
+            })
+        }
+        OutboxEvent::PostEdited { post_id } => {
+            let Some(d) = post(ctx, *post_id).await? else { return Ok(None) };
+            if d.post.published_at.is_none() || d.post.deleted_at.is_some() {
+                return Ok(None);
+            }
+            let note = note_json(ctx, &d)?;
+            let audience = post_audience(ctx, &d).await?;
+            note.and_then(|n| outbound::note_activity(id, "Update", &n)).map(|activity| Built {
+                activity,
+                actor_id: d.author.id,
+                audience,
+            })
+        }
+        OutboxEvent::PostDeleted { post_id } => {
+            let Some(d) = post(ctx, *post_id).await? else { return Ok(None) };
+            let (Some(deleted_at), Some(_)) = (d.post.deleted_at, d.post.published_at) else { return Ok(None) };
+            let Ok((to, cc)) = ApubNote(&d).addressing(&ctx.urls) else { return Ok(None) };
+            let audience = post_audience(ctx, &d).await?;
+            tombstone(&d.post.ap_id, deleted_at, false)
+                .and_then(|t| outbound::delete_note(id, &d.author, &t, to, cc))
+                .map(|activity| Built { activity, actor_id: d.author.id, audience })
+        }
     })
+}
+
+/// A post with its author and parts.
+async fn post(ctx: &FederationContext, post_id: i64) -> Result<Option<PostDetails>, DbErr> {
+    posts::details(&ctx.db, post_id).await.map_err(|e| DbErr::Custom(format!("post {post_id}: {e}")))
+}
+
+/// The Note of a post; `None` (nothing sent, logged) when a stored URL is broken.
+fn note_json(ctx: &FederationContext, d: &PostDetails) -> Result<Option<Note>, DbErr> {
+    match ApubNote(d).into_json(&ctx.urls, false) {
+        Ok(note) => Ok(Some(note)),
+        Err(e) => {
+            tracing::warn!(error = %e, "post not sent");
+            Ok(None)
+        }
+    }
+}
+
+/// A post goes to the author's followers and to every mentioned remote actor (D2: each
+/// inbox once, shared inboxes preferred).
+async fn post_audience(ctx: &FederationContext, d: &PostDetails) -> Result<Audience, DbErr> {
+    let mut inboxes = Vec::new();
+    for mention in &d.parts.mentions {
+        if let Some(actor) = queries::actors::find(&ctx.db, mention.actor_id).await?.filter(|a| !a.local) {
+            inboxes.extend(actor.shared_inbox_url.or(actor.inbox_url));
+        }
+    }
+    Ok(Audience { inboxes, followers_of: Some(d.author.id) })
 }
 
 /// An activity from `from` to the one actor `to`, delivered to that actor's own inbox.

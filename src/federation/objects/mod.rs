@@ -2,4 +2,5 @@
 //! names say the direction (`into_json` goes out to the wire).
 
 pub mod actor;
+pub mod note;
 pub mod remote_actor;

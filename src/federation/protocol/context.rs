@@ -27,3 +27,16 @@ pub fn actor_context() -> Value {
         }
     ])
 }
+
+/// The context for Notes and the activities carrying them: ActivityStreams plus the terms
+/// Mastodon reads (`sensitive`, `Hashtag`).
+pub fn note_context() -> Value {
+    json!([
+        ACTIVITYSTREAMS,
+        {
+            "sensitive": "as:sensitive",
+            "Hashtag": "as:Hashtag",
+            "toot": "http://joinmastodon.org/ns#"
+        }
+    ])
+}

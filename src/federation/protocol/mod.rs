@@ -7,4 +7,5 @@ pub mod collection;
 pub mod context;
 pub mod lenient;
 pub mod nodeinfo;
+pub mod note;
 pub mod webfinger;

@@ -1,11 +1,13 @@
 //! Endpoints peers call: discovery (`/.well-known/*`, NodeInfo), actor documents with their
-//! collections, and the inboxes. Answers are JSON in the media types peers expect.
+//! collections, posts (Notes, their `Create`, their replies), and the inboxes. Answers are
+//! JSON in the media types peers expect.
 
 mod actor;
 mod collections;
 mod host_meta;
 mod inbox;
 mod nodeinfo;
+mod posts;
 mod webfinger;
 
 use axum::{
@@ -26,6 +28,9 @@ pub fn routes() -> Router<AppState> {
         .route("/actor", get(actor::instance_actor))
         .route("/users/{username}", get(actor::actor))
         .route("/users/{username}/{collection}", get(collections::collection))
+        .route("/users/{username}/posts/{id}", get(posts::note))
+        .route("/users/{username}/posts/{id}/activity", get(posts::create_activity))
+        .route("/users/{username}/posts/{id}/replies", get(posts::replies))
         .merge(
             Router::new()
                 .route("/inbox", post(inbox::shared_inbox))

@@ -2,10 +2,12 @@
 //! the static files of `frontend/static`, embedded in the binary. No JavaScript needed.
 
 pub mod home;
+pub mod post;
 pub mod profile;
 pub mod remote_follow;
 pub mod setup;
 mod static_files;
+pub mod tag;
 
 use askama::Template;
 use axum::{
@@ -26,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{username}/remote-follow", post(remote_follow::submit))
         .route("/authorize_interaction", get(remote_follow::authorize_interaction))
         .route("/static/{file}", get(static_files::serve))
+        .route("/tags/{tag}", get(tag::tag))
 }
 
 /// Renders a template with a status, or a plain 500 when rendering itself fails.
@@ -55,6 +58,7 @@ pub fn error_page(err: &AppError) -> Response {
     let title = match err.status() {
         StatusCode::NOT_FOUND => "Not found",
         StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::GONE => "Deleted",
         s if s.is_server_error() => "Something went wrong",
         _ => "That did not work",
     };

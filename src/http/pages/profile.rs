@@ -11,8 +11,11 @@ use crate::{
     db::entities::actors,
     domain::{ActorKind, ProfileField},
     error::{AppError, AppResult},
-    http::{extract::Representation, pages::error_page},
-    services::{accounts, instance},
+    http::{
+        extract::Representation,
+        pages::{error_page, post::PostCard},
+    },
+    services::{accounts, instance, posts},
     state::AppState,
     text,
     urls::Urls,
@@ -57,6 +60,8 @@ pub struct ProfilePage {
     pub fields: Vec<FieldView>,
     pub error: Option<String>,
     pub account_input: String,
+    /// The newest public and unlisted posts.
+    pub posts: Vec<PostCard>,
 }
 
 impl ProfilePage {
@@ -78,6 +83,11 @@ impl ProfilePage {
                 .collect(),
             error: None,
             account_input: String::new(),
+            posts: posts::listed_page(&state.db, actor, 1)
+                .await?
+                .iter()
+                .map(|d| PostCard::new(d, &state.urls))
+                .collect(),
         })
     }
 }

@@ -1,0 +1,391 @@
+//! Publishing: product updates written by local accounts, edited and deleted; scheduled
+//! posts released when due.
+//!
+//! Each change that peers must hear about records an [`OutboxEvent`] in its own
+//! transaction (`PostPublished`, `PostEdited`, `PostDeleted`); the federation wing turns it
+//! into `Create`/`Update`/`Delete`. Mentions arrive resolved: the caller looked them up.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel, TransactionTrait};
+
+use crate::{
+    db::{
+        entities::{actors, posts},
+        queries::{self, posts::Parts},
+    },
+    domain::Visibility,
+    error::{AppError, AppResult},
+    markdown::{self, MentionLink},
+    services::{
+        media::{self, Upload},
+        outbox::{self, OutboxEvent},
+    },
+    urls::Urls,
+};
+
+/// Longest post, in characters of Markdown.
+pub const MAX_TEXT_CHARS: usize = 5_000;
+/// Longest content warning, in characters.
+pub const MAX_CW_CHARS: usize = 500;
+/// Posts per outbox page.
+pub const PAGE_SIZE: u64 = 20;
+
+/// What an author asks to publish.
+#[derive(Clone, Debug)]
+pub struct Draft {
+    /// Markdown.
+    pub text: String,
+    /// A content warning shown before the text.
+    pub content_warning: Option<String>,
+    /// Who may see it.
+    pub visibility: Visibility,
+    /// Publish later; a time not in the future publishes now.
+    pub scheduled_at: Option<DateTime<Utc>>,
+}
+
+/// A post with its author and what it refers to: everything needed to show or send it.
+#[derive(Clone, Debug)]
+pub struct PostDetails {
+    pub post: posts::Model,
+    pub author: actors::Model,
+    pub parts: Parts,
+}
+
+impl PostDetails {
+    /// The post's visibility (stored values are ours; an unknown one is treated as the strictest).
+    pub fn visibility(&self) -> Visibility {
+        self.post.visibility.parse().unwrap_or(Visibility::Followers)
+    }
+}
+
+/// What a public URL shows.
+#[derive(Clone, Debug)]
+pub enum Lookup {
+    /// A readable post.
+    Visible(Box<PostDetails>),
+    /// Deleted: answer 410 with a Tombstone.
+    Gone {
+        /// The post's id.
+        ap_id: String,
+        /// When it was deleted.
+        deleted_at: DateTime<Utc>,
+    },
+}
+
+fn checked_text(text: &str) -> AppResult<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(AppError::unprocessable("the text is empty"));
+    }
+    let chars = text.chars().count();
+    if chars > MAX_TEXT_CHARS {
+        return Err(AppError::unprocessable(format!(
+            "the text has {chars} characters; at most {MAX_TEXT_CHARS} are allowed"
+        )));
+    }
+    Ok(text.replace("\r\n", "\n"))
+}
+
+fn checked_cw(cw: Option<&str>) -> AppResult<Option<String>> {
+    let Some(cw) = cw.map(str::trim).filter(|c| !c.is_empty()) else { return Ok(None) };
+    if cw.chars().count() > MAX_CW_CHARS {
+        return Err(AppError::unprocessable(format!("the content warning is longer than {MAX_CW_CHARS} characters")));
+    }
+    Ok(Some(cw.to_owned()))
+}
+
+fn check_author(author: &actors::Model) -> AppResult<()> {
+    if !author.local || author.kind == queries::actors::INSTANCE_KIND {
+        return Err(AppError::unprocessable("only the instance's accounts publish here"));
+    }
+    Ok(())
+}
+
+/// An account the text mentions, as the caller resolved it.
+#[derive(Clone, Debug)]
+pub struct Mention {
+    /// The handle as written, `user@host`.
+    pub handle: String,
+    /// The account it names.
+    pub actor: actors::Model,
+}
+
+/// Markdown → HTML, and the mention and tag rows for what the text names.
+struct Rendering {
+    html: String,
+    mentions: Vec<(i64, String, String)>,
+    tags: Vec<(String, String)>,
+}
+
+fn render(urls: &Urls, text: &str, mentioned: &[Mention]) -> Rendering {
+    let links: Vec<MentionLink> = mentioned
+        .iter()
+        .map(|m| MentionLink {
+            handle: m.handle.clone(),
+            href: m.actor.profile_url.clone().unwrap_or_else(|| m.actor.ap_id.clone()),
+        })
+        .collect();
+    let tags_base = urls.tags_base();
+    let rendered = markdown::render(text, &tags_base, &links);
+    let mut seen = std::collections::HashSet::new();
+    let mentions = rendered
+        .mentions
+        .iter()
+        .filter_map(|handle| mentioned.iter().find(|m| &m.handle == handle))
+        .filter(|m| seen.insert(m.actor.id))
+        .map(|m| (m.actor.id, m.actor.ap_id.clone(), format!("@{}", m.handle)))
+        .collect();
+    let tags =
+        rendered.hashtags.iter().map(|t| t.to_lowercase()).map(|t| (t.clone(), format!("{tags_base}{t}"))).collect();
+    Rendering { html: rendered.html, mentions, tags }
+}
+
+/// Publishes a post now, or schedules it. `mentioned` are the actors the caller resolved
+/// from [`markdown::mention_handles`]; images are written under `media_dir`.
+#[tracing::instrument(skip_all, fields(author = %author.username))]
+pub async fn publish(
+    db: &DatabaseConnection,
+    urls: &Urls,
+    media_dir: &Path,
+    author: &actors::Model,
+    draft: Draft,
+    mentioned: &[Mention],
+    uploads: Vec<Upload>,
+) -> AppResult<posts::Model> {
+    check_author(author)?;
+    let text = checked_text(&draft.text)?;
+    let cw = checked_cw(draft.content_warning.as_deref())?;
+    media::validate(&uploads)?;
+    let rendering = render(urls, &text, mentioned);
+    let now = Utc::now();
+    let scheduled_at = draft.scheduled_at.filter(|at| *at > now);
+    let written = media::write(media_dir, uploads).await?;
+
+    let txn = db.begin().await?;
+    let post = queries::posts::insert(
+        &txn,
+        posts::ActiveModel {
+            ap_id: Set(format!("urn:uuid:{}", uuid::Uuid::new_v4())),
+            actor_id: Set(author.id),
+            local: Set(true),
+            content_source: Set(text),
+            content_html: Set(rendering.html),
+            sensitive: Set(cw.is_some()),
+            summary: Set(cw),
+            visibility: Set(draft.visibility.as_str().to_owned()),
+            in_reply_to_ap_id: Set(None),
+            published_at: Set(scheduled_at.is_none().then_some(now)),
+            scheduled_at: Set(scheduled_at),
+            edited_at: Set(None),
+            deleted_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let ap_id = urls.post(&author.username, post.id);
+    queries::posts::set_ap_id(&txn, post.id, &ap_id).await?;
+    queries::posts::replace_refs(&txn, post.id, rendering.mentions, rendering.tags).await?;
+    queries::posts::insert_media(&txn, written.rows(post.id, author.id)).await?;
+    if post.published_at.is_some() {
+        outbox::record(&txn, &OutboxEvent::PostPublished { post_id: post.id }).await?;
+    }
+    txn.commit().await?;
+    written.keep();
+    tracing::info!(post = post.id, scheduled = scheduled_at.is_some(), "post stored");
+    Ok(posts::Model { ap_id, ..post })
+}
+
+/// A local post by row id, for its author's tools.
+async fn own_post(db: &impl sea_orm::ConnectionTrait, editor: &actors::Model, post_id: i64) -> AppResult<posts::Model> {
+    let post = queries::posts::find(db, post_id)
+        .await?
+        .filter(|p| p.local)
+        .ok_or_else(|| AppError::not_found(format!("no post {post_id}")))?;
+    if post.actor_id != editor.id {
+        return Err(AppError::forbidden("only the post's author can change it"));
+    }
+    if post.deleted_at.is_some() {
+        return Err(AppError::gone(format!("post {post_id} was deleted")));
+    }
+    Ok(post)
+}
+
+/// Replaces a post's text and content warning (visibility stays). Peers get `Update` when
+/// the post is already out; a scheduled post just changes.
+#[tracing::instrument(skip_all, fields(editor = %editor.username, post_id))]
+pub async fn edit(
+    db: &DatabaseConnection,
+    urls: &Urls,
+    editor: &actors::Model,
+    post_id: i64,
+    text: &str,
+    content_warning: Option<&str>,
+    mentioned: &[Mention],
+) -> AppResult<posts::Model> {
+    let text = checked_text(text)?;
+    let cw = checked_cw(content_warning)?;
+    let rendering = render(urls, &text, mentioned);
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let post = own_post(&txn, editor, post_id).await?;
+    let published = post.published_at.is_some();
+    let mut active = post.into_active_model();
+    active.content_source = Set(text);
+    active.content_html = Set(rendering.html);
+    active.sensitive = Set(cw.is_some());
+    active.summary = Set(cw);
+    if published {
+        active.edited_at = Set(Some(now));
+    }
+    active.updated_at = Set(now);
+    let post = active.update(&txn).await?;
+    queries::posts::replace_refs(&txn, post.id, rendering.mentions, rendering.tags).await?;
+    if published {
+        outbox::record(&txn, &OutboxEvent::PostEdited { post_id: post.id }).await?;
+    }
+    txn.commit().await?;
+    Ok(post)
+}
+
+/// Deletes a post (softly: its URL answers 410 from now on). Peers get `Delete` when it was out.
+#[tracing::instrument(skip_all, fields(editor = %editor.username, post_id))]
+pub async fn delete(db: &DatabaseConnection, editor: &actors::Model, post_id: i64) -> AppResult<posts::Model> {
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let post = own_post(&txn, editor, post_id).await?;
+    let published = post.published_at.is_some();
+    let mut active = post.into_active_model();
+    active.deleted_at = Set(Some(now));
+    active.updated_at = Set(now);
+    let post = active.update(&txn).await?;
+    if published {
+        outbox::record(&txn, &OutboxEvent::PostDeleted { post_id: post.id }).await?;
+    }
+    txn.commit().await?;
+    Ok(post)
+}
+
+/// A local post by row id, whatever its state.
+pub async fn find(db: &DatabaseConnection, post_id: i64) -> AppResult<Option<posts::Model>> {
+    Ok(queries::posts::find(db, post_id).await?.filter(|p| p.local))
+}
+
+/// A local post by its URL (its id).
+pub async fn find_by_url(db: &DatabaseConnection, url: &str) -> AppResult<Option<posts::Model>> {
+    Ok(queries::posts::find_by_ap_id(db, url).await?.filter(|p| p.local))
+}
+
+/// A post with its author and parts, whatever its state (the federation wing sends deletes too).
+pub async fn details(db: &DatabaseConnection, post_id: i64) -> AppResult<Option<PostDetails>> {
+    let Some(post) = queries::posts::find(db, post_id).await? else { return Ok(None) };
+    let Some(author) = queries::actors::find(db, post.actor_id).await? else { return Ok(None) };
+    let parts = queries::posts::parts_of(db, &[post.id]).await?.remove(&post.id).unwrap_or_default();
+    Ok(Some(PostDetails { post, author, parts }))
+}
+
+/// What `GET /users/{username}/posts/{id}` shows to anyone: a published public or unlisted
+/// post, or its tombstone. Anything else (missing, private, scheduled) is the same 404.
+pub async fn public(db: &DatabaseConnection, username: &str, post_id: i64) -> AppResult<Lookup> {
+    let not_found = || AppError::not_found("There is no post at this address.");
+    let details = details(db, post_id).await?.ok_or_else(not_found)?;
+    let readable = details.post.local
+        && details.author.local
+        && details.author.username.eq_ignore_ascii_case(username)
+        && details.post.published_at.is_some()
+        && details.visibility().is_world_readable();
+    if !readable {
+        return Err(not_found());
+    }
+    if let Some(deleted_at) = details.post.deleted_at {
+        return Ok(Lookup::Gone { ap_id: details.post.ap_id, deleted_at });
+    }
+    Ok(Lookup::Visible(Box::new(details)))
+}
+
+/// Visibilities listed in an actor's outbox: whatever anyone may read.
+const LISTED: &[&str] = &["public", "unlisted"];
+
+/// How many posts an actor's outbox lists.
+pub async fn count_listed(db: &DatabaseConnection, actor_id: i64) -> AppResult<u64> {
+    Ok(queries::posts::count_listed(db, actor_id, LISTED).await?)
+}
+
+/// Page `page` (from 1) of an actor's readable posts, newest first.
+pub async fn listed_page(db: &DatabaseConnection, author: &actors::Model, page: u64) -> AppResult<Vec<PostDetails>> {
+    let offset = page.saturating_sub(1).saturating_mul(PAGE_SIZE);
+    let rows = queries::posts::page_of(db, author.id, LISTED, offset, PAGE_SIZE).await?;
+    let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
+    let mut parts = queries::posts::parts_of(db, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|post| {
+            let parts = parts.remove(&post.id).unwrap_or_default();
+            PostDetails { post, author: author.clone(), parts }
+        })
+        .collect())
+}
+
+/// The newest public posts with a hashtag (given without `#`, any case): the tag page.
+pub async fn tagged(db: &DatabaseConnection, tag: &str, limit: u64) -> AppResult<Vec<PostDetails>> {
+    let rows = queries::posts::tagged_public(db, &tag.to_lowercase(), limit).await?;
+    let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
+    let mut parts = queries::posts::parts_of(db, &ids).await?;
+    let mut authors: Vec<actors::Model> = Vec::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for post in rows {
+        let author = match authors.iter().find(|a| a.id == post.actor_id) {
+            Some(a) => a.clone(),
+            None => match queries::actors::find(db, post.actor_id).await? {
+                Some(a) => {
+                    authors.push(a.clone());
+                    a
+                }
+                None => continue,
+            },
+        };
+        let parts = parts.remove(&post.id).unwrap_or_default();
+        out.push(PostDetails { post, author, parts });
+    }
+    Ok(out)
+}
+
+/// Releases scheduled posts whose time has come: each is claimed by a conditional UPDATE
+/// (so several processes never publish one twice) and its `PostPublished` recorded in the
+/// same transaction. Returns how many were released.
+pub async fn release_due(db: &DatabaseConnection) -> AppResult<usize> {
+    let now = Utc::now();
+    let mut released = 0;
+    for post_id in queries::posts::due(db, now, 100).await? {
+        let txn = db.begin().await?;
+        if queries::posts::claim_due(&txn, post_id, now).await? {
+            outbox::record(&txn, &OutboxEvent::PostPublished { post_id }).await?;
+            released += 1;
+        }
+        txn.commit().await?;
+    }
+    if released > 0 {
+        tracing::info!(released, "scheduled posts released");
+    }
+    Ok(released)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn text_and_warnings_are_checked_with_reasons() {
+        assert_eq!(checked_text("  \n ").unwrap_err().message, "the text is empty");
+        let long = "x".repeat(MAX_TEXT_CHARS + 1);
+        assert!(checked_text(&long).unwrap_err().message.contains("at most 5000"));
+        assert_eq!(checked_text(&"é".repeat(MAX_TEXT_CHARS)).unwrap().chars().count(), MAX_TEXT_CHARS);
+        assert_eq!(checked_cw(Some("  ")).unwrap(), None);
+        assert_eq!(checked_cw(Some(" Spoilers ")).unwrap().as_deref(), Some("Spoilers"));
+        assert!(checked_cw(Some(&"x".repeat(MAX_CW_CHARS + 1))).is_err());
+    }
+}
