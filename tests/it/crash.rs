@@ -1,4 +1,5 @@
-//! Crash safety of delivery (FEDERATION.md D1–D7): an update fans out to 1,000 followers on
+//! Crash safety of delivery (FEDERATION.md D1–D7): an update published with the CLI fans
+//! out to 1,000 followers on
 //! 100 hosts (loopback sinks: some slow, some failing with 500 before recovering, one
 //! answering 410); the worker process is killed with SIGKILL mid-fan-out and restarted.
 //! Every live inbox must receive the activity at least once, the 410 host must get no
@@ -18,16 +19,8 @@ use axum::{
     routing::post,
 };
 use chrono::Utc;
-use openhouse::{
-    db::{entities::deliveries, queries},
-    federation::{
-        delivery::expand::{self, Audience, Built},
-        protocol::activity::Activity,
-    },
-};
+use openhouse::db::{entities::deliveries, queries};
 use sea_orm::{ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
-use serde_json::json;
-use url::Url;
 
 use crate::helpers::{TestDb, eventually, test_database};
 
@@ -52,7 +45,10 @@ struct Sink {
 }
 
 async fn receive(State(sink): State<Sink>, uri: axum::http::Uri, headers: HeaderMap, body: String) -> StatusCode {
-    let signed = headers.contains_key("signature") && headers.contains_key("digest") && body.contains("\"Create\"");
+    let signed = headers.contains_key("signature")
+        && headers.contains_key("digest")
+        && body.contains("\"Create\"")
+        && body.contains("v2 is out");
     // Requests to the whole host so far: a failing host fails for every path, then recovers.
     let count = {
         let mut seen = sink.seen.lock().unwrap();
@@ -170,26 +166,19 @@ async fn a_killed_worker_loses_no_delivery() {
             .unwrap();
     }
 
-    // The update and its fan-out, as the outbox expander stores them.
-    let note_id = format!("{}/posts/1", brand.ap_id);
-    let activity = Activity {
-        context: json!("https://www.w3.org/ns/activitystreams"),
-        id: Url::parse(&format!("{note_id}/activity")).unwrap(),
-        kind: "Create".into(),
-        actor: Url::parse(&brand.ap_id).unwrap(),
-        object: json!({ "id": note_id, "type": "Note", "attributedTo": brand.ap_id, "content": "<p>v2 is out</p>" }),
-        to: vec![Url::parse("https://www.w3.org/ns/activitystreams#Public").unwrap()],
-        cc: vec![Url::parse(&format!("{}/followers", brand.ap_id)).unwrap()],
-    };
-    let built =
-        Built { activity, actor_id: brand.id, audience: Audience { inboxes: vec![], followers_of: Some(brand.id) } };
-    expand::store(&db, built).await.unwrap();
+    // The update, published as a release pipeline would: the CLI records it; the worker
+    // expands it into deliveries and sends them.
+    std::fs::write(tmp.path().join("update.md"), "**v2 is out.** Thanks to everyone who tested it.").unwrap();
+    let published = Command::new(env!("CARGO_BIN_EXE_openhouse"))
+        .args(["publish", "--actor", "acme", "--file", "update.md"])
+        .current_dir(tmp.path())
+        .env("OPENHOUSE_DATA_DIR", tmp.path().join("data"))
+        .env("OPENHOUSE_DATABASE_URL", &database_url)
+        .env("OPENHOUSE_PUBLIC_URL", "http://127.0.0.9:9")
+        .output()
+        .unwrap();
+    assert!(published.status.success(), "{}", String::from_utf8_lossy(&published.stderr));
     let expected = HOSTS / 2 + (HOSTS / 2) * (FOLLOWERS / HOSTS);
-    assert_eq!(
-        deliveries::Entity::find().count(&db).await.unwrap() as usize,
-        expected,
-        "one delivery per distinct inbox"
-    );
 
     let received = |sinks: &[(u16, Sink)]| -> usize {
         sinks.iter().map(|(_, s)| s.seen.lock().unwrap().values().map(|(n, _)| *n).sum::<usize>()).sum()
@@ -232,6 +221,7 @@ async fn a_killed_worker_loses_no_delivery() {
         }
     }
     let rows = deliveries::Entity::find().all(&db).await.unwrap();
+    assert_eq!(rows.len(), expected, "one delivery per distinct inbox");
     assert!(rows.iter().all(|r| r.lease_until.is_none()), "no lease left behind");
     let gone: Vec<_> = rows.iter().filter(|r| r.last_status == Some(410)).collect();
     assert_eq!(gone.len(), 1);
