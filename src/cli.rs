@@ -90,6 +90,11 @@ pub enum Command {
     /// Manage API tokens (`POST /api/v1/posts` with `Authorization: Bearer …`).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Delivery progress of a post (per host), or, without a post, the queue and failing hosts.
+    Deliveries {
+        /// The post: its URL or its number.
+        post: Option<String>,
+    },
 }
 
 /// `openhouse follow-requests …`
@@ -226,6 +231,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Edit(args) => publishing::edit(config, args).await,
                 Command::Delete { post } => publishing::delete(config, &post).await,
                 Command::Token(cmd) => publishing::token(config, cmd).await,
+                Command::Deliveries { post } => publishing::deliveries(config, post.as_deref()).await,
                 Command::Serve { .. } | Command::Worker => Ok(()),
             }
         }

@@ -225,3 +225,50 @@ pub async fn token(config: Config, command: TokenCommand) -> anyhow::Result<()> 
     }
     Ok(())
 }
+
+/// `openhouse deliveries [<post>]`.
+pub async fn deliveries(config: Config, reference: Option<&str>) -> anyhow::Result<()> {
+    let state = startup::prepare_state(config).await?;
+    let Some(reference) = reference else {
+        let queue = crate::services::deliveries::queue(&state.db).await.map_err(|e| anyhow!(e))?;
+        let c = &queue.counts;
+        println!("deliveries: {} delivered, {} pending, {} failed", c.delivered, c.pending, c.failed);
+        if queue.failing_hosts.is_empty() {
+            println!("no failing hosts");
+        }
+        for h in &queue.failing_hosts {
+            let status = if h.unavailable {
+                "unavailable".to_owned()
+            } else if let Some(until) = h.paused_until {
+                format!("paused until {}", until.format("%Y-%m-%d %H:%M:%S"))
+            } else {
+                "retrying".to_owned()
+            };
+            println!(
+                "  {:<40} {:>3} failures in a row, {} failure days, {status}",
+                h.host, h.consecutive_failures, h.failure_days
+            );
+        }
+        return Ok(());
+    };
+    let post = post_ref(&state, reference).await?;
+    let progress = crate::services::deliveries::for_post(&state.db, &post).await.map_err(|e| anyhow!(e))?;
+    if progress.is_empty() {
+        println!("{}: nothing sent yet (scheduled, or not yet picked up by a worker)", post.ap_id);
+    }
+    for activity in progress {
+        let c = &activity.counts;
+        println!(
+            "{} {}: {} delivered, {} pending, {} failed",
+            activity.kind, activity.id, c.delivered, c.pending, c.failed
+        );
+        for h in activity.hosts {
+            let error = h.last_error.map(|e| format!("  ({e})")).unwrap_or_default();
+            println!(
+                "  {:<40} {} delivered, {} pending, {} failed{error}",
+                h.host, h.counts.delivered, h.counts.pending, h.counts.failed
+            );
+        }
+    }
+    Ok(())
+}

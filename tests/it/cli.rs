@@ -298,3 +298,22 @@ async fn publish_edit_delete_and_tokens_from_the_command_line() {
     assert!(env.run(&["token", "revoke", "1"]).status.success());
     assert!(stdout(&env.run(&["token", "list"])).contains("no API tokens"));
 }
+
+#[tokio::test]
+async fn deliveries_reports_the_queue_and_a_post() {
+    let env = Env::new().await;
+    assert!(env.run(&["actor", "create", "acme", "--kind", "brand", "--name", "Acme"]).status.success());
+    let queue = env.run(&["deliveries"]);
+    assert!(queue.status.success(), "{}", stderr(&queue));
+    assert!(stdout(&queue).contains("deliveries: 0 delivered, 0 pending, 0 failed"), "{}", stdout(&queue));
+    assert!(stdout(&queue).contains("no failing hosts"));
+
+    std::fs::write(env.tmp.path().join("update.md"), "Hello").unwrap();
+    assert!(env.run(&["publish", "--actor", "acme", "--file", "update.md"]).status.success());
+    let post = env.run(&["deliveries", "1"]);
+    assert!(post.status.success(), "{}", stderr(&post));
+    assert!(stdout(&post).contains("nothing sent yet"), "no worker ran: {}", stdout(&post));
+    let missing = env.run(&["deliveries", "99"]);
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("no post"), "{}", stderr(&missing));
+}

@@ -2,7 +2,12 @@
 //! brand; A accepts (signed Accept back to B); unfollowing removes the follower; locked
 //! accounts hold requests for staff.
 
-use openhouse::{db::queries, domain::ActorKind, federation::resolve, services::follows};
+use openhouse::{
+    db::queries,
+    domain::ActorKind,
+    federation::resolve,
+    services::{follows, tokens},
+};
 use serde_json::Value;
 
 use crate::helpers::{eventually, two_instances};
@@ -58,17 +63,37 @@ async fn a_locked_account_holds_requests_until_staff_decide() {
     follows::follow_remote(&b.state.db, &b.state.urls, &ada, &remote_beta).await.unwrap();
     follows::follow_remote(&b.state.db, &b.state.urls, &bob, &remote_beta).await.unwrap();
 
-    let pending = eventually(20, "two requests waiting on A", || async {
-        let pending = follows::pending_for(&a.state.db, beta.id).await.unwrap();
-        (pending.len() == 2).then_some(pending)
+    eventually(20, "two requests waiting on A", || async {
+        (follows::pending_for(&a.state.db, beta.id).await.unwrap().len() == 2).then_some(())
     })
     .await;
     assert_eq!(queries::follows::count_followers(&a.state.db, beta.id).await.unwrap(), 0);
-    let (ada_request, _) = pending.iter().find(|(_, actor)| actor.username == "ada").unwrap();
-    let (bob_request, _) = pending.iter().find(|(_, actor)| actor.username == "bob").unwrap();
 
-    follows::approve(&a.state.db, ada_request.id).await.unwrap();
-    follows::reject(&a.state.db, bob_request.id).await.unwrap();
+    // Staff decide through the API (the CLI's `follow-requests` calls the same service).
+    let (_, token) = tokens::create(&a.state.db, "community-team", None).await.unwrap();
+    let token = token.expose().to_owned();
+    let listed: Value = a
+        .client
+        .get(format!("{}/api/v1/follow-requests?actor=beta", a.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let requests = listed["requests"].as_array().unwrap();
+    let id_of = |name: &str| {
+        requests.iter().find(|r| r["handle"].as_str().unwrap().starts_with(&format!("@{name}@"))).unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (ada_request, bob_request) = (id_of("ada"), id_of("bob"));
+    let decide = |id: i64, verb: &str| {
+        a.client.post(format!("{}/api/v1/follow-requests/{id}/{verb}", a.base)).bearer_auth(&token).send()
+    };
+    assert_eq!(decide(ada_request, "approve").await.unwrap().status(), 200);
+    assert_eq!(decide(bob_request, "reject").await.unwrap().status(), 200);
 
     eventually(20, "Ada accepted, Bob refused, on B", || async {
         let ada_row = queries::follows::find_pair(&b.state.db, ada.id, remote_beta.id).await.unwrap()?;
@@ -77,7 +102,11 @@ async fn a_locked_account_holds_requests_until_staff_decide() {
     })
     .await;
     assert_eq!(queries::follows::count_followers(&a.state.db, beta.id).await.unwrap(), 1);
-    // Deciding twice is refused with a reason.
-    let again = follows::approve(&a.state.db, ada_request.id).await.unwrap_err();
-    assert!(again.message.contains("not pending"), "{}", again.message);
+    // Deciding twice is refused with a reason; no token, no decision.
+    let again = decide(ada_request, "approve").await.unwrap();
+    assert_eq!(again.status(), 409);
+    assert!(again.text().await.unwrap().contains("not pending"));
+    let anonymous =
+        a.client.post(format!("{}/api/v1/follow-requests/{bob_request}/approve", a.base)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
 }

@@ -400,3 +400,45 @@ async fn the_api_publishes_edits_and_deletes_with_a_token() {
     assert_eq!(response.status(), 201);
     assert_eq!(response.json::<Value>().await.unwrap()["state"], "scheduled");
 }
+
+#[tokio::test]
+async fn delivery_progress_is_visible_per_post_and_per_host() {
+    let (a, b, brand) = followed_brand().await;
+    let post = publish(&a, &brand, draft("Delivery report, please.")).await;
+    eventually(20, "B received the Create", || received(&b, "Create", &post.ap_id)).await;
+    let (_, token) = tokens::create(&a.state.db, "ops", None).await.unwrap();
+    let token = token.expose().to_owned();
+    let report: Value = eventually(20, "the delivery recorded as delivered", || async {
+        let res = a
+            .client
+            .get(format!("{}/api/v1/posts/{}/deliveries", a.base, post.id))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let report: Value = res.json().await.unwrap();
+        (report["activities"][0]["delivered"] == 1).then_some(report)
+    })
+    .await;
+    let create = &report["activities"][0];
+    assert_eq!(create["type"], "Create");
+    assert_eq!((create["pending"].as_u64(), create["failed"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(create["hosts"][0]["host"], b.addr.to_string());
+    assert_eq!(create["hosts"][0]["delivered"], 1);
+
+    let queue: Value = a
+        .client
+        .get(format!("{}/api/v1/deliveries", a.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(queue["delivered"].as_u64().unwrap() >= 2, "the Accept and the Create: {queue}");
+    assert_eq!(queue["pending"], 0);
+    assert_eq!(queue["failing_hosts"], json!([]));
+    let unauthorized = a.client.get(format!("{}/api/v1/deliveries", a.base)).send().await.unwrap();
+    assert_eq!(unauthorized.status(), 401);
+}

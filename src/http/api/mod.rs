@@ -6,13 +6,18 @@
 //! | POST | `/api/v1/posts` | publish (or schedule) → 201 `{id, url, …}` |
 //! | PATCH | `/api/v1/posts/{id}` | edit the text / content warning → 200 |
 //! | DELETE | `/api/v1/posts/{id}` | delete → 200 |
+//! | GET | `/api/v1/posts/{id}/deliveries` | delivery progress of the post, per host |
+//! | GET | `/api/v1/deliveries` | queue depth and failing hosts |
+//! | GET | `/api/v1/follow-requests?actor=NAME` | pending requests to a locked account |
+//! | POST | `/api/v1/follow-requests/{id}/approve`, `…/reject` | decide one |
 
 mod auth;
+mod follow_requests;
 mod posts;
 
 use axum::{
     Router,
-    routing::{patch, post},
+    routing::{get, patch, post},
 };
 
 use crate::state::AppState;
@@ -22,4 +27,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/posts", post(posts::create))
         .route("/api/v1/posts/{id}", patch(posts::update).delete(posts::remove))
+        .route("/api/v1/posts/{id}/deliveries", get(posts::deliveries))
+        .route("/api/v1/deliveries", get(posts::queue))
+        .route("/api/v1/follow-requests", get(follow_requests::list))
+        .route("/api/v1/follow-requests/{id}/approve", post(follow_requests::approve))
+        .route("/api/v1/follow-requests/{id}/reject", post(follow_requests::reject))
 }

@@ -154,3 +154,19 @@ pub(super) async fn remove(
     state.federation.outbox_wakeup.notify_one();
     Ok(answer(StatusCode::OK, &post))
 }
+
+/// `GET /api/v1/posts/{id}/deliveries`: how far each of the post's activities got, per host.
+pub(super) async fn deliveries(
+    State(state): State<AppState>,
+    token: ApiToken,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let (post, _) = own(&state, &token, &id).await?;
+    let progress = crate::services::deliveries::for_post(&state.db, &post).await?;
+    Ok(Json(json!({ "post": post.ap_id, "activities": progress })).into_response())
+}
+
+/// `GET /api/v1/deliveries`: queue depth by outcome and the failing hosts.
+pub(super) async fn queue(State(state): State<AppState>, _token: ApiToken) -> AppResult<Response> {
+    Ok(Json(crate::services::deliveries::queue(&state.db).await?).into_response())
+}
