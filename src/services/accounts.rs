@@ -1,7 +1,7 @@
 //! Local accounts: the brand, its products and its staff, as the fediverse sees them.
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, SqlErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, SqlErr};
 
 use crate::{
     crypto,
@@ -100,7 +100,7 @@ fn taken(username: &str) -> AppError {
 #[tracing::instrument(skip_all, fields(username = %new.username, kind = %new.kind))]
 pub async fn create(db: &DatabaseConnection, urls: &Urls, new: NewAccount) -> AppResult<actors::Model> {
     let prepared = prepare(urls, new).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let actor = insert(&txn, prepared).await?;
     txn.commit().await?;
     tracing::info!(ap_id = %actor.ap_id, "account created");
@@ -147,7 +147,7 @@ pub async fn instance_actor(db: &DatabaseConnection, urls: &Urls) -> AppResult<a
         manually_approves_followers: true,
         now,
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let inserted = queries::actors::insert_local(&txn, new).await;
     match inserted {
         Ok(actor) => {

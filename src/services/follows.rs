@@ -5,7 +5,7 @@
 //! transaction.
 
 use chrono::Utc;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use crate::{
     db::{
@@ -39,7 +39,7 @@ pub async fn receive_follow(
         return Err(AppError::bad_request("follows are received from remote actors for local accounts"));
     }
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let existing = queries::follows::find_pair(&txn, follower.id, followee.id).await?;
     let outcome = match existing {
         Some(row) if row.state == ACCEPTED => {
@@ -75,7 +75,7 @@ pub async fn receive_unfollow(
     follower: &actors::Model,
     followee: &actors::Model,
 ) -> AppResult<bool> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let removed = match queries::follows::find_pair(&txn, follower.id, followee.id).await? {
         Some(row) => {
             queries::follows::delete(&txn, row.id).await?;
@@ -90,7 +90,7 @@ pub async fn receive_unfollow(
 /// Staff approve a pending request to a locked account.
 #[tracing::instrument(skip(db))]
 pub async fn approve(db: &DatabaseConnection, follow_id: i64) -> AppResult<follows::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = pending_request(&txn, follow_id).await?;
     let follow_ap_id = row.follow_ap_id.clone();
     let row = queries::follows::accept(&txn, row, &follow_ap_id, Utc::now()).await?;
@@ -102,7 +102,7 @@ pub async fn approve(db: &DatabaseConnection, follow_id: i64) -> AppResult<follo
 /// Staff reject a pending request to a locked account.
 #[tracing::instrument(skip(db))]
 pub async fn reject(db: &DatabaseConnection, follow_id: i64) -> AppResult<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = pending_request(&txn, follow_id).await?;
     queries::follows::delete(&txn, row.id).await?;
     let event = OutboxEvent::FollowRejected {
@@ -139,7 +139,7 @@ pub async fn follow_remote(
     if !follower.local || followee.local {
         return Err(AppError::bad_request("a local account follows a remote one here"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if let Some(existing) = queries::follows::find_pair(&txn, follower.id, followee.id).await? {
         return Ok(existing);
     }
@@ -158,7 +158,7 @@ pub async fn unfollow_remote(
     follower: &actors::Model,
     followee: &actors::Model,
 ) -> AppResult<bool> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let Some(row) = queries::follows::find_pair(&txn, follower.id, followee.id).await? else {
         return Ok(false);
     };
@@ -176,7 +176,7 @@ pub async fn unfollow_remote(
 /// The remote side accepted our follow (`Accept{Follow}`), identified by our Follow's id
 /// or, for servers that do not echo it, by the pair.
 pub async fn remote_accepted(db: &DatabaseConnection, follower_id: i64, followee_id: i64) -> AppResult<bool> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let Some(row) = queries::follows::find_pair(&txn, follower_id, followee_id).await? else {
         return Ok(false);
     };
@@ -190,7 +190,7 @@ pub async fn remote_accepted(db: &DatabaseConnection, follower_id: i64, followee
 
 /// The remote side rejected our follow, or removed us as a follower.
 pub async fn remote_rejected(db: &DatabaseConnection, follower_id: i64, followee_id: i64) -> AppResult<bool> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let removed = match queries::follows::find_pair(&txn, follower_id, followee_id).await? {
         Some(row) => {
             queries::follows::delete(&txn, row.id).await?;

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActiveModel};
 
 use crate::{
     db::{
@@ -163,7 +163,7 @@ pub async fn publish(
     let scheduled_at = draft.scheduled_at.filter(|at| *at > now);
     let written = media::write(media_dir, uploads).await?;
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let post = queries::posts::insert(
         &txn,
         posts::ActiveModel {
@@ -230,7 +230,7 @@ pub async fn edit(
     let cw = checked_cw(content_warning)?;
     let rendering = render(urls, &text, mentioned);
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let post = own_post(&txn, editor, post_id).await?;
     let published = post.published_at.is_some();
     let mut active = post.into_active_model();
@@ -255,7 +255,7 @@ pub async fn edit(
 #[tracing::instrument(skip_all, fields(editor = %editor.username, post_id))]
 pub async fn delete(db: &DatabaseConnection, editor: &actors::Model, post_id: i64) -> AppResult<posts::Model> {
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let post = own_post(&txn, editor, post_id).await?;
     let published = post.published_at.is_some();
     let mut active = post.into_active_model();
@@ -360,7 +360,7 @@ pub async fn release_due(db: &DatabaseConnection) -> AppResult<usize> {
     let now = Utc::now();
     let mut released = 0;
     for post_id in queries::posts::due(db, now, 100).await? {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         if queries::posts::claim_due(&txn, post_id, now).await? {
             outbox::record(&txn, &OutboxEvent::PostPublished { post_id }).await?;
             released += 1;

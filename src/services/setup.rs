@@ -4,7 +4,7 @@
 //! Only the SHA-256 of the token is stored. Each start of `serve` issues a fresh token (the
 //! link in the newest log is the valid one); completing setup deletes it.
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use crate::{
     db::{
@@ -84,7 +84,7 @@ pub async fn complete(
     )
     .await?;
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // Re-checked inside the transaction: two submissions of the form race here.
     if queries::users::owner_exists(&txn).await? || !settings::delete(&txn, settings::SETUP_TOKEN_SHA256).await? {
         return Err(AppError::conflict("setup has already been completed"));

@@ -7,7 +7,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 use serde::{Deserialize, Serialize};
@@ -92,7 +92,7 @@ async fn expand_one(ctx: &FederationContext, event: &outbox_events::Model) -> Re
     let id = Url::parse(&format!("{}/activities/{}", ctx.urls.origin(), event.id))
         .map_err(|e| DbErr::Custom(e.to_string()))?;
     let built = build(ctx, &parsed, id).await?;
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(&ctx.db).await?;
     if let Some(built) = built {
         store(&txn, built).await?;
     }
