@@ -75,8 +75,13 @@ pub async fn receive_unfollow(
     follower: &actors::Model,
     followee: &actors::Model,
 ) -> AppResult<bool> {
+    delete_pair(db, follower.id, followee.id).await
+}
+
+/// Removes the relation between two actors, if any (nothing to tell other servers).
+async fn delete_pair(db: &DatabaseConnection, follower_id: i64, followee_id: i64) -> AppResult<bool> {
     let txn = crate::db::begin_write(db).await?;
-    let removed = match queries::follows::find_pair(&txn, follower.id, followee.id).await? {
+    let removed = match queries::follows::find_pair(&txn, follower_id, followee_id).await? {
         Some(row) => {
             queries::follows::delete(&txn, row.id).await?;
             true
@@ -190,16 +195,7 @@ pub async fn remote_accepted(db: &DatabaseConnection, follower_id: i64, followee
 
 /// The remote side rejected our follow, or removed us as a follower.
 pub async fn remote_rejected(db: &DatabaseConnection, follower_id: i64, followee_id: i64) -> AppResult<bool> {
-    let txn = crate::db::begin_write(db).await?;
-    let removed = match queries::follows::find_pair(&txn, follower_id, followee_id).await? {
-        Some(row) => {
-            queries::follows::delete(&txn, row.id).await?;
-            true
-        }
-        None => false,
-    };
-    txn.commit().await?;
-    Ok(removed)
+    delete_pair(db, follower_id, followee_id).await
 }
 
 /// Follower and following counts of an actor.

@@ -105,18 +105,7 @@ pub async fn followers_page(
     offset: u64,
     limit: u64,
 ) -> Result<Vec<actors::Model>, DbErr> {
-    let ids: Vec<i64> = follows::Entity::find()
-        .select_only()
-        .column(follows::Column::FollowerId)
-        .filter(follows::Column::FolloweeId.eq(followee_id))
-        .filter(follows::Column::State.eq(ACCEPTED))
-        .order_by_desc(follows::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .into_tuple()
-        .all(db)
-        .await?;
-    actors_in_order(db, ids).await
+    page(db, follows::Column::FolloweeId, followee_id, follows::Column::FollowerId, offset, limit).await
 }
 
 /// A page of accounts an actor follows (accepted), newest first.
@@ -126,10 +115,22 @@ pub async fn following_page(
     offset: u64,
     limit: u64,
 ) -> Result<Vec<actors::Model>, DbErr> {
+    page(db, follows::Column::FollowerId, follower_id, follows::Column::FolloweeId, offset, limit).await
+}
+
+/// Accepted relations where `side` = `id`, newest first, as the actors on the `other` side.
+async fn page(
+    db: &impl ConnectionTrait,
+    side: follows::Column,
+    id: i64,
+    other: follows::Column,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<actors::Model>, DbErr> {
     let ids: Vec<i64> = follows::Entity::find()
         .select_only()
-        .column(follows::Column::FolloweeId)
-        .filter(follows::Column::FollowerId.eq(follower_id))
+        .column(other)
+        .filter(side.eq(id))
         .filter(follows::Column::State.eq(ACCEPTED))
         .order_by_desc(follows::Column::Id)
         .offset(offset)
