@@ -16,7 +16,7 @@ use std::{
 use serde::Deserialize;
 use url::Url;
 
-use crate::federation::fetch::AllowList;
+use crate::federation::fetch::{AllowList, IpNet};
 
 /// The validated configuration the whole application runs on.
 #[derive(Clone, Debug)]
@@ -45,6 +45,12 @@ pub struct Config {
     pub delivery_lease_seconds: u32,
     /// Delivery: multiplies every retry delay (1.0 in production; tests shrink it).
     pub delivery_backoff_scale: f64,
+    /// Inbox: requests per second one remote address may sustain (0 = no limit; I11).
+    pub inbox_rate_per_ip: u32,
+    /// Inbox: activities per second one remote actor may sustain (0 = no limit; I11).
+    pub inbox_rate_per_actor: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the real client.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 /// Log output format.
@@ -208,6 +214,9 @@ struct Layer {
     delivery_per_host: Option<u32>,
     delivery_lease_seconds: Option<u32>,
     delivery_backoff_scale: Option<f64>,
+    inbox_rate_per_ip: Option<u32>,
+    inbox_rate_per_actor: Option<u32>,
+    trusted_proxies: Option<String>,
 }
 
 fn parse_env<T: std::str::FromStr>(
@@ -237,6 +246,9 @@ impl Layer {
             delivery_per_host: parse_env(env, "delivery_per_host", "a whole number")?,
             delivery_lease_seconds: parse_env(env, "delivery_lease_seconds", "a whole number")?,
             delivery_backoff_scale: parse_env(env, "delivery_backoff_scale", "a number")?,
+            inbox_rate_per_ip: parse_env(env, "inbox_rate_per_ip", "a whole number")?,
+            inbox_rate_per_actor: parse_env(env, "inbox_rate_per_actor", "a whole number")?,
+            trusted_proxies: get("trusted_proxies"),
         })
     }
 
@@ -255,6 +267,9 @@ impl Layer {
             delivery_per_host: other.delivery_per_host.or(self.delivery_per_host),
             delivery_lease_seconds: other.delivery_lease_seconds.or(self.delivery_lease_seconds),
             delivery_backoff_scale: other.delivery_backoff_scale.or(self.delivery_backoff_scale),
+            inbox_rate_per_ip: other.inbox_rate_per_ip.or(self.inbox_rate_per_ip),
+            inbox_rate_per_actor: other.inbox_rate_per_actor.or(self.inbox_rate_per_actor),
+            trusted_proxies: other.trusted_proxies.or(self.trusted_proxies),
         }
     }
 }
@@ -277,6 +292,12 @@ pub mod defaults {
     pub const DELIVERY_PER_HOST: u32 = 2;
     /// `delivery_lease_seconds`
     pub const DELIVERY_LEASE_SECONDS: u32 = 120;
+    /// `inbox_rate_per_ip`: far above what one healthy server sends us, low enough to blunt a flood.
+    pub const INBOX_RATE_PER_IP: u32 = 300;
+    /// `inbox_rate_per_actor`
+    pub const INBOX_RATE_PER_ACTOR: u32 = 30;
+    /// `trusted_proxies`: a reverse proxy on the same machine.
+    pub const TRUSTED_PROXIES: &str = "127.0.0.0/8, ::1";
 }
 
 impl Config {
@@ -347,7 +368,22 @@ impl Config {
         if !(delivery_backoff_scale > 0.0 && delivery_backoff_scale <= 1.0) {
             return Err(ConfigError::new("delivery_backoff_scale", "must be above 0 and at most 1"));
         }
+        let inbox_rate_per_ip = raw.inbox_rate_per_ip.unwrap_or(defaults::INBOX_RATE_PER_IP);
+        let inbox_rate_per_actor = raw.inbox_rate_per_actor.unwrap_or(defaults::INBOX_RATE_PER_ACTOR);
+        let trusted_proxies = raw
+            .trusted_proxies
+            .as_deref()
+            .unwrap_or(defaults::TRUSTED_PROXIES)
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(IpNet::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|p| ConfigError::new("trusted_proxies", p))?;
         Ok(Self {
+            inbox_rate_per_ip,
+            inbox_rate_per_actor,
+            trusted_proxies,
             delivery_concurrency,
             delivery_per_host,
             delivery_lease_seconds,
@@ -416,6 +452,9 @@ mod tests {
             ("OPENHOUSE_DELIVERY_PER_HOST", "8", "delivery_per_host"),
             ("OPENHOUSE_DELIVERY_BACKOFF_SCALE", "0", "delivery_backoff_scale"),
             ("OPENHOUSE_DELIVERY_LEASE_SECONDS", "soon", "delivery_lease_seconds"),
+            ("OPENHOUSE_INBOX_RATE_PER_IP", "-1", "inbox_rate_per_ip"),
+            ("OPENHOUSE_INBOX_RATE_PER_ACTOR", "lots", "inbox_rate_per_actor"),
+            ("OPENHOUSE_TRUSTED_PROXIES", "127.0.0.1, proxy.local", "trusted_proxies"),
         ];
         for (var, value, key) in cases {
             let err = Config::from_sources("", &env(&[(var, value)])).unwrap_err();

@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     config::Config,
     federation::{context::FederationContext, fetch::SafeClient},
+    rate_limit::InboxLimits,
     urls::Urls,
 };
 
@@ -27,6 +28,8 @@ pub struct Inner {
     pub fetcher: SafeClient,
     /// The federation wing's state (instance key, key cache, worker wake-ups).
     pub federation: FederationContext,
+    /// Inbox rate limits (I11), per remote address and per remote actor.
+    pub inbox_limits: InboxLimits,
 }
 
 impl AppState {
@@ -34,7 +37,9 @@ impl AppState {
     pub async fn new(db: DatabaseConnection, config: Config, fetcher: SafeClient) -> anyhow::Result<Self> {
         let urls = Urls::new(config.public_url.clone());
         let federation = FederationContext::new(db.clone(), urls.clone(), fetcher.clone()).await?;
-        Ok(Self(Arc::new(Inner { db, config, urls, fetcher, federation })))
+        let inbox_limits =
+            InboxLimits::new(config.inbox_rate_per_ip, config.inbox_rate_per_actor, config.trusted_proxies.clone());
+        Ok(Self(Arc::new(Inner { db, config, urls, fetcher, federation, inbox_limits })))
     }
 }
 

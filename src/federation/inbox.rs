@@ -32,6 +32,7 @@ use crate::{
         resolve::{self, Freshness, ResolveError},
         signatures::{self, RequestParts, SignatureError},
     },
+    rate_limit::InboxLimits,
 };
 
 /// Minimum time between two forced key re-fetches of one actor (I7).
@@ -49,9 +50,17 @@ pub enum InboxError {
     /// The key does not belong to the activity's actor, or the actor cannot be verified.
     #[error("{0}")]
     Unauthorized(String),
+    /// The sender is over its rate (I11): try again after the given time.
+    #[error("too many requests; retry in {} s", retry_after_seconds(*.0))]
+    RateLimited(StdDuration),
     /// Our own failure (database…).
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+/// Whole seconds for `Retry-After`, rounded up, at least 1.
+pub fn retry_after_seconds(wait: StdDuration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0 || wait.is_zero())
 }
 
 impl InboxError {
@@ -61,6 +70,7 @@ impl InboxError {
             Self::Signature(e) => e.status_code(),
             Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -78,6 +88,8 @@ pub struct InboundRequest<'a> {
     pub path_and_query: &'a str,
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
+    /// Per-actor limits to apply once the actor is known (before any database work).
+    pub limits: Option<&'a InboxLimits>,
 }
 
 /// What happened to an accepted request.
@@ -140,6 +152,10 @@ pub async fn receive(ctx: &FederationContext, req: InboundRequest<'_>) -> Result
     }
     if activity.id.origin() != activity.actor.origin() {
         return Err(InboxError::Malformed("the activity id is not on its actor's server".into()));
+    }
+    // I11: per actor, still before any database or network work.
+    if let Some(limits) = req.limits {
+        limits.check_actor(activity.actor.as_str()).map_err(InboxError::RateLimited)?;
     }
     // I6: the key that signed belongs to the activity's actor.
     let actor = match resolve::actor(ctx, &activity.actor, Freshness::Cached).await {

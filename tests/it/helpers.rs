@@ -76,6 +76,11 @@ impl TestApp {
 
     /// An instance with options.
     pub async fn spawn_with(options: Options) -> Self {
+        Self::spawn_with_env(options, &[]).await
+    }
+
+    /// An instance with options and extra `OPENHOUSE_*` settings.
+    pub async fn spawn_with_env(options: Options, extra: &[(&str, &str)]) -> Self {
         let ip = options.ip.unwrap_or("127.0.0.1");
         let listener = TcpListener::bind((ip, 0)).await.expect("bind a loopback port");
         let addr = listener.local_addr().unwrap();
@@ -92,6 +97,7 @@ impl TestApp {
         if let Some(allow) = options.allow_private_fetch {
             env.insert("OPENHOUSE_ALLOW_PRIVATE_FETCH".to_owned(), allow);
         }
+        env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let config = Config::from_sources("", &env).expect("valid test configuration");
         let app = Application::build_on(config, listener).await.expect("application builds");
         let state = app.state().clone();

@@ -16,15 +16,15 @@ use url::Url;
 use crate::helpers::{TestApp, eventually, two_instances};
 
 /// A signer speaking for one of B's actors, and the inbox on A it talks to.
-struct Peer {
-    key: SigningKey,
-    actor: String,
-    inbox: Url,
-    client: reqwest::Client,
+pub(crate) struct Peer {
+    pub key: SigningKey,
+    pub actor: String,
+    pub inbox: Url,
+    pub client: reqwest::Client,
 }
 
 impl Peer {
-    async fn new(b: &TestApp, username: &str, a: &TestApp, target: &str) -> Self {
+    pub async fn new(b: &TestApp, username: &str, a: &TestApp, target: &str) -> Self {
         let actor = queries::actors::find_local_by_username(&b.state.db, username).await.unwrap().unwrap();
         let pem = queries::actors::private_key(&b.state.db, actor.id).await.unwrap().unwrap();
         let key = SigningKey::from_pkcs8_pem(Url::parse(&actor.public_key_id).unwrap(), &pem).unwrap();
@@ -32,7 +32,7 @@ impl Peer {
         Self { key, actor: actor.ap_id, inbox, client: reqwest::Client::new() }
     }
 
-    fn follow(&self, id: &str, object: &str) -> Value {
+    pub fn follow(&self, id: &str, object: &str) -> Value {
         json!({
             "@context": "https://www.w3.org/ns/activitystreams",
             "id": format!("{}/{id}", self.actor.rsplit_once("/users/").unwrap().0),
@@ -43,7 +43,7 @@ impl Peer {
     }
 
     /// Signs `body` as of `at`, lets `tamper` change the request, and sends it.
-    async fn send_with(
+    pub async fn send_with(
         &self,
         key: &SigningKey,
         body: &[u8],
@@ -59,12 +59,12 @@ impl Peer {
         self.client.post(self.inbox.clone()).headers(headers).body(body).send().await.unwrap().status().as_u16()
     }
 
-    async fn send(&self, activity: &Value) -> u16 {
+    pub async fn send(&self, activity: &Value) -> u16 {
         self.send_with(&self.key, activity.to_string().as_bytes(), SystemTime::now(), |_, _| {}).await
     }
 }
 
-async fn stored(app: &TestApp) -> u64 {
+pub(crate) async fn stored(app: &TestApp) -> u64 {
     inbox_activities::Entity::find().count(&app.state.db).await.unwrap()
 }
 

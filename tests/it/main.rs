@@ -17,5 +17,6 @@ mod inbox;
 mod ops;
 mod pages;
 mod publishing;
+mod rate_limits;
 mod remote_follow;
 mod setup;

@@ -1,0 +1,115 @@
+//! I11: per-address and per-actor inbox rate limits answer 429 with `Retry-After`, before
+//! anything is stored.
+
+use openhouse::domain::ActorKind;
+use url::Url;
+
+use crate::{
+    helpers::{Options, TestApp},
+    inbox::{Peer, stored},
+};
+
+/// A on 127.0.0.2 with the given limits; B on 127.0.0.3 is where the senders' keys live.
+async fn instances(extra: &[(&str, &str)]) -> (TestApp, TestApp) {
+    let a = TestApp::spawn_with_env(
+        Options { ip: Some("127.0.0.2"), allow_private_fetch: Some("127.0.0.3/32:*".into()) },
+        extra,
+    )
+    .await;
+    let b = TestApp::spawn_with(Options { ip: Some("127.0.0.3"), allow_private_fetch: Some("127.0.0.2/32:*".into()) })
+        .await;
+    a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    (a, b)
+}
+
+fn retry_after(response: &reqwest::Response) -> u64 {
+    response.headers()["retry-after"].to_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn an_actor_over_its_rate_gets_429_and_nothing_is_stored() {
+    // 1 per second sustained, so a burst of 10.
+    let (a, b) = instances(&[("OPENHOUSE_INBOX_RATE_PER_ACTOR", "1"), ("OPENHOUSE_INBOX_RATE_PER_IP", "0")]).await;
+    b.create_actor("ada", ActorKind::Staff, "Ada").await;
+    b.create_actor("bob", ActorKind::Staff, "Bob").await;
+    let ada = Peer::new(&b, "ada", &a, "acme").await;
+    let bob = Peer::new(&b, "bob", &a, "acme").await;
+    for i in 0..10 {
+        assert_eq!(ada.send(&ada.follow(&format!("follows/{i}"), &a.actor_url("acme"))).await, 202, "request {i}");
+    }
+    assert_eq!(stored(&a).await, 10);
+    let over = ada.follow("follows/over", &a.actor_url("acme"));
+    assert_eq!(ada.send(&over).await, 429);
+    assert_eq!(stored(&a).await, 10, "a limited request stores nothing");
+    // Another actor on the same server is not affected.
+    assert_eq!(bob.send(&bob.follow("follows/bob", &a.actor_url("acme"))).await, 202);
+    assert_eq!(stored(&a).await, 11);
+    // The answer says when to come back.
+    let response = a
+        .client
+        .post(format!("{}/inbox", a.base))
+        .header("content-type", "application/activity+json")
+        .body(over.to_string())
+        .send()
+        .await
+        .unwrap();
+    // Unsigned: refused by the signature check before the actor is known (401, not 429).
+    assert_eq!(response.status(), 401);
+    let mut headers = reqwest::header::HeaderMap::new();
+    let body = over.to_string().into_bytes();
+    headers.insert("content-type", "application/activity+json".parse().unwrap());
+    openhouse::federation::signatures::sign_request(
+        &ada.key,
+        &reqwest::Method::POST,
+        &ada.inbox,
+        &mut headers,
+        Some(&body),
+        std::time::SystemTime::now(),
+    )
+    .unwrap();
+    headers.remove(reqwest::header::HOST);
+    let response = ada.client.post(ada.inbox.clone()).headers(headers).body(body).send().await.unwrap();
+    assert_eq!(response.status(), 429);
+    assert!((1..=2).contains(&retry_after(&response)), "{:?}", response.headers());
+}
+
+#[tokio::test]
+async fn an_address_over_its_rate_gets_429_before_anything_is_parsed() {
+    // No trusted proxies: every request counts against the TCP peer.
+    let (a, b) = instances(&[
+        ("OPENHOUSE_INBOX_RATE_PER_IP", "1"),
+        ("OPENHOUSE_INBOX_RATE_PER_ACTOR", "0"),
+        ("OPENHOUSE_TRUSTED_PROXIES", ""),
+    ])
+    .await;
+    b.create_actor("ada", ActorKind::Staff, "Ada").await;
+    let ada = Peer::new(&b, "ada", &a, "acme").await;
+    let shared = Url::parse(&format!("{}/inbox", a.base)).unwrap();
+    // Ten requests of garbage spend the burst (each is refused on its own merits)…
+    for i in 0..10 {
+        let response = a.client.post(shared.clone()).body("not json").send().await.unwrap();
+        assert_eq!(response.status(), 401, "request {i}");
+    }
+    // …so the eleventh, although perfectly signed, is turned away and stores nothing.
+    assert_eq!(ada.send(&ada.follow("follows/1", &a.actor_url("acme"))).await, 429);
+    assert_eq!(stored(&a).await, 0);
+    let response = a.client.post(shared).body("not json").send().await.unwrap();
+    assert_eq!(response.status(), 429);
+    assert!(retry_after(&response) >= 1);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
+    // The default trusts a proxy on loopback, which is where this test's requests come from.
+    let (a, _b) = instances(&[("OPENHOUSE_INBOX_RATE_PER_IP", "1")]).await;
+    let shared = format!("{}/inbox", a.base);
+    let send = |client: &'static str| {
+        a.client.post(&shared).header("x-forwarded-for", format!("1.2.3.4, {client}")).body("x").send()
+    };
+    for _ in 0..10 {
+        assert_eq!(send("203.0.113.1").await.unwrap().status(), 401);
+    }
+    assert_eq!(send("203.0.113.1").await.unwrap().status(), 429);
+    // A different client behind the same proxy is still welcome; the forged left part is ignored.
+    assert_eq!(send("203.0.113.2").await.unwrap().status(), 401);
+}
