@@ -25,6 +25,10 @@ pub enum ErrorKind {
     Conflict,
     /// It existed and was deleted (410).
     Gone,
+    /// The body is larger than this endpoint takes (413).
+    TooLarge,
+    /// The body's content type is not one this endpoint reads (415).
+    UnsupportedMediaType,
     /// Well-formed but unacceptable (422).
     Unprocessable,
     /// Our own fault (500).
@@ -43,6 +47,8 @@ impl ErrorKind {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict => StatusCode::CONFLICT,
             Self::Gone => StatusCode::GONE,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

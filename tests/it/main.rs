@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod actors;
+mod api_media;
 mod bench_smoke;
 mod browser;
 mod cli;

@@ -3,7 +3,7 @@
 //!
 //! | method | path | |
 //! |---|---|---|
-//! | POST | `/api/v1/posts` | publish (or schedule) → 201 `{id, url, …}` |
+//! | POST | `/api/v1/posts` | publish (or schedule) → 201 `{id, url, …}`; JSON, or a form with images |
 //! | PATCH | `/api/v1/posts/{id}` | edit the text / content warning → 200 |
 //! | DELETE | `/api/v1/posts/{id}` | delete → 200 |
 //! | GET | `/api/v1/posts/{id}/deliveries` | delivery progress of the post, per host |
@@ -17,6 +17,7 @@ mod posts;
 
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     routing::{get, patch, post},
 };
 
@@ -25,7 +26,7 @@ use crate::state::AppState;
 /// Routes of this module.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/posts", post(posts::create))
+        .route("/api/v1/posts", post(posts::create).layer(DefaultBodyLimit::max(posts::MAX_PUBLISH_BYTES)))
         .route("/api/v1/posts/{id}", patch(posts::update).delete(posts::remove))
         .route("/api/v1/posts/{id}/deliveries", get(posts::deliveries))
         .route("/api/v1/deliveries", get(posts::queue))

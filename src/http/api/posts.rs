@@ -1,8 +1,18 @@
 //! `/api/v1/posts`: publish, edit and delete posts as a local account.
+//!
+//! Publishing takes JSON, or `multipart/form-data` with the same fields plus images: each
+//! `image` part (a file) takes its alt text from the `alt` part in the same position, as
+//! the CLI's `--image`/`--alt` do:
+//!
+//! ```text
+//! curl -H "Authorization: Bearer $TOKEN" -F actor=acme -F text=@notes.md \
+//!      -F image=@screenshot.png -F alt="The new dashboard" https://…/api/v1/posts
+//! ```
 
 use axum::{
     Json,
-    extract::{Path, State, rejection::JsonRejection},
+    body::to_bytes,
+    extract::{FromRequest, Multipart, Path, Request, State, multipart::Field, rejection::JsonRejection},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -13,7 +23,7 @@ use serde_json::json;
 use crate::{
     db::entities::{actors, posts as post_rows},
     domain::Visibility,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, ErrorKind},
     federation::mentions::resolve_mentions,
     http::api::auth::ApiToken,
     services::{
@@ -86,12 +96,108 @@ fn check_token(token: &ApiToken, actor: &actors::Model) -> AppResult<()> {
     }
 }
 
-pub(super) async fn create(
-    State(state): State<AppState>,
+/// The largest publishing request: four images of 10 MiB and the text around them.
+pub(super) const MAX_PUBLISH_BYTES: usize =
+    media::MAX_ATTACHMENTS * media::MAX_MEDIA_BYTES + crate::http::MAX_BODY_BYTES;
+
+pub(super) async fn create(State(state): State<AppState>, token: ApiToken, request: Request) -> AppResult<Response> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let (input, uploads) = if content_type.starts_with("multipart/form-data") {
+        let form = Multipart::from_request(request, &state)
+            .await
+            .map_err(|e| AppError::bad_request(format!("invalid form: {}", e.body_text())))?;
+        read_form(form).await?
+    } else if content_type.starts_with("application/json") {
+        // JSON stays within the usual 1 MiB; only forms carry images.
+        let bytes = to_bytes(request.into_body(), crate::http::MAX_BODY_BYTES)
+            .await
+            .map_err(|_| AppError::new(ErrorKind::TooLarge, "a JSON body is at most 1 MiB (send images as a form)"))?;
+        (body(Json::<NewPost>::from_bytes(&bytes))?, Vec::new())
+    } else {
+        return Err(AppError::new(
+            ErrorKind::UnsupportedMediaType,
+            "send application/json, or multipart/form-data to attach images",
+        ));
+    };
+    publish_new(state, token, input, uploads).await
+}
+
+/// The fields of a publishing form, checked as they stream in: unknown or repeated fields and
+/// oversized parts are refused before the rest is read.
+async fn read_form(mut form: Multipart) -> AppResult<(NewPost, Vec<media::Upload>)> {
+    let bad =
+        |e: axum::extract::multipart::MultipartError| AppError::bad_request(format!("invalid form: {}", e.body_text()));
+    let mut fields: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let (mut images, mut alts) = (Vec::new(), Vec::new());
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "image" => {
+                if images.len() == media::MAX_ATTACHMENTS {
+                    return Err(AppError::unprocessable(format!("at most {} images per post", media::MAX_ATTACHMENTS)));
+                }
+                images.push(read_part(field, media::MAX_MEDIA_BYTES, "an image is larger than 10 MiB").await?);
+            }
+            "alt" => {
+                let bytes = read_part(field, crate::http::MAX_BODY_BYTES, "alt text is too long").await?;
+                alts.push(utf8(bytes, "alt")?);
+            }
+            "actor" | "text" | "cw" | "visibility" | "scheduled_at" => {
+                let bytes = read_part(field, crate::http::MAX_BODY_BYTES, "a text field is larger than 1 MiB").await?;
+                let value = utf8(bytes, &name)?;
+                if fields.insert(name.clone(), value).is_some() {
+                    return Err(AppError::bad_request(format!("the field {name:?} is given twice")));
+                }
+            }
+            other => return Err(AppError::bad_request(format!("unknown field {other:?}"))),
+        }
+    }
+    if images.len() != alts.len() {
+        return Err(AppError::unprocessable(
+            "give one alt for each image, in the same order (alt text describes the image for people who cannot see it)",
+        ));
+    }
+    let mut take = |key: &str| fields.remove(key);
+    let input = NewPost {
+        actor: take("actor").ok_or_else(|| AppError::bad_request("the field \"actor\" is missing"))?,
+        text: take("text").ok_or_else(|| AppError::bad_request("the field \"text\" is missing"))?,
+        cw: take("cw"),
+        visibility: take("visibility"),
+        scheduled_at: take("scheduled_at"),
+    };
+    let uploads = images.into_iter().zip(alts).map(|(bytes, alt)| media::Upload { bytes, alt }).collect();
+    Ok((input, uploads))
+}
+
+/// Reads one form part, refusing it as soon as it passes `limit` bytes.
+async fn read_part(mut field: Field<'_>, limit: usize, too_large: &str) -> AppResult<Vec<u8>> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) =
+        field.chunk().await.map_err(|e| AppError::bad_request(format!("invalid form: {}", e.body_text())))?
+    {
+        if bytes.len() + chunk.len() > limit {
+            return Err(AppError::new(ErrorKind::TooLarge, too_large));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+fn utf8(bytes: Vec<u8>, field: &str) -> AppResult<String> {
+    String::from_utf8(bytes).map_err(|_| AppError::bad_request(format!("the field {field:?} is not UTF-8 text")))
+}
+
+async fn publish_new(
+    state: AppState,
     token: ApiToken,
-    parsed: Result<Json<NewPost>, JsonRejection>,
+    input: NewPost,
+    uploads: Vec<media::Upload>,
 ) -> AppResult<Response> {
-    let input = body(parsed)?;
     let actor = accounts::find(&state.db, &input.actor)
         .await?
         .ok_or_else(|| AppError::not_found(format!("there is no account {:?} here", input.actor)))?;
@@ -112,7 +218,7 @@ pub(super) async fn create(
     let mentions = resolve_mentions(&state.federation, &input.text).await?;
     let draft = Draft { text: input.text, content_warning: input.cw, visibility, scheduled_at };
     let media_dir = media::media_dir(&state.config.data_dir);
-    let post = posts::publish(&state.db, &state.urls, &media_dir, &actor, draft, &mentions, Vec::new()).await?;
+    let post = posts::publish(&state.db, &state.urls, &media_dir, &actor, draft, &mentions, uploads).await?;
     state.federation.outbox_wakeup.notify_one();
     Ok(answer(StatusCode::CREATED, &post))
 }
