@@ -135,6 +135,20 @@ impl Browser {
         self.call(reqwest::Method::GET, "/title", None).await.as_str().unwrap().to_owned()
     }
 
+    /// Waits (up to 30 s) for the page after a click to be the expected one: chromedriver does
+    /// not always wait for a form submission's navigation, and a loaded machine is slow.
+    async fn wait_for_title(&self, expected: &str) {
+        let mut title = String::new();
+        for _ in 0..300 {
+            title = self.title().await;
+            if title == expected {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(title, expected, "the expected page did not load");
+    }
+
     /// Console messages since the last call (CSP violations appear here).
     async fn console(&self) -> Vec<String> {
         let logs = self.call(reqwest::Method::POST, "/se/log", Some(json!({ "type": "browser" }))).await;
@@ -174,11 +188,11 @@ async fn a_newcomer_sets_up_the_instance_in_a_real_browser() {
     browser.screenshot("setup-form.png").await;
     browser.click("button[type=submit]").await;
 
-    assert_eq!(browser.title().await, "Acme Community is ready");
+    browser.wait_for_title("Acme Community is ready").await;
     assert!(browser.text("main").await.contains(&format!("@acme@{}", app.addr)));
     browser.click("a.button").await;
 
-    assert_eq!(browser.title().await, format!("Acme <Inc> (@acme@{})", app.addr));
+    browser.wait_for_title(&format!("Acme <Inc> (@acme@{})", app.addr)).await;
     assert_eq!(browser.text("h1").await, "Acme <Inc>", "shown as text, not markup");
     // The stylesheet loaded under the CSP: the button has the accent colour, not the default.
     let colour = browser.css(".follow button", "background-color").await;
