@@ -433,7 +433,7 @@ async fn a_fifty_deep_chain_across_two_hosts_resolves_within_the_fetch_budget() 
     let notes = chain([&ada, &bob], 50, Some(&update.ap_id), "deep");
     // The last one arrives, mentioning the brand; its 49 ancestors are unknown to A.
     let last = notes.last().unwrap().clone();
-    let author = if notes.len() % 2 == 1 { &ada } else { &bob };
+    let author = if !notes.len().is_multiple_of(2) { &ada } else { &bob };
     let mut last = last;
     last["cc"] = json!([brand.ap_id]);
     last["tag"] = json!([{"type": "Mention", "href": brand.ap_id, "name": "@acme"}]);
@@ -443,7 +443,7 @@ async fn a_fifty_deep_chain_across_two_hosts_resolves_within_the_fetch_budget() 
     assert_eq!(bob.deliver(&a, &bob.activity("Like", json!(update.ap_id))).await, "done");
     // The 21st ancestor is held by its server: whatever fetches it cannot go further.
     let beyond_budget = &notes[notes.len() - 2 - 20];
-    let beyond_fake = if (notes.len() - 2 - 20) % 2 == 0 { &fake1 } else { &fake2 };
+    let beyond_fake = if (notes.len() - 2 - 20).is_multiple_of(2) { &fake1 } else { &fake2 };
     beyond_fake.hold(beyond_budget["id"].as_str().unwrap(), true);
     assert_eq!(author.deliver(&a, &author.activity("Create", last.clone())).await, "done");
     // The activity stopped at its budget: exactly 20 ancestors stored with it, the rest
@@ -502,7 +502,7 @@ async fn cyclic_and_over_deep_chains_end_cleanly() {
     // A chain of 130 under no root: the walk stops at the bound and stores what it got.
     let notes = chain([&ada, &bob], 130, None, "long");
     let last = notes.last().unwrap().clone();
-    let author = if notes.len() % 2 == 1 { &ada } else { &bob };
+    let author = if !notes.len().is_multiple_of(2) { &ada } else { &bob };
     let last = mention(last, &author.fake);
     assert_eq!(author.deliver(&a, &author.activity("Create", last.clone())).await, "done");
     let bound = openhouse::federation::threads::MAX_CHAIN_DEPTH as usize;
