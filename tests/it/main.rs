@@ -10,6 +10,7 @@ mod api_media;
 mod bench_smoke;
 mod browser;
 mod cli;
+mod conversations;
 mod crash;
 mod discovery;
 mod follows;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, sea_query::OnConflict,
 };
 
 use crate::db::entities::{actor_keys, actors};
@@ -169,6 +169,7 @@ pub async fn upsert_remote(db: &impl ConnectionTrait, row: RemoteActorRow) -> Re
             active.update(db).await
         }
         None => {
+            let ap_id = row.ap_id.clone();
             let actor = actors::ActiveModel {
                 ap_id: Set(row.ap_id),
                 username: Set(row.username),
@@ -198,9 +199,32 @@ pub async fn upsert_remote(db: &impl ConnectionTrait, row: RemoteActorRow) -> Re
                 key_refetched_at: Set(None),
                 ..Default::default()
             };
-            actors::Entity::insert(actor).exec_with_returning(db).await
+            // Two first activities of one actor may race here: the loser takes the winner's row.
+            actors::Entity::insert(actor)
+                .on_conflict(OnConflict::column(actors::Column::ApId).do_nothing().to_owned())
+                .exec_without_returning(db)
+                .await?;
+            find_by_ap_id(db, &ap_id).await?.filter(|a| !a.local).ok_or_else(|| DbErr::RecordNotFound(ap_id))
         }
     }
+}
+
+/// Stores a remote actor's `alsoKnownAs` (JSON array) and `movedTo`.
+pub async fn set_aliases(
+    db: &impl ConnectionTrait,
+    id: i64,
+    also_known_as_json: Option<String>,
+    moved_to: Option<String>,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    actors::Entity::update_many()
+        .col_expr(actors::Column::AlsoKnownAs, Expr::value(also_known_as_json))
+        .col_expr(actors::Column::MovedToApId, Expr::value(moved_to))
+        .filter(actors::Column::Id.eq(id))
+        .filter(actors::Column::Local.eq(false))
+        .exec(db)
+        .await
+        .map(|_| ())
 }
 
 /// The stored `kind` of remote actors.
@@ -231,16 +255,6 @@ pub async fn claim_key_refetch(
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
-}
-
-/// Deletes a cached remote actor (the remote answered 410 Gone).
-pub async fn delete_remote(db: &impl ConnectionTrait, ap_id: &str) -> Result<(), DbErr> {
-    actors::Entity::delete_many()
-        .filter(actors::Column::ApId.eq(ap_id))
-        .filter(actors::Column::Local.eq(false))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 /// A local actor's private key PEM. Only signing code calls this.
