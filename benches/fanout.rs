@@ -21,7 +21,8 @@ fn env_or(key: &str, default: usize) -> usize {
 fn shard(spec: &str) {
     let parts: Vec<usize> = spec.split(':').map(|p| p.parse().expect("shard spec")).collect();
     let (octet, first, count, port) = (parts[0] as u8, parts[1], parts[2], parts[3] as u16);
-    let addrs = (first..first + count).map(|i| std::net::SocketAddr::new(fanout::host_ip(octet, i).into(), port)).collect();
+    let addrs =
+        (first..first + count).map(|i| std::net::SocketAddr::new(fanout::host_ip(octet, i).into(), port)).collect();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(fanout::shard_main(addrs, tokio::io::stdin(), tokio::io::stdout()));
 }
@@ -60,13 +61,21 @@ fn main() {
         concurrency: env_or("OPENHOUSE_BENCH_CONCURRENCY", 64),
     };
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    println!("B1 fan-out: {} followers on {} hosts, {} runs, concurrency {}; load {}", params.followers, params.hosts, params.runs, params.concurrency, load.trim());
+    println!(
+        "B1 fan-out: {} followers on {} hosts, {} runs, concurrency {}; load {}",
+        params.followers,
+        params.hosts,
+        params.runs,
+        params.concurrency,
+        load.trim()
+    );
     let report = runtime.block_on(fanout::run(params));
     println!("seeded in {:.1} s; medians over {} runs:", report.seed_seconds, report.ours.len());
     summary("openhouse", &report.ours);
     if !report.baseline.is_empty() {
         summary("baseline", &report.baseline);
-        let ratio = median(&report.ours, |r| r.per_second) / median(&report.baseline, |r| r.per_second).max(f64::MIN_POSITIVE);
+        let ratio =
+            median(&report.ours, |r| r.per_second) / median(&report.baseline, |r| r.per_second).max(f64::MIN_POSITIVE);
         println!("ratio (deliveries/s, openhouse / activitypub_federation queue): {ratio:.2}×");
     }
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();

@@ -45,9 +45,7 @@ use openhouse::{
     startup::Application,
     state::AppState,
 };
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::{
     io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, Lines},
     net::TcpListener,
@@ -221,6 +219,8 @@ where
 }
 
 type Reader = Lines<BufReader<Pin<Box<dyn AsyncRead + Send>>>>;
+/// A shard's stdin and stdout, and its process when it has one.
+type Pipes = (Pin<Box<dyn AsyncWrite + Send>>, Pin<Box<dyn AsyncRead + Send>>, Option<tokio::process::Child>);
 
 struct Shard {
     input: Pin<Box<dyn AsyncWrite + Send>>,
@@ -233,36 +233,31 @@ impl Shard {
     async fn start(params: &Params, first: usize, count: usize) -> (Self, Vec<SocketAddr>) {
         let addrs: Vec<SocketAddr> =
             (first..first + count).map(|i| SocketAddr::new(host_ip(params.octet, i).into(), params.port)).collect();
-        let (input, output, child): (Pin<Box<dyn AsyncWrite + Send>>, Pin<Box<dyn AsyncRead + Send>>, _) =
-            match &params.sink_exe {
-                Some(exe) => {
-                    let mut child = tokio::process::Command::new(exe)
-                        .env("OPENHOUSE_BENCH_SINK_SHARD", format!("{}:{first}:{count}:{}", params.octet, params.port))
-                        .stdin(std::process::Stdio::piped())
-                        .stdout(std::process::Stdio::piped())
-                        .kill_on_drop(true)
-                        .spawn()
-                        .expect("sink shard starts");
-                    let stdin = child.stdin.take().expect("stdin");
-                    let stdout = child.stdout.take().expect("stdout");
-                    (Box::pin(stdin), Box::pin(stdout), Some(child))
-                }
-                None => {
-                    let (ours, theirs) = tokio::io::duplex(1 << 16);
-                    let (their_read, their_write) = tokio::io::split(theirs);
-                    tokio::spawn(shard_main(addrs, their_read, their_write));
-                    let (our_read, our_write) = tokio::io::split(ours);
-                    (Box::pin(our_write), Box::pin(our_read), None)
-                }
-            };
+        let (input, output, child): Pipes = match &params.sink_exe {
+            Some(exe) => {
+                let mut child = tokio::process::Command::new(exe)
+                    .env("OPENHOUSE_BENCH_SINK_SHARD", format!("{}:{first}:{count}:{}", params.octet, params.port))
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .kill_on_drop(true)
+                    .spawn()
+                    .expect("sink shard starts");
+                let stdin = child.stdin.take().expect("stdin");
+                let stdout = child.stdout.take().expect("stdout");
+                (Box::pin(stdin), Box::pin(stdout), Some(child))
+            }
+            None => {
+                let (ours, theirs) = tokio::io::duplex(1 << 16);
+                let (their_read, their_write) = tokio::io::split(theirs);
+                tokio::spawn(shard_main(addrs, their_read, their_write));
+                let (our_read, our_write) = tokio::io::split(ours);
+                (Box::pin(our_write), Box::pin(our_read), None)
+            }
+        };
         let mut shard = Shard { input, output: BufReader::new(output).lines(), hosts: count, _child: child };
         let ready = shard.output.next_line().await.expect("shard output").expect("shard ready line");
-        let bound = ready
-            .strip_prefix("ready ")
-            .expect("ready")
-            .split(' ')
-            .map(|a| a.parse().expect("address"))
-            .collect();
+        let bound =
+            ready.strip_prefix("ready ").expect("ready").split(' ').map(|a| a.parse().expect("address")).collect();
         (shard, bound)
     }
 
@@ -472,7 +467,8 @@ async fn run_ours(state: &AppState, brand: &actors::Model, sinks: &mut Sinks, n:
     let sampler = RssSampler::start();
     let wall = SystemTime::now();
     let t0 = Instant::now();
-    let post = posts::publish(&state.db, &state.urls, &media_dir, brand, draft, &[], Vec::new()).await.expect("publish");
+    let post =
+        posts::publish(&state.db, &state.urls, &media_dir, brand, draft, &[], Vec::new()).await.expect("publish");
     state.federation.outbox_wakeup.notify_one();
     let publish_ms = t0.elapsed().as_secs_f64() * 1000.0;
     // The activity row appears with its deliveries in one transaction.
@@ -654,8 +650,7 @@ async fn run_baseline(
             Url::parse(&format!("http://{name}:{}/inbox", url.port()?)).ok()
         })
         .collect();
-    let activity =
-        BaselineActivity { id: row.ap_id.parse().expect("id"), actor: actor.id.clone(), body };
+    let activity = BaselineActivity { id: row.ap_id.parse().expect("id"), actor: actor.id.clone(), body };
     let tasks = SendActivityTask::prepare(&activity, &actor, inboxes, &data).await.expect("prepare");
     // ActivityQueue: an unbounded channel, and a sender task that spawns one worker per
     // task, at most `worker_count` at once.

@@ -113,12 +113,8 @@ async fn a_delivery_whose_lease_ran_out_while_waiting_for_its_host_is_not_sent_t
     assert_eq!(expand::expand_pending(&state.federation).await.unwrap(), 3);
     assert_eq!(deliveries::Entity::find().count(db).await.unwrap(), 3);
 
-    let limits = worker::DeliveryLimits {
-        global: 8,
-        per_host: 1,
-        lease: chrono::Duration::seconds(3),
-        backoff_scale: 0.01,
-    };
+    let limits =
+        worker::DeliveryLimits { global: 8, per_host: 1, lease: chrono::Duration::seconds(3), backoff_scale: 0.01 };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let a = tokio::spawn(worker::run(state.federation.clone(), limits.clone(), stopped.clone()));
     // A leases all three before B exists.
@@ -126,11 +122,8 @@ async fn a_delivery_whose_lease_ran_out_while_waiting_for_its_host_is_not_sent_t
     let b = tokio::spawn(worker::run(state.federation.clone(), limits, stopped));
 
     eventually(60, "every delivery recorded as delivered", || async {
-        let done = deliveries::Entity::find()
-            .filter(deliveries::Column::State.eq(worker::DELIVERED))
-            .count(db)
-            .await
-            .unwrap();
+        let done =
+            deliveries::Entity::find().filter(deliveries::Column::State.eq(worker::DELIVERED)).count(db).await.unwrap();
         (done == 3).then_some(())
     })
     .await;

@@ -19,13 +19,13 @@ use std::{
     time::{Duration as StdDuration, SystemTime},
 };
 
+use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, Method, header::CONTENT_TYPE};
 use chrono::{Duration, Utc};
 use sea_orm::{
     ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
-use axum::body::Bytes;
 use tokio::{
     sync::{Semaphore, mpsc, watch},
     task::JoinSet,
@@ -40,11 +40,11 @@ use crate::{
     federation::{
         ACTIVITY_JSON,
         context::FederationContext,
-        fetch::REQUEST_TIMEOUT,
         delivery::{
             hosts::{Gate, HostHealth},
             retry::{self, MAX_ATTEMPTS, Verdict},
         },
+        fetch::REQUEST_TIMEOUT,
         signatures::{SigningKey, sha256_digest_header, sign_with_digest},
     },
 };
