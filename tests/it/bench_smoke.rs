@@ -11,3 +11,27 @@ async fn b2_inbox_ingest_runs_at_a_tiny_size() {
     println!("{report:?}");
     assert_eq!(report.accepted, 40, "every signed request was accepted with 202");
 }
+
+#[path = "../../benches/support/fanout.rs"]
+mod fanout;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b1_fanout_runs_at_a_tiny_size() {
+    let report = fanout::run(fanout::Params {
+        followers: 30,
+        hosts: 6,
+        runs: 1,
+        baseline: true,
+        database_url: None,
+        sink_exe: None,
+        port: 0,
+        octet: 201,
+        concurrency: 8,
+    })
+    .await;
+    println!("{report:?}");
+    let (ours, theirs) = (&report.ours[0], &report.baseline[0]);
+    assert_eq!(ours.delivered, 6, "one signed delivery per host");
+    assert_eq!(theirs.delivered, 6, "the baseline reached every host too");
+    assert_eq!(ours.bad + theirs.bad, 0, "every delivery carried a matching digest and a signature");
+}

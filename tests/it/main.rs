@@ -16,6 +16,7 @@ mod discovery;
 mod follows;
 mod helpers;
 mod inbox;
+mod leases;
 mod ops;
 mod pages;
 mod publishing;

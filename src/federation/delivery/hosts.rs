@@ -18,6 +18,10 @@ pub const BREAKER_THRESHOLD: i32 = 5;
 pub const BREAKER_MAX: Duration = Duration::hours(1);
 /// Distinct failure days after which a host is unavailable.
 pub const DEAD_AFTER_DAYS: i32 = 7;
+/// Failures of one host this close together are one failure for the breaker: a fan-out has
+/// several requests in flight to a host (and more queued), and one outage must not count
+/// once per request and open the breaker for its longest pause at once.
+pub const FAILURE_WINDOW: Duration = Duration::seconds(10);
 
 /// May we deliver to a host now?
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,10 +122,11 @@ impl HostHealth {
     }
 }
 
-/// The pure part of a failure: counters, breaker, dead-host marking.
+/// The pure part of a failure: counters, breaker, dead-host marking. The breaker counts at
+/// most one failure per [`FAILURE_WINDOW`], and none while it is open (requests that were
+/// already in flight when it opened); `updated_at` is the last failure it counted.
 pub fn apply_failure(h: &mut hosts::Model, now: DateTime<Utc>, scale: f64) {
     let today = now.format("%Y-%m-%d").to_string();
-    h.consecutive_failures = h.consecutive_failures.saturating_add(1);
     if h.last_failure_day.as_deref() != Some(today.as_str()) {
         h.failure_days = h.failure_days.saturating_add(1);
         h.last_failure_day = Some(today);
@@ -129,6 +134,13 @@ pub fn apply_failure(h: &mut hosts::Model, now: DateTime<Utc>, scale: f64) {
     if h.failure_days >= DEAD_AFTER_DAYS {
         h.unavailable = true;
     }
+    let window = Duration::milliseconds((FAILURE_WINDOW.num_milliseconds() as f64 * scale) as i64);
+    let paused = h.breaker_open_until.is_some_and(|until| until > now);
+    let same_burst = h.consecutive_failures > 0 && now - h.updated_at < window;
+    if paused || same_burst {
+        return;
+    }
+    h.consecutive_failures = h.consecutive_failures.saturating_add(1);
     if h.consecutive_failures >= BREAKER_THRESHOLD {
         let exponent = (h.consecutive_failures - BREAKER_THRESHOLD).clamp(0, 6) as u32;
         let pause = Duration::minutes(1 << exponent).min(BREAKER_MAX);
@@ -157,21 +169,53 @@ mod tests {
 
     #[test]
     fn the_breaker_opens_after_five_failures_and_backs_off() {
-        let now = Utc::now();
-        let mut h = fresh(now);
+        let start = Utc::now();
+        let mut h = fresh(start);
+        let mut now = start;
         for _ in 0..4 {
             apply_failure(&mut h, now, 1.0);
+            now += FAILURE_WINDOW;
         }
         assert_eq!(h.breaker_open_until, None);
         apply_failure(&mut h, now, 1.0);
         assert_eq!(h.breaker_open_until, Some(now + Duration::minutes(1)));
+        // The next failure counts once the breaker has closed again, and doubles the pause.
+        now += Duration::minutes(1);
         apply_failure(&mut h, now, 1.0);
         assert_eq!(h.breaker_open_until, Some(now + Duration::minutes(2)));
         for _ in 0..20 {
+            now = h.breaker_open_until.unwrap_or(now);
             apply_failure(&mut h, now, 1.0);
         }
         assert_eq!(h.breaker_open_until, Some(now + BREAKER_MAX));
         assert!(!h.unavailable, "many failures on one day do not kill a host");
+    }
+
+    #[test]
+    fn a_burst_of_failures_counts_once_and_an_open_breaker_does_not_escalate() {
+        let now = Utc::now();
+        let mut h = fresh(now);
+        // Forty requests in flight to a host that just went down.
+        for i in 0..40 {
+            apply_failure(&mut h, now + Duration::milliseconds(i * 100), 1.0);
+        }
+        assert_eq!(h.consecutive_failures, 1, "one outage, one failure");
+        assert_eq!(h.breaker_open_until, None);
+        let mut t = now;
+        for _ in 0..4 {
+            t += FAILURE_WINDOW;
+            apply_failure(&mut h, t, 1.0);
+        }
+        let opened = Some(t + Duration::minutes(1));
+        assert_eq!(h.breaker_open_until, opened);
+        // Requests that were in flight when it opened fail too: no escalation.
+        apply_failure(&mut h, t + FAILURE_WINDOW * 2, 1.0);
+        assert_eq!((h.consecutive_failures, h.breaker_open_until), (5, opened));
+        // Time is scaled like the pauses.
+        let mut quick = fresh(now);
+        apply_failure(&mut quick, now, 0.01);
+        apply_failure(&mut quick, now + Duration::milliseconds(150), 0.01);
+        assert_eq!(quick.consecutive_failures, 2);
     }
 
     #[test]

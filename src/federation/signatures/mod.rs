@@ -49,7 +49,7 @@ pub use digest::sha256_digest_header;
 pub use error::{KeyError, SignError, SignatureError};
 pub use keys::{KeyCache, KeyKind, PublicKey};
 pub use policy::{CLOCK_SKEW, DEFAULT_LIFETIME, MAX_LIFETIME};
-pub use sign::{SigningKey, sign_request};
+pub use sign::{SigningKey, sign_request, sign_with_digest};
 
 /// Largest value (all field lines together) we read of any header we parse: `Signature`,
 /// `Signature-Input`, `Digest`, `Content-Digest`, `Date`. Larger is refused unread.

@@ -81,6 +81,20 @@ pub fn sign_request(
     body: Option<&[u8]>,
     now: SystemTime,
 ) -> Result<(), SignError> {
+    let digest = body.map(sha256_digest_header);
+    sign_with_digest(key, method, url, headers, digest.as_deref(), now)
+}
+
+/// [`sign_request`] for a body whose `Digest` header value (`SHA-256=…`, from
+/// [`sha256_digest_header`]) was computed once: a fan-out sends one body to many inboxes.
+pub fn sign_with_digest(
+    key: &SigningKey,
+    method: &Method,
+    url: &Url,
+    headers: &mut HeaderMap,
+    digest: Option<&str>,
+    now: SystemTime,
+) -> Result<(), SignError> {
     let host = url.host_str().ok_or_else(|| SignError::NoHost(url.to_string()))?;
     let authority = match url.port() {
         Some(port) => format!("{host}:{port}"),
@@ -94,9 +108,9 @@ pub fn sign_request(
     headers.insert(HOST, header_value(&authority, "Host")?);
     headers.insert(DATE, header_value(&httpdate::fmt_http_date(now), "Date")?);
     let mut names = vec!["(request-target)".to_owned(), "host".to_owned(), "date".to_owned()];
-    match body {
-        Some(body) => {
-            headers.insert(DIGEST, header_value(&sha256_digest_header(body), "Digest")?);
+    match digest {
+        Some(digest) => {
+            headers.insert(DIGEST, header_value(digest, "Digest")?);
             names.push("digest".to_owned());
             if headers.contains_key(CONTENT_TYPE) {
                 names.push("content-type".to_owned());
