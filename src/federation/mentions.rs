@@ -1,12 +1,19 @@
-//! Resolving the `@user@host` handles a post's text names, for the callers of
-//! `services::posts` (which never fetch anything themselves).
+//! Resolving what a post refers to, for the callers of `services::posts` (which never fetch
+//! anything themselves): the `@user@host` handles its text names, and the post it replies to
+//! (ours, a remote note we hold, or a remote note fetched now) with its author.
+
+use serde_json::Value;
+use url::Url;
 
 use crate::{
-    db::queries,
+    db::{entities::actors, queries},
     error::{AppError, AppResult},
-    federation::{context::FederationContext, resolve},
+    federation::{
+        context::FederationContext,
+        resolve::{self, Freshness},
+    },
     markdown,
-    services::posts::Mention,
+    services::posts::{Mention, ReplyTarget},
 };
 
 /// Most distinct mentions in one post (each may cost a WebFinger lookup and a fetch).
@@ -15,6 +22,16 @@ pub const MAX_MENTIONS: usize = 20;
 /// The accounts `text` mentions: ours by name, others by WebFinger and a signed fetch.
 /// An unknown handle is an error naming it, so that a typo does not go out silently.
 pub async fn resolve_mentions(ctx: &FederationContext, text: &str) -> AppResult<Vec<Mention>> {
+    resolve_mentions_knowing(ctx, text, &[]).await
+}
+
+/// [`resolve_mentions`], where the handles of `known` need no lookup (the author of the post
+/// replied to, already resolved).
+pub async fn resolve_mentions_knowing(
+    ctx: &FederationContext,
+    text: &str,
+    known: &[Mention],
+) -> AppResult<Vec<Mention>> {
     let handles = markdown::mention_handles(text);
     if handles.len() > MAX_MENTIONS {
         return Err(AppError::unprocessable(format!("at most {MAX_MENTIONS} accounts can be mentioned in one post")));
@@ -22,6 +39,10 @@ pub async fn resolve_mentions(ctx: &FederationContext, text: &str) -> AppResult<
     let ours = ctx.urls.handle_domain();
     let mut mentions = Vec::with_capacity(handles.len());
     for handle in handles {
+        if let Some(found) = known.iter().find(|m| m.handle.eq_ignore_ascii_case(&handle)) {
+            mentions.push(Mention { handle, actor: found.actor.clone() });
+            continue;
+        }
         let (user, host) = handle.split_once('@').unwrap_or((handle.as_str(), ""));
         let actor = if host.eq_ignore_ascii_case(&ours) {
             queries::actors::find_local_by_username(&ctx.db, &user.to_ascii_lowercase())
@@ -35,4 +56,73 @@ pub async fn resolve_mentions(ctx: &FederationContext, text: &str) -> AppResult<
         mentions.push(Mention { handle, actor });
     }
     Ok(mentions)
+}
+
+/// The `user@host` handle of an actor, ours or remote.
+pub fn handle_of(ctx: &FederationContext, actor: &actors::Model) -> String {
+    let domain = if actor.local { ctx.urls.handle_domain() } else { actor.domain.clone() };
+    format!("{}@{domain}", actor.username)
+}
+
+/// The post a staff reply answers, named by its URL: one of ours, a remote note already
+/// stored, or a remote note fetched now (signed by the instance actor; its `id` must be the
+/// URL it was served from and its author on the same host).
+pub async fn resolve_reply_target(ctx: &FederationContext, raw: &str) -> AppResult<ReplyTarget> {
+    let raw = raw.trim();
+    let url = Url::parse(raw)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| AppError::unprocessable(format!("in_reply_to must be the URL of a post, not {raw:?}")))?;
+    let stored = match queries::posts::find_by_ap_id(&ctx.db, url.as_str()).await? {
+        Some(post) => Some(post),
+        None => queries::posts::find_by_ap_id(&ctx.db, url.as_str().trim_end_matches('/')).await?,
+    };
+    if let Some(post) = stored {
+        if post.deleted_at.is_some() {
+            return Err(AppError::gone(format!("{raw} was deleted")));
+        }
+        if post.local && post.published_at.is_none() {
+            return Err(AppError::unprocessable(format!("{raw} is not published yet")));
+        }
+        let author = queries::actors::find(&ctx.db, post.actor_id)
+            .await?
+            .ok_or_else(|| AppError::unprocessable(format!("the author of {raw} is unknown")))?;
+        let handle = handle_of(ctx, &author);
+        return Ok(ReplyTarget { ap_id: post.ap_id.clone(), post: Some(post), author: Mention { handle, actor: author } });
+    }
+    if ctx.is_local(&url) {
+        return Err(AppError::unprocessable(format!("there is no post {raw} here")));
+    }
+    let cannot = |why: String| AppError::unprocessable(format!("cannot reply to {raw}: {why}"));
+    let (final_url, doc) =
+        ctx.fetcher.get_activity_json(&url, Some(&ctx.instance_key)).await.map_err(|e| cannot(e.to_string()))?;
+    let id = doc.get("id").and_then(Value::as_str).and_then(|s| Url::parse(s).ok());
+    if id.as_ref() != Some(&final_url) {
+        return Err(cannot("the document's id is not the URL it was served from".into()));
+    }
+    if !matches!(doc.get("type").and_then(Value::as_str), Some("Note" | "Article" | "Question" | "Page")) {
+        return Err(cannot("it is not a post (Note, Article, Page or Question)".into()));
+    }
+    let author_url = attributed_to(&doc).ok_or_else(|| cannot("it names no author".into()))?;
+    if author_url.origin() != final_url.origin() {
+        return Err(cannot("its author is on another server".into()));
+    }
+    let author = resolve::actor(ctx, &author_url, Freshness::Cached).await.map_err(|e| cannot(e.to_string()))?;
+    let handle = handle_of(ctx, &author);
+    Ok(ReplyTarget { ap_id: final_url.to_string(), post: None, author: Mention { handle, actor: author } })
+}
+
+/// The first author of an object: `attributedTo` as a URL, an object with an `id`, or a list.
+fn attributed_to(doc: &Value) -> Option<Url> {
+    let value = doc.get("attributedTo")?;
+    let first = match value {
+        Value::Array(items) => items.iter().find(|v| v.is_string() || v.is_object())?,
+        other => other,
+    };
+    let raw = match first {
+        Value::String(s) => s.as_str(),
+        Value::Object(o) => o.get("id")?.as_str()?,
+        _ => return None,
+    };
+    Url::parse(raw).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
 }

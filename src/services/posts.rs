@@ -4,6 +4,10 @@
 //! Each change that peers must hear about records an [`OutboxEvent`] in its own
 //! transaction (`PostPublished`, `PostEdited`, `PostDeleted`); the federation wing turns it
 //! into `Create`/`Update`/`Delete`. Mentions arrive resolved: the caller looked them up.
+//!
+//! A staff reply ([`Draft::in_reply_to`]) names the post it answers and always mentions that
+//! post's author: the Mention tag and the addressing are what make Mastodon notify them, and
+//! a mentioned remote actor's inbox receives the post (FEDERATION.md §2).
 
 use std::path::Path;
 
@@ -43,6 +47,35 @@ pub struct Draft {
     pub visibility: Visibility,
     /// Publish later; a time not in the future publishes now.
     pub scheduled_at: Option<DateTime<Utc>>,
+    /// The post this one answers, resolved by the caller.
+    pub in_reply_to: Option<ReplyTarget>,
+}
+
+/// The post a reply answers: its id, our row when we hold it, and its author.
+#[derive(Clone, Debug)]
+pub struct ReplyTarget {
+    /// The parent's id (a URL).
+    pub ap_id: String,
+    /// The parent's row, when it is ours or a remote note we stored.
+    pub post: Option<posts::Model>,
+    /// The parent's author, as the reply mentions them.
+    pub author: Mention,
+}
+
+/// A reply names the person it answers: `@user@host` goes first when the text does not
+/// already mention them (not when answering oneself).
+fn with_reply_mention(text: String, author: &actors::Model, mentioned: &[Mention], target: &ReplyTarget) -> (String, Vec<Mention>) {
+    let mut mentioned = mentioned.to_vec();
+    if target.author.actor.id == author.id {
+        return (text, mentioned);
+    }
+    let handle = &target.author.handle;
+    let named = markdown::mention_handles(&text).iter().any(|h| h.eq_ignore_ascii_case(handle));
+    let text = if named { text } else { format!("@{handle} {text}") };
+    if !mentioned.iter().any(|m| m.actor.id == target.author.actor.id) {
+        mentioned.push(target.author.clone());
+    }
+    (text, mentioned)
 }
 
 /// A post with its author and what it refers to: everything needed to show or send it.
@@ -158,7 +191,11 @@ pub async fn publish(
     let text = checked_text(&draft.text)?;
     let cw = checked_cw(draft.content_warning.as_deref())?;
     media::validate(&uploads)?;
-    let rendering = render(urls, &text, mentioned);
+    let (text, mentioned) = match &draft.in_reply_to {
+        Some(target) => with_reply_mention(text, author, mentioned, target),
+        None => (text, mentioned.to_vec()),
+    };
+    let rendering = render(urls, &text, &mentioned);
     let now = Utc::now();
     let scheduled_at = draft.scheduled_at.filter(|at| *at > now);
     let written = media::write(media_dir, uploads).await?;
@@ -175,7 +212,7 @@ pub async fn publish(
             sensitive: Set(cw.is_some()),
             summary: Set(cw),
             visibility: Set(draft.visibility.as_str().to_owned()),
-            in_reply_to_ap_id: Set(None),
+            in_reply_to_ap_id: Set(draft.in_reply_to.as_ref().map(|t| t.ap_id.clone())),
             published_at: Set(scheduled_at.is_none().then_some(now)),
             scheduled_at: Set(scheduled_at),
             edited_at: Set(None),

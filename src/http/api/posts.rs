@@ -14,7 +14,7 @@ use crate::{
     db::entities::{actors, posts as post_rows},
     domain::Visibility,
     error::{AppError, AppResult},
-    federation::mentions::resolve_mentions,
+    federation::mentions::{resolve_mentions, resolve_mentions_knowing, resolve_reply_target},
     http::api::auth::ApiToken,
     services::{
         accounts, media,
@@ -40,6 +40,9 @@ pub(super) struct NewPost {
     /// RFC 3339; in the future, the post waits until then.
     #[serde(default)]
     scheduled_at: Option<String>,
+    /// The URL of the post this one answers (ours or remote).
+    #[serde(default)]
+    in_reply_to: Option<String>,
 }
 
 /// `PATCH /api/v1/posts/{id}`: `cw` absent keeps the warning, `null` removes it.
@@ -74,6 +77,7 @@ fn answer(status: StatusCode, post: &post_rows::Model) -> Response {
         "published_at": post.published_at,
         "scheduled_at": post.scheduled_at,
         "edited_at": post.edited_at,
+        "in_reply_to": post.in_reply_to_ap_id,
     });
     (status, [(header::LOCATION, post.ap_id.clone())], Json(body)).into_response()
 }
@@ -109,8 +113,13 @@ pub(super) async fn create(
             })
         })
         .transpose()?;
-    let mentions = resolve_mentions(&state.federation, &input.text).await?;
-    let draft = Draft { text: input.text, content_warning: input.cw, visibility, scheduled_at };
+    let in_reply_to = match input.in_reply_to.as_deref() {
+        Some(url) => Some(resolve_reply_target(&state.federation, url).await?),
+        None => None,
+    };
+    let known: Vec<_> = in_reply_to.iter().map(|t| t.author.clone()).collect();
+    let mentions = resolve_mentions_knowing(&state.federation, &input.text, &known).await?;
+    let draft = Draft { text: input.text, content_warning: input.cw, visibility, scheduled_at, in_reply_to };
     let media_dir = media::media_dir(&state.config.data_dir);
     let post = posts::publish(&state.db, &state.urls, &media_dir, &actor, draft, &mentions, Vec::new()).await?;
     state.federation.outbox_wakeup.notify_one();
