@@ -199,6 +199,11 @@ pub async fn publish(
     let now = Utc::now();
     let scheduled_at = draft.scheduled_at.filter(|at| *at > now);
     let written = media::write(media_dir, uploads).await?;
+    // The reply's place in the thread: under its parent when we hold it (ADR 0008); a
+    // parent we only fetched leaves it an orphan that the inbound side re-links later.
+    let parent = draft.in_reply_to.as_ref().and_then(|t| t.post.as_ref());
+    let root_id = parent.map(|p| p.thread_root_id.unwrap_or(p.id));
+    let depth = parent.map_or(0, |p| p.depth.saturating_add(1));
 
     let txn = crate::db::begin_write(db).await?;
     let post = queries::posts::insert(
@@ -213,6 +218,9 @@ pub async fn publish(
             summary: Set(cw),
             visibility: Set(draft.visibility.as_str().to_owned()),
             in_reply_to_ap_id: Set(draft.in_reply_to.as_ref().map(|t| t.ap_id.clone())),
+            in_reply_to_post_id: Set(parent.map(|p| p.id)),
+            thread_root_id: Set(root_id),
+            depth: Set(depth),
             published_at: Set(scheduled_at.is_none().then_some(now)),
             scheduled_at: Set(scheduled_at),
             edited_at: Set(None),
@@ -229,11 +237,24 @@ pub async fn publish(
     queries::posts::insert_media(&txn, written.rows(post.id, author.id)).await?;
     if post.published_at.is_some() {
         outbox::record(&txn, &OutboxEvent::PostPublished { post_id: post.id }).await?;
+        answer_thread(&txn, &post, now).await?;
     }
     txn.commit().await?;
     written.keep();
     tracing::info!(post = post.id, scheduled = scheduled_at.is_some(), "post stored");
     Ok(posts::Model { ap_id, ..post })
+}
+
+/// A staff reply going out answers the conversations of its thread: every unanswered
+/// inbound reply or mention in it received until now (ADR 0008). A post that is not a
+/// reply, or whose parent we do not hold, answers nothing.
+async fn answer_thread(txn: &impl sea_orm::ConnectionTrait, post: &posts::Model, now: DateTime<Utc>) -> AppResult<()> {
+    let Some(root_id) = post.thread_root_id.filter(|_| post.in_reply_to_post_id.is_some()) else { return Ok(()) };
+    let answered = queries::threads::mark_answered(txn, root_id, post.id, now).await?;
+    if answered > 0 {
+        tracing::info!(post = post.id, thread = root_id, answered, "conversations answered");
+    }
+    Ok(())
 }
 
 /// A local post by row id, for its author's tools.
@@ -400,6 +421,9 @@ pub async fn release_due(db: &DatabaseConnection) -> AppResult<usize> {
         let txn = crate::db::begin_write(db).await?;
         if queries::posts::claim_due(&txn, post_id, now).await? {
             outbox::record(&txn, &OutboxEvent::PostPublished { post_id }).await?;
+            if let Some(post) = queries::posts::find(&txn, post_id).await? {
+                answer_thread(&txn, &post, now).await?;
+            }
             released += 1;
         }
         txn.commit().await?;
