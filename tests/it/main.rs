@@ -19,3 +19,4 @@ mod pages;
 mod publishing;
 mod remote_follow;
 mod setup;
+mod threads;
