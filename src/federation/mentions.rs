@@ -1,8 +1,8 @@
 //! Resolving what a post refers to, for the callers of `services::posts` (which never fetch
 //! anything themselves): the `@user@host` handles its text names, and the post it replies to
-//! (ours, a remote note we hold, or a remote note fetched now) with its author.
+//! (ours, a remote note we hold, or a remote note fetched now and checked like an inbound
+//! one) with its author.
 
-use serde_json::Value;
 use url::Url;
 
 use crate::{
@@ -10,7 +10,9 @@ use crate::{
     error::{AppError, AppResult},
     federation::{
         context::FederationContext,
+        fetch::FetchBudget,
         resolve::{self, Freshness},
+        threads,
     },
     markdown,
     services::posts::{Mention, ReplyTarget},
@@ -93,36 +95,14 @@ pub async fn resolve_reply_target(ctx: &FederationContext, raw: &str) -> AppResu
     if ctx.is_local(&url) {
         return Err(AppError::unprocessable(format!("there is no post {raw} here")));
     }
-    let cannot = |why: String| AppError::unprocessable(format!("cannot reply to {raw}: {why}"));
-    let (final_url, doc) =
-        ctx.fetcher.get_activity_json(&url, Some(&ctx.instance_key)).await.map_err(|e| cannot(e.to_string()))?;
-    let id = doc.get("id").and_then(Value::as_str).and_then(|s| Url::parse(s).ok());
-    if id.as_ref() != Some(&final_url) {
-        return Err(cannot("the document's id is not the URL it was served from".into()));
-    }
-    if !matches!(doc.get("type").and_then(Value::as_str), Some("Note" | "Article" | "Question" | "Page")) {
-        return Err(cannot("it is not a post (Note, Article, Page or Question)".into()));
-    }
-    let author_url = attributed_to(&doc).ok_or_else(|| cannot("it names no author".into()))?;
-    if author_url.origin() != final_url.origin() {
-        return Err(cannot("its author is on another server".into()));
-    }
-    let author = resolve::actor(ctx, &author_url, Freshness::Cached).await.map_err(|e| cannot(e.to_string()))?;
+    // Fetched on a budget and checked like any inbound note (F2, F5, F7, I8).
+    let mut budget = FetchBudget::per_activity();
+    let doc = threads::fetch_note(ctx, &url, &mut budget)
+        .await
+        .map_err(|e| AppError::unprocessable(format!("cannot reply to {raw}: {e}")))?;
+    let author = resolve::actor(ctx, &doc.attributed_to, Freshness::Cached)
+        .await
+        .map_err(|e| AppError::unprocessable(format!("cannot reply to {raw}: its author: {e}")))?;
     let handle = handle_of(ctx, &author);
-    Ok(ReplyTarget { ap_id: final_url.to_string(), post: None, author: Mention { handle, actor: author } })
-}
-
-/// The first author of an object: `attributedTo` as a URL, an object with an `id`, or a list.
-fn attributed_to(doc: &Value) -> Option<Url> {
-    let value = doc.get("attributedTo")?;
-    let first = match value {
-        Value::Array(items) => items.iter().find(|v| v.is_string() || v.is_object())?,
-        other => other,
-    };
-    let raw = match first {
-        Value::String(s) => s.as_str(),
-        Value::Object(o) => o.get("id")?.as_str()?,
-        _ => return None,
-    };
-    Url::parse(raw).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
+    Ok(ReplyTarget { ap_id: doc.ap_id.to_string(), post: None, author: Mention { handle, actor: author } })
 }

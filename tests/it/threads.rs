@@ -172,29 +172,23 @@ async fn a_remote_reply_is_answered_by_the_brand_and_the_person_is_mentioned_and
     assert_eq!(note["cc"], json!([format!("{}/followers", b.actor_url("ada")), a.actor_url("acme")]));
     assert!(note["content"].as_str().unwrap().contains("&lt;b&gt;the export&lt;/b&gt; fails"), "{note}");
 
-    // A stores the reply (the inbound side) and opens a conversation for the brand.
+    // A's inbox worker stores the reply under the update and opens a conversation for the brand.
     let update_row = queries::posts::find_by_ap_id(&a.state.db, &update_url).await.unwrap().unwrap();
-    let remote_ada = openhouse::federation::resolve::by_handle_or_url(&a.state.federation, &b.actor_url("ada"))
-        .await
-        .unwrap();
-    if queries::posts::find_by_ap_id(&a.state.db, &reply_url).await.unwrap().is_none() {
-        let stored = remote_reply(&a.state.db, &remote_ada, &update_row, &note["content"].as_str().unwrap().to_owned(), Some(&brand)).await;
-        posts::Entity::update_many()
-            .col_expr(posts::Column::ApId, sea_orm::sea_query::Expr::value(reply_url.clone()))
-            .filter(posts::Column::Id.eq(stored.id))
-            .exec(&a.state.db)
-            .await
-            .unwrap();
-    }
     let reply_row = stored_post(&a, &reply_url).await;
     assert_eq!(reply_row.in_reply_to_post_id, Some(update_row.id));
 
+    eventually(20, "A opened a conversation for the reply", || async {
+        let (_, open) = conversations_api(&a, &a_token, "state=unanswered").await;
+        (!open["items"].as_array().unwrap().is_empty()).then_some(())
+    })
+    .await;
     let (status, open) = conversations_api(&a, &a_token, "state=unanswered").await;
     assert_eq!(status, 200, "{open}");
     let items = open["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{open}");
     assert_eq!(items[0]["post"]["url"], reply_url);
     assert_eq!(items[0]["author"]["handle"], format!("@ada@{}", b.addr));
+    assert_eq!(items[0]["actor"]["id"], brand.ap_id);
     assert_eq!(items[0]["thread_root"]["url"], update_url);
     assert_eq!(items[0]["answered"], false);
     assert_eq!(items[0]["time_to_first_response_seconds"], Value::Null);
