@@ -32,7 +32,8 @@ impl MigrationTrait for Migration {
         }
         index(manager, "ix_posts_in_reply_to_ap_id", Posts::Table, &[Posts::InReplyToApId]).await?;
         index(manager, "ix_posts_parent", Posts::Table, &[Posts::InReplyToPostId, Posts::PublishedAt]).await?;
-        index(manager, "ix_posts_thread", Posts::Table, &[Posts::ThreadRootId, Posts::Depth, Posts::PublishedAt]).await?;
+        index(manager, "ix_posts_thread", Posts::Table, &[Posts::ThreadRootId, Posts::Depth, Posts::PublishedAt])
+            .await?;
         index(manager, "ix_posts_parent_fetch", Posts::Table, &[Posts::ParentFetchAfter]).await?;
 
         for column in [
@@ -59,8 +60,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        unique(manager, "ux_reactions_triple", Reactions::Table, &[Reactions::PostId, Reactions::ActorId, Reactions::Kind])
-            .await?;
+        unique(
+            manager,
+            "ux_reactions_triple",
+            Reactions::Table,
+            &[Reactions::PostId, Reactions::ActorId, Reactions::Kind],
+        )
+        .await?;
         unique(manager, "ux_reactions_ap_id", Reactions::Table, &[Reactions::ApId]).await?;
         index(manager, "ix_reactions_actor", Reactions::Table, &[Reactions::ActorId]).await?;
 

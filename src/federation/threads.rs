@@ -225,7 +225,8 @@ async fn retry_later(ctx: &FederationContext, post: &posts::Model) -> Result<(),
 /// Continues due chain walks, each on a fresh per-activity budget.
 pub async fn continue_due(ctx: &FederationContext) -> Result<usize, HandleError> {
     let now = Utc::now();
-    let due = conversations::claim_due_parent_fetches(&ctx.db, now, now + CONTINUATION_LEASE, CONTINUATION_BATCH).await?;
+    let due =
+        conversations::claim_due_parent_fetches(&ctx.db, now, now + CONTINUATION_LEASE, CONTINUATION_BATCH).await?;
     let count = due.len();
     for post in due {
         let mut budget = FetchBudget::per_activity();

@@ -9,8 +9,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 
@@ -222,7 +223,9 @@ async fn record_conversations(
             ..Default::default()
         })
         .on_conflict(
-            OnConflict::columns([conversations::Column::ActorId, conversations::Column::PostId]).do_nothing().to_owned(),
+            OnConflict::columns([conversations::Column::ActorId, conversations::Column::PostId])
+                .do_nothing()
+                .to_owned(),
         )
         .exec_without_returning(db)
         .await?;
@@ -251,7 +254,12 @@ pub enum Change {
 
 /// A remote author edits its note. Never creates; only the author; a stale edit (older
 /// than the stored one) is ignored, so replays change nothing.
-pub async fn edit_note(db: &DatabaseConnection, author: &actors::Model, ap_id: &str, edit: NoteEdit) -> AppResult<Change> {
+pub async fn edit_note(
+    db: &DatabaseConnection,
+    author: &actors::Model,
+    ap_id: &str,
+    edit: NoteEdit,
+) -> AppResult<Change> {
     let txn = crate::db::begin_write(db).await?;
     let Some(post) = queries::posts::find_by_ap_id(&txn, ap_id).await? else { return Ok(Change::Unchanged) };
     check_owner(&post, author)?;
@@ -324,8 +332,14 @@ async fn tombstone_posts(db: &impl ConnectionTrait, which: Condition) -> Result<
             .filter(posts::Column::Id.is_in(chunk.to_vec()))
             .exec(db)
             .await?;
-        conversations::Entity::delete_many().filter(conversations::Column::PostId.is_in(chunk.to_vec())).exec(db).await?;
-        post_mentions::Entity::delete_many().filter(post_mentions::Column::PostId.is_in(chunk.to_vec())).exec(db).await?;
+        conversations::Entity::delete_many()
+            .filter(conversations::Column::PostId.is_in(chunk.to_vec()))
+            .exec(db)
+            .await?;
+        post_mentions::Entity::delete_many()
+            .filter(post_mentions::Column::PostId.is_in(chunk.to_vec()))
+            .exec(db)
+            .await?;
         reactions::Entity::delete_many().filter(reactions::Column::PostId.is_in(chunk.to_vec())).exec(db).await?;
     }
     Ok(ids.len() as u64)
@@ -461,7 +475,11 @@ pub async fn actor_deleted(db: &DatabaseConnection, actor: &actors::Model) -> Ap
         bump(&txn, row.post_id, reaction, -1).await?;
     }
     follows::Entity::delete_many()
-        .filter(Condition::any().add(follows::Column::FollowerId.eq(actor.id)).add(follows::Column::FolloweeId.eq(actor.id)))
+        .filter(
+            Condition::any()
+                .add(follows::Column::FollowerId.eq(actor.id))
+                .add(follows::Column::FolloweeId.eq(actor.id)),
+        )
         .exec(&txn)
         .await?;
     blocks::Entity::delete_many().filter(blocks::Column::ActorId.eq(actor.id)).exec(&txn).await?;
@@ -491,7 +509,11 @@ pub struct IncomingReport {
 }
 
 /// Stores a report once per `Flag` id.
-pub async fn receive_report(db: &DatabaseConnection, reporter: &actors::Model, report: IncomingReport) -> AppResult<Change> {
+pub async fn receive_report(
+    db: &DatabaseConnection,
+    reporter: &actors::Model,
+    report: IncomingReport,
+) -> AppResult<Change> {
     let objects = serde_json::to_string(&report.object_ap_ids).map_err(AppError::internal)?;
     let txn = crate::db::begin_write(db).await?;
     let known = reports::Entity::find().filter(reports::Column::ApId.eq(report.ap_id.as_str())).one(&txn).await?;
@@ -630,10 +652,16 @@ pub async fn record_move(db: &DatabaseConnection, old: &actors::Model, target: &
 }
 
 /// An orphan note whose parent should be fetched, when the continuation is due.
-pub async fn schedule_parent_fetch(db: &DatabaseConnection, post_id: i64, at: DateTime<Utc>, attempt: bool) -> AppResult<()> {
+pub async fn schedule_parent_fetch(
+    db: &DatabaseConnection,
+    post_id: i64,
+    at: DateTime<Utc>,
+    attempt: bool,
+) -> AppResult<()> {
     let mut update = posts::Entity::update_many().col_expr(posts::Column::ParentFetchAfter, Expr::value(Some(at)));
     if attempt {
-        update = update.col_expr(posts::Column::ParentFetchAttempts, Expr::col(posts::Column::ParentFetchAttempts).add(1));
+        update =
+            update.col_expr(posts::Column::ParentFetchAttempts, Expr::col(posts::Column::ParentFetchAttempts).add(1));
     }
     update.filter(posts::Column::Id.eq(post_id)).exec(db).await?;
     Ok(())
@@ -694,7 +722,12 @@ pub async fn subtree_depth(db: &DatabaseConnection, post_id: i64) -> AppResult<i
 
 /// Replies collection of a post: how many world-readable replies it has, and one page of
 /// their ids, oldest first.
-pub async fn replies_page(db: &DatabaseConnection, post_id: i64, offset: u64, limit: u64) -> AppResult<(u64, Vec<String>)> {
+pub async fn replies_page(
+    db: &DatabaseConnection,
+    post_id: i64,
+    offset: u64,
+    limit: u64,
+) -> AppResult<(u64, Vec<String>)> {
     use sea_orm::PaginatorTrait;
     let visible = || {
         posts::Entity::find()

@@ -36,7 +36,12 @@ pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Resu
     let report = IncomingReport {
         ap_id: activity_id(activity)?,
         content: activity.json.get("content").and_then(|c| string_of(c, MAX_COMMENT_CHARS)).unwrap_or_default(),
-        object_ap_ids: objects.iter().map(|u| u.as_str()).filter(|u| u.len() <= MAX_URL_LEN).map(String::from).collect(),
+        object_ap_ids: objects
+            .iter()
+            .map(|u| u.as_str())
+            .filter(|u| u.len() <= MAX_URL_LEN)
+            .map(String::from)
+            .collect(),
         target_actor_id,
     };
     Ok(match conversations::receive_report(&ctx.db, &activity.actor, report).await? {

@@ -49,5 +49,9 @@ pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Resu
         ctx.outbox_wakeup.notify_one();
     }
     tracing::info!(old = %old.ap_id, new = %target.ap_id, followers = followers.len(), "move followed");
-    Ok(if followers.is_empty() { Handled::Ignored("moved; none of our accounts followed it") } else { Handled::Applied })
+    Ok(if followers.is_empty() {
+        Handled::Ignored("moved; none of our accounts followed it")
+    } else {
+        Handled::Applied
+    })
 }

@@ -58,7 +58,10 @@ pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Resu
                 (None, Some(id)) => BlockRef::Activity(id.to_string()),
                 (None, None) => return Err(HandleError::Rejected("Undo names nothing".into())),
             };
-            Ok(outcome(conversations::receive_unblock(&ctx.db, &activity.actor, which).await?, "Undo of an unknown Block"))
+            Ok(outcome(
+                conversations::receive_unblock(&ctx.db, &activity.actor, which).await?,
+                "Undo of an unknown Block",
+            ))
         }
         Some(_) => Ok(Handled::Ignored("Undo of an activity type not handled")),
         None => {

@@ -97,8 +97,7 @@ pub fn parse_note(doc: &Value) -> Result<RemoteNoteDoc, NoteRejected> {
                 .and_then(|m| m.values().take(16).find_map(|v| string_of(v, MAX_CONTENT_CHARS)))
         })
         .unwrap_or_default();
-    let summary =
-        doc.get("summary").and_then(|v| string_of(v, MAX_SUMMARY_CHARS)).filter(|s| !s.trim().is_empty());
+    let summary = doc.get("summary").and_then(|v| string_of(v, MAX_SUMMARY_CHARS)).filter(|s| !s.trim().is_empty());
     let to = addressees(doc.get("to"));
     let cc = addressees(doc.get("cc"));
     let followers = doc_followers(&attributed_to);
@@ -106,8 +105,7 @@ pub fn parse_note(doc: &Value) -> Result<RemoteNoteDoc, NoteRejected> {
         "public"
     } else if cc.iter().any(|u| is_public(u)) {
         "unlisted"
-    } else if to.iter().chain(cc.iter()).any(|u| u.as_str().ends_with("/followers") || Some(u) == followers.as_ref())
-    {
+    } else if to.iter().chain(cc.iter()).any(|u| u.as_str().ends_with("/followers") || Some(u) == followers.as_ref()) {
         "followers"
     } else {
         "direct"

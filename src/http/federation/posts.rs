@@ -121,9 +121,12 @@ pub(super) async fn replies(
     let context = Value::String(ACTIVITYSTREAMS.into());
     let page = match query.page.as_deref() {
         None => None,
-        Some(p) => Some(p.parse::<u64>().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(|| {
-            AppError::bad_request("page must be a number from 1")
-        })?),
+        Some(p) => Some(
+            p.parse::<u64>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or_else(|| AppError::bad_request("page must be a number from 1"))?,
+        ),
     };
     let offset = page.unwrap_or(1).saturating_sub(1).saturating_mul(REPLIES_PAGE_SIZE);
     let (total, ids) = conversations::replies_page(&state.db, d.post.id, offset, REPLIES_PAGE_SIZE).await?;
