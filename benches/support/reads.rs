@@ -163,15 +163,17 @@ pub async fn run(params: Params) -> Vec<Figures> {
     };
     let brand = accounts::create(&state.db, &state.urls, brand).await.expect("brand");
     let draft = Draft {
-        text: "Acme **3.0** is out: faster exports, a new editor and dark mode. Tell us what you think! #release".into(),
+        text: "Acme **3.0** is out: faster exports, a new editor and dark mode. Tell us what you think! #release"
+            .into(),
         content_warning: None,
         visibility: Visibility::Public,
         scheduled_at: None,
         in_reply_to: None,
     };
     let media_dir = tmp.path().join("media");
-    let update =
-        post_service::publish(&state.db, &state.urls, &media_dir, &brand, draft, &[], Vec::new()).await.expect("update");
+    let update = post_service::publish(&state.db, &state.urls, &media_dir, &brand, draft, &[], Vec::new())
+        .await
+        .expect("update");
     seed_thread(&state.db, &update, params.replies).await;
     tokio::spawn(app.run_until_stopped(std::future::pending()));
 
@@ -180,8 +182,7 @@ pub async fn run(params: Params) -> Vec<Figures> {
         ("note JSON", update.ap_id.clone(), "application/activity+json"),
         ("thread page (HTML)", update.ap_id.clone(), "text/html"),
     ];
-    let client =
-        reqwest::Client::builder().pool_max_idle_per_host(params.connections).build().expect("client");
+    let client = reqwest::Client::builder().pool_max_idle_per_host(params.connections).build().expect("client");
     let mut out = Vec::new();
     for (target, url, accept) in targets {
         let first = client.get(&url).header("accept", accept).send().await.expect("first request");

@@ -90,7 +90,11 @@ pub async fn resolve_reply_target(ctx: &FederationContext, raw: &str) -> AppResu
             .await?
             .ok_or_else(|| AppError::unprocessable(format!("the author of {raw} is unknown")))?;
         let handle = handle_of(ctx, &author);
-        return Ok(ReplyTarget { ap_id: post.ap_id.clone(), post: Some(post), author: Mention { handle, actor: author } });
+        return Ok(ReplyTarget {
+            ap_id: post.ap_id.clone(),
+            post: Some(post),
+            author: Mention { handle, actor: author },
+        });
     }
     if ctx.is_local(&url) {
         return Err(AppError::unprocessable(format!("there is no post {raw} here")));

@@ -64,7 +64,12 @@ pub struct ReplyTarget {
 
 /// A reply names the person it answers: `@user@host` goes first when the text does not
 /// already mention them (not when answering oneself).
-fn with_reply_mention(text: String, author: &actors::Model, mentioned: &[Mention], target: &ReplyTarget) -> (String, Vec<Mention>) {
+fn with_reply_mention(
+    text: String,
+    author: &actors::Model,
+    mentioned: &[Mention],
+    target: &ReplyTarget,
+) -> (String, Vec<Mention>) {
     let mut mentioned = mentioned.to_vec();
     if target.author.actor.id == author.id {
         return (text, mentioned);

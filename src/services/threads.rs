@@ -60,17 +60,13 @@ pub async fn conversations(
     let rows = q::conversations_page(db, filter, actor_id, before, limit.saturating_add(1)).await?;
     let more = rows.len() as u64 > limit;
     let rows: Vec<_> = rows.into_iter().take(usize::try_from(limit).unwrap_or(usize::MAX)).collect();
-    let mut post_ids: Vec<i64> = rows
-        .iter()
-        .flat_map(|r| [Some(r.post_id), Some(r.thread_root_id), r.answer_post_id])
-        .flatten()
-        .collect();
+    let mut post_ids: Vec<i64> =
+        rows.iter().flat_map(|r| [Some(r.post_id), Some(r.thread_root_id), r.answer_post_id]).flatten().collect();
     post_ids.sort_unstable();
     post_ids.dedup();
     let posts: HashMap<i64, posts::Model> =
         q::posts_by_ids(db, &post_ids).await?.into_iter().map(|p| (p.id, p)).collect();
-    let mut actor_ids: Vec<i64> =
-        rows.iter().map(|r| r.actor_id).chain(posts.values().map(|p| p.actor_id)).collect();
+    let mut actor_ids: Vec<i64> = rows.iter().map(|r| r.actor_id).chain(posts.values().map(|p| p.actor_id)).collect();
     actor_ids.sort_unstable();
     actor_ids.dedup();
     let actors: HashMap<i64, actors::Model> =

@@ -189,7 +189,13 @@ async fn instance() -> (TestApp, Fake, Fake) {
 }
 
 async fn publish(a: &TestApp, author: &openhouse::db::entities::actors::Model, text: &str) -> posts::Model {
-    let draft = Draft { text: text.into(), content_warning: None, visibility: Visibility::Public, scheduled_at: None, in_reply_to: None };
+    let draft = Draft {
+        text: text.into(),
+        content_warning: None,
+        visibility: Visibility::Public,
+        scheduled_at: None,
+        in_reply_to: None,
+    };
     let media_dir = a.state.config.data_dir.join("media");
     post_service::publish(&a.state.db, &a.state.urls, &media_dir, author, draft, &[], Vec::new()).await.unwrap()
 }

@@ -113,14 +113,8 @@ async fn received(app: &TestApp, kind: &str, object_id: &str) -> Option<Value> {
 }
 
 async fn api_post(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
-    let response = app
-        .client
-        .post(format!("{}/api/v1/posts", app.base))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response =
+        app.client.post(format!("{}/api/v1/posts", app.base)).bearer_auth(token).json(&body).send().await.unwrap();
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
@@ -149,7 +143,8 @@ async fn a_remote_reply_is_answered_by_the_brand_and_the_person_is_mentioned_and
     let (_, b_token) = tokens::create(&b.state.db, "ada", None).await.unwrap();
     let (a_token, b_token) = (a_token.expose().to_owned(), b_token.expose().to_owned());
 
-    let (status, update) = api_post(&a, &a_token, json!({ "actor": "acme", "text": "Acme 3.0 is out. Thoughts?" })).await;
+    let (status, update) =
+        api_post(&a, &a_token, json!({ "actor": "acme", "text": "Acme 3.0 is out. Thoughts?" })).await;
     assert_eq!(status, 201, "{update}");
     let update_url = update["url"].as_str().unwrap().to_owned();
 
@@ -269,7 +264,9 @@ async fn replies_are_checked_and_the_api_validates_its_input() {
     let stored = posts::Entity::find().all(&a.state.db).await.unwrap().len();
     assert_eq!(stored, 2, "refused replies stored nothing");
 
-    for (query, status) in [("state=maybe", 400), ("limit=0", 400), ("limit=101", 400), ("cursor=abc", 400), ("actor=nobody", 404)] {
+    for (query, status) in
+        [("state=maybe", 400), ("limit=0", 400), ("limit=101", 400), ("cursor=abc", 400), ("actor=nobody", 404)]
+    {
         let (got, body) = conversations_api(&a, &token, query).await;
         assert_eq!(got, status, "{query}: {body}");
     }
@@ -343,7 +340,7 @@ async fn the_thread_page_nests_counts_escapes_and_pages() {
     let a = TestApp::spawn().await;
     a.create_actor("acme", ActorKind::Brand, "Acme").await;
     let (_, token) = tokens::create(&a.state.db, "t", None).await.unwrap();
-    let (_, root) = api_post(&a, &token.expose().to_owned(), json!({ "actor": "acme", "text": "Root" })).await;
+    let (_, root) = api_post(&a, token.expose(), json!({ "actor": "acme", "text": "Root" })).await;
     let root_url = root["url"].as_str().unwrap().to_owned();
     let root = queries::posts::find(&a.state.db, root["id"].as_i64().unwrap()).await.unwrap().unwrap();
     let eve = remote_actor(&a.state.db, "evil.example", "eve", "<script>alert(1)</script> Eve").await;
@@ -384,7 +381,9 @@ async fn the_thread_page_nests_counts_escapes_and_pages() {
     assert!(!html.contains("<img src=x"), "content warnings are escaped");
     assert!(html.contains(r#"href="https://evil.example/@eve""#), "handles link to their home server");
     assert!(html.contains("@eve@evil.example"));
-    assert!(html.contains(r#"<a href="https://evil.example/cat.png" rel="nofollow noopener noreferrer ugc">Attached: a &#60;cat&#62;</a>"#));
+    assert!(html.contains(
+        r#"<a href="https://evil.example/cat.png" rel="nofollow noopener noreferrer ugc">Attached: a &#60;cat&#62;</a>"#
+    ));
     assert!(!html.contains("src=\"https://evil.example"), "remote media is never embedded");
     assert!(!html.contains("javascript:alert(3)"));
     let at_first = html.find(&format!("data-ap-id=\"{}\"", first.ap_id)).unwrap();

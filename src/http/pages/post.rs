@@ -152,11 +152,19 @@ fn reply_row(post: &posts::Model, author: &actors::Model, urls: &Urls) -> ReplyR
         (format!("@{}@{}", author.username, author.domain), home.unwrap_or_default())
     };
     let deleted = post.deleted_at.is_some();
-    let page_url = if post.local { post.ap_id.clone() } else { post.url.as_deref().and_then(http_url).or_else(|| http_url(&post.ap_id)).unwrap_or_default() };
+    let page_url = if post.local {
+        post.ap_id.clone()
+    } else {
+        post.url.as_deref().and_then(http_url).or_else(|| http_url(&post.ap_id)).unwrap_or_default()
+    };
     ReplyRow {
         ap_id: post.ap_id.clone(),
         page_url,
-        display_name: if author.display_name.trim().is_empty() { author.username.clone() } else { author.display_name.clone() },
+        display_name: if author.display_name.trim().is_empty() {
+            author.username.clone()
+        } else {
+            author.display_name.clone()
+        },
         handle,
         home_url,
         local_author: author.local,
