@@ -92,6 +92,7 @@ pub async fn resolve_reply_target(ctx: &FederationContext, raw: &str) -> AppResu
         let handle = handle_of(ctx, &author);
         return Ok(ReplyTarget {
             ap_id: post.ap_id.clone(),
+            visibility: post.visibility.clone(),
             post: Some(post),
             author: Mention { handle, actor: author },
         });
@@ -108,5 +109,10 @@ pub async fn resolve_reply_target(ctx: &FederationContext, raw: &str) -> AppResu
         .await
         .map_err(|e| AppError::unprocessable(format!("cannot reply to {raw}: its author: {e}")))?;
     let handle = handle_of(ctx, &author);
-    Ok(ReplyTarget { ap_id: doc.ap_id.to_string(), post: None, author: Mention { handle, actor: author } })
+    Ok(ReplyTarget {
+        ap_id: doc.ap_id.to_string(),
+        post: None,
+        author: Mention { handle, actor: author },
+        visibility: doc.visibility.to_owned(),
+    })
 }

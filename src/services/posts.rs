@@ -60,6 +60,21 @@ pub struct ReplyTarget {
     pub post: Option<posts::Model>,
     /// The parent's author, as the reply mentions them.
     pub author: Mention,
+    /// The parent's visibility (`public`, `unlisted`, `followers` or `direct`).
+    pub visibility: String,
+}
+
+/// A reply may not be more visible than what it answers: a public answer to a private
+/// message would publish that a private conversation took place, and quote it by context.
+fn check_reply_visibility(target: &ReplyTarget, asked: Visibility) -> AppResult<()> {
+    let private_parent = matches!(target.visibility.as_str(), "followers" | "direct");
+    if private_parent && asked != Visibility::Followers {
+        return Err(AppError::unprocessable(format!(
+            "{} is not public: answer it with visibility followers (direct answers are not supported yet)",
+            target.ap_id
+        )));
+    }
+    Ok(())
 }
 
 /// A reply names the person it answers: `@user@host` goes first when the text does not
@@ -196,6 +211,9 @@ pub async fn publish(
     let text = checked_text(&draft.text)?;
     let cw = checked_cw(draft.content_warning.as_deref())?;
     media::validate(&uploads)?;
+    if let Some(target) = &draft.in_reply_to {
+        check_reply_visibility(target, draft.visibility)?;
+    }
     let (text, mentioned) = match &draft.in_reply_to {
         Some(target) => with_reply_mention(text, author, mentioned, target),
         None => (text, mentioned.to_vec()),

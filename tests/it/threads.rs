@@ -261,8 +261,28 @@ async fn replies_are_checked_and_the_api_validates_its_input() {
         assert_eq!(got, status, "{target}: {body}");
         assert!(body["error"].is_string());
     }
+    // A private message is not answered in public.
+    let root_row = queries::posts::find_by_ap_id(&a.state.db, &root_url).await.unwrap().unwrap();
+    let bob = remote_actor(&a.state.db, "social.example", "bob", "Bob").await;
+    let dm = remote_reply(&a.state.db, &bob, &root_row, "<p>psst</p>", None).await;
+    posts::Entity::update_many()
+        .col_expr(posts::Column::Visibility, sea_orm::sea_query::Expr::value("direct"))
+        .filter(posts::Column::Id.eq(dm.id))
+        .exec(&a.state.db)
+        .await
+        .unwrap();
+    let (got, body) = api_post(&a, &token, json!({ "actor": "acme", "text": "x", "in_reply_to": dm.ap_id })).await;
+    assert_eq!(got, 422, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("is not public"), "{body}");
     let stored = posts::Entity::find().all(&a.state.db).await.unwrap().len();
-    assert_eq!(stored, 2, "refused replies stored nothing");
+    assert_eq!(stored, 3, "refused replies stored nothing");
+    let (got, body) = api_post(
+        &a,
+        &token,
+        json!({ "actor": "acme", "text": "x", "in_reply_to": dm.ap_id, "visibility": "followers" }),
+    )
+    .await;
+    assert_eq!(got, 201, "{body}");
 
     for (query, status) in
         [("state=maybe", 400), ("limit=0", 400), ("limit=101", 400), ("cursor=abc", 400), ("actor=nobody", 404)]
