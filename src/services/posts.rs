@@ -83,19 +83,33 @@ fn with_reply_mention(
     text: String,
     author: &actors::Model,
     mentioned: &[Mention],
-    target: &ReplyTarget,
+    replied_to: &Mention,
 ) -> (String, Vec<Mention>) {
     let mut mentioned = mentioned.to_vec();
-    if target.author.actor.id == author.id {
+    if replied_to.actor.id == author.id {
         return (text, mentioned);
     }
-    let handle = &target.author.handle;
+    let handle = &replied_to.handle;
     let named = markdown::mention_handles(&text).iter().any(|h| h.eq_ignore_ascii_case(handle));
     let text = if named { text } else { format!("@{handle} {text}") };
-    if !mentioned.iter().any(|m| m.actor.id == target.author.actor.id) {
-        mentioned.push(target.author.clone());
+    if !mentioned.iter().any(|m| m.actor.id == replied_to.actor.id) {
+        mentioned.push(replied_to.clone());
     }
     (text, mentioned)
+}
+
+/// The author of the post `post` answers, when we hold that post: an edit keeps them
+/// mentioned (and so addressed) even if the new text leaves their handle out.
+async fn replied_to(
+    db: &impl sea_orm::ConnectionTrait,
+    urls: &Urls,
+    post: &posts::Model,
+) -> AppResult<Option<Mention>> {
+    let Some(parent_id) = post.in_reply_to_post_id else { return Ok(None) };
+    let Some(parent) = queries::posts::find(db, parent_id).await? else { return Ok(None) };
+    let Some(actor) = queries::actors::find(db, parent.actor_id).await? else { return Ok(None) };
+    let domain = if actor.local { urls.handle_domain() } else { actor.domain.clone() };
+    Ok(Some(Mention { handle: format!("{}@{domain}", actor.username), actor }))
 }
 
 /// A post with its author and what it refers to: everything needed to show or send it.
@@ -215,7 +229,7 @@ pub async fn publish(
         check_reply_visibility(target, draft.visibility)?;
     }
     let (text, mentioned) = match &draft.in_reply_to {
-        Some(target) => with_reply_mention(text, author, mentioned, target),
+        Some(target) => with_reply_mention(text, author, mentioned, &target.author),
         None => (text, mentioned.to_vec()),
     };
     let rendering = render(urls, &text, &mentioned);
@@ -309,7 +323,12 @@ pub async fn edit(
 ) -> AppResult<posts::Model> {
     let text = checked_text(text)?;
     let cw = checked_cw(content_warning)?;
-    let rendering = render(urls, &text, mentioned);
+    let current = own_post(db, editor, post_id).await?;
+    let (text, mentioned) = match replied_to(db, urls, &current).await? {
+        Some(m) => with_reply_mention(text, editor, mentioned, &m),
+        None => (text, mentioned.to_vec()),
+    };
+    let rendering = render(urls, &text, &mentioned);
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
     let post = own_post(&txn, editor, post_id).await?;

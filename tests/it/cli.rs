@@ -356,6 +356,15 @@ async fn publish_in_reply_to_answers_a_conversation_from_the_command_line() {
     let mentions =
         post_mentions::Entity::find().filter(post_mentions::Column::PostId.eq(answer.id)).all(&db).await.unwrap();
     assert_eq!(mentions.iter().map(|m| m.href.as_str()).collect::<Vec<_>>(), [eve.ap_id.as_str()]);
+    // An edit that leaves the handle out still mentions (and addresses) the person.
+    std::fs::write(env.tmp.path().join("fix.md"), "Yes: Export, then CSV.").unwrap();
+    let out = env.run(&["edit", &answer.id.to_string(), "--file", "fix.md"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let edited = queries::posts::find(&db, answer.id).await.unwrap().unwrap();
+    assert!(edited.content_html.contains("@eve@social.example</a>"), "{}", edited.content_html);
+    let mentions =
+        post_mentions::Entity::find().filter(post_mentions::Column::PostId.eq(answer.id)).all(&db).await.unwrap();
+    assert_eq!(mentions.len(), 1);
     let conversation = conversations::Entity::find().one(&db).await.unwrap().unwrap();
     assert_eq!(conversation.answer_post_id, Some(answer.id));
     assert!(conversation.answered_at.is_some());
