@@ -462,6 +462,7 @@ async fn run_ours(state: &AppState, brand: &actors::Model, sinks: &mut Sinks, n:
         content_warning: None,
         visibility: Visibility::Public,
         scheduled_at: None,
+        in_reply_to: None,
     };
     let rss_before = rss_mb("VmRSS:");
     let sampler = RssSampler::start();

@@ -11,7 +11,7 @@ use crate::{
     config::Config,
     db::entities::{actors, posts as post_rows},
     domain::Visibility,
-    federation::mentions::resolve_mentions,
+    federation::mentions::{resolve_mentions, resolve_mentions_knowing, resolve_reply_target},
     services::{
         accounts,
         media::{self, Upload},
@@ -47,6 +47,10 @@ pub struct PublishArgs {
     /// if `openhouse serve` or `openhouse worker` is running.
     #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
     pub at: Option<DateTime<Utc>>,
+    /// Answer this post (its URL: one of ours or a remote one). The reply mentions its author
+    /// and is delivered to them as well as to followers.
+    #[arg(long, value_name = "URL")]
+    pub in_reply_to: Option<String>,
 }
 
 /// Arguments of `openhouse edit`.
@@ -139,8 +143,14 @@ pub async fn publish(config: Config, args: PublishArgs) -> anyhow::Result<()> {
     let media_dir = media::media_dir(&config.data_dir);
     let state = startup::prepare_state(config).await?;
     let author = account(&state, &args.actor).await?;
-    let mentions = resolve_mentions(&state.federation, &text).await.map_err(|e| anyhow!(e))?;
-    let draft = Draft { text, content_warning: args.cw, visibility: args.visibility, scheduled_at: args.at };
+    let in_reply_to = match args.in_reply_to.as_deref() {
+        Some(url) => Some(resolve_reply_target(&state.federation, url).await.map_err(|e| anyhow!(e))?),
+        None => None,
+    };
+    let known: Vec<_> = in_reply_to.iter().map(|t| t.author.clone()).collect();
+    let mentions = resolve_mentions_knowing(&state.federation, &text, &known).await.map_err(|e| anyhow!(e))?;
+    let draft =
+        Draft { text, content_warning: args.cw, visibility: args.visibility, scheduled_at: args.at, in_reply_to };
     let post = posts::publish(&state.db, &state.urls, &media_dir, &author, draft, &mentions, uploads)
         .await
         .map_err(|e| anyhow!(e))?;

@@ -1,12 +1,21 @@
-//! Resolving the `@user@host` handles a post's text names, for the callers of
-//! `services::posts` (which never fetch anything themselves).
+//! Resolving what a post refers to, for the callers of `services::posts` (which never fetch
+//! anything themselves): the `@user@host` handles its text names, and the post it replies to
+//! (ours, a remote note we hold, or a remote note fetched now and checked like an inbound
+//! one) with its author.
+
+use url::Url;
 
 use crate::{
-    db::queries,
+    db::{entities::actors, queries},
     error::{AppError, AppResult},
-    federation::{context::FederationContext, resolve},
+    federation::{
+        context::FederationContext,
+        fetch::FetchBudget,
+        resolve::{self, Freshness},
+        threads,
+    },
     markdown,
-    services::posts::Mention,
+    services::posts::{Mention, ReplyTarget},
 };
 
 /// Most distinct mentions in one post (each may cost a WebFinger lookup and a fetch).
@@ -15,6 +24,16 @@ pub const MAX_MENTIONS: usize = 20;
 /// The accounts `text` mentions: ours by name, others by WebFinger and a signed fetch.
 /// An unknown handle is an error naming it, so that a typo does not go out silently.
 pub async fn resolve_mentions(ctx: &FederationContext, text: &str) -> AppResult<Vec<Mention>> {
+    resolve_mentions_knowing(ctx, text, &[]).await
+}
+
+/// [`resolve_mentions`], where the handles of `known` need no lookup (the author of the post
+/// replied to, already resolved).
+pub async fn resolve_mentions_knowing(
+    ctx: &FederationContext,
+    text: &str,
+    known: &[Mention],
+) -> AppResult<Vec<Mention>> {
     let handles = markdown::mention_handles(text);
     if handles.len() > MAX_MENTIONS {
         return Err(AppError::unprocessable(format!("at most {MAX_MENTIONS} accounts can be mentioned in one post")));
@@ -22,6 +41,10 @@ pub async fn resolve_mentions(ctx: &FederationContext, text: &str) -> AppResult<
     let ours = ctx.urls.handle_domain();
     let mut mentions = Vec::with_capacity(handles.len());
     for handle in handles {
+        if let Some(found) = known.iter().find(|m| m.handle.eq_ignore_ascii_case(&handle)) {
+            mentions.push(Mention { handle, actor: found.actor.clone() });
+            continue;
+        }
         let (user, host) = handle.split_once('@').unwrap_or((handle.as_str(), ""));
         let actor = if host.eq_ignore_ascii_case(&ours) {
             queries::actors::find_local_by_username(&ctx.db, &user.to_ascii_lowercase())
@@ -35,4 +58,61 @@ pub async fn resolve_mentions(ctx: &FederationContext, text: &str) -> AppResult<
         mentions.push(Mention { handle, actor });
     }
     Ok(mentions)
+}
+
+/// The `user@host` handle of an actor, ours or remote.
+pub fn handle_of(ctx: &FederationContext, actor: &actors::Model) -> String {
+    let domain = if actor.local { ctx.urls.handle_domain() } else { actor.domain.clone() };
+    format!("{}@{domain}", actor.username)
+}
+
+/// The post a staff reply answers, named by its URL: one of ours, a remote note already
+/// stored, or a remote note fetched now (signed by the instance actor; its `id` must be the
+/// URL it was served from and its author on the same host).
+pub async fn resolve_reply_target(ctx: &FederationContext, raw: &str) -> AppResult<ReplyTarget> {
+    let raw = raw.trim();
+    let url = Url::parse(raw)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| AppError::unprocessable(format!("in_reply_to must be the URL of a post, not {raw:?}")))?;
+    let stored = match queries::posts::find_by_ap_id(&ctx.db, url.as_str()).await? {
+        Some(post) => Some(post),
+        None => queries::posts::find_by_ap_id(&ctx.db, url.as_str().trim_end_matches('/')).await?,
+    };
+    if let Some(post) = stored {
+        if post.deleted_at.is_some() {
+            return Err(AppError::gone(format!("{raw} was deleted")));
+        }
+        if post.local && post.published_at.is_none() {
+            return Err(AppError::unprocessable(format!("{raw} is not published yet")));
+        }
+        let author = queries::actors::find(&ctx.db, post.actor_id)
+            .await?
+            .ok_or_else(|| AppError::unprocessable(format!("the author of {raw} is unknown")))?;
+        let handle = handle_of(ctx, &author);
+        return Ok(ReplyTarget {
+            ap_id: post.ap_id.clone(),
+            visibility: post.visibility.clone(),
+            post: Some(post),
+            author: Mention { handle, actor: author },
+        });
+    }
+    if ctx.is_local(&url) {
+        return Err(AppError::unprocessable(format!("there is no post {raw} here")));
+    }
+    // Fetched on a budget and checked like any inbound note (F2, F5, F7, I8).
+    let mut budget = FetchBudget::per_activity();
+    let doc = threads::fetch_note(ctx, &url, &mut budget)
+        .await
+        .map_err(|e| AppError::unprocessable(format!("cannot reply to {raw}: {e}")))?;
+    let author = resolve::actor(ctx, &doc.attributed_to, Freshness::Cached)
+        .await
+        .map_err(|e| AppError::unprocessable(format!("cannot reply to {raw}: its author: {e}")))?;
+    let handle = handle_of(ctx, &author);
+    Ok(ReplyTarget {
+        ap_id: doc.ap_id.to_string(),
+        post: None,
+        author: Mention { handle, actor: author },
+        visibility: doc.visibility.to_owned(),
+    })
 }

@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod posts;
 pub mod setup;
 pub mod staff;
+pub mod threads;
 pub mod tokens;
 
 use crate::error::AppError;

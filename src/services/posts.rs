@@ -4,6 +4,10 @@
 //! Each change that peers must hear about records an [`OutboxEvent`] in its own
 //! transaction (`PostPublished`, `PostEdited`, `PostDeleted`); the federation wing turns it
 //! into `Create`/`Update`/`Delete`. Mentions arrive resolved: the caller looked them up.
+//!
+//! A staff reply ([`Draft::in_reply_to`]) names the post it answers and always mentions that
+//! post's author: the Mention tag and the addressing are what make Mastodon notify them, and
+//! a mentioned remote actor's inbox receives the post (FEDERATION.md §2).
 
 use std::path::Path;
 
@@ -43,6 +47,69 @@ pub struct Draft {
     pub visibility: Visibility,
     /// Publish later; a time not in the future publishes now.
     pub scheduled_at: Option<DateTime<Utc>>,
+    /// The post this one answers, resolved by the caller.
+    pub in_reply_to: Option<ReplyTarget>,
+}
+
+/// The post a reply answers: its id, our row when we hold it, and its author.
+#[derive(Clone, Debug)]
+pub struct ReplyTarget {
+    /// The parent's id (a URL).
+    pub ap_id: String,
+    /// The parent's row, when it is ours or a remote note we stored.
+    pub post: Option<posts::Model>,
+    /// The parent's author, as the reply mentions them.
+    pub author: Mention,
+    /// The parent's visibility (`public`, `unlisted`, `followers` or `direct`).
+    pub visibility: String,
+}
+
+/// A reply may not be more visible than what it answers: a public answer to a private
+/// message would publish that a private conversation took place, and quote it by context.
+fn check_reply_visibility(target: &ReplyTarget, asked: Visibility) -> AppResult<()> {
+    let private_parent = matches!(target.visibility.as_str(), "followers" | "direct");
+    if private_parent && asked != Visibility::Followers {
+        return Err(AppError::unprocessable(format!(
+            "{} is not public: answer it with visibility followers (direct answers are not supported yet)",
+            target.ap_id
+        )));
+    }
+    Ok(())
+}
+
+/// A reply names the person it answers: `@user@host` goes first when the text does not
+/// already mention them (not when answering oneself).
+fn with_reply_mention(
+    text: String,
+    author: &actors::Model,
+    mentioned: &[Mention],
+    replied_to: &Mention,
+) -> (String, Vec<Mention>) {
+    let mut mentioned = mentioned.to_vec();
+    if replied_to.actor.id == author.id {
+        return (text, mentioned);
+    }
+    let handle = &replied_to.handle;
+    let named = markdown::mention_handles(&text).iter().any(|h| h.eq_ignore_ascii_case(handle));
+    let text = if named { text } else { format!("@{handle} {text}") };
+    if !mentioned.iter().any(|m| m.actor.id == replied_to.actor.id) {
+        mentioned.push(replied_to.clone());
+    }
+    (text, mentioned)
+}
+
+/// The author of the post `post` answers, when we hold that post: an edit keeps them
+/// mentioned (and so addressed) even if the new text leaves their handle out.
+async fn replied_to(
+    db: &impl sea_orm::ConnectionTrait,
+    urls: &Urls,
+    post: &posts::Model,
+) -> AppResult<Option<Mention>> {
+    let Some(parent_id) = post.in_reply_to_post_id else { return Ok(None) };
+    let Some(parent) = queries::posts::find(db, parent_id).await? else { return Ok(None) };
+    let Some(actor) = queries::actors::find(db, parent.actor_id).await? else { return Ok(None) };
+    let domain = if actor.local { urls.handle_domain() } else { actor.domain.clone() };
+    Ok(Some(Mention { handle: format!("{}@{domain}", actor.username), actor }))
 }
 
 /// A post with its author and what it refers to: everything needed to show or send it.
@@ -158,10 +225,22 @@ pub async fn publish(
     let text = checked_text(&draft.text)?;
     let cw = checked_cw(draft.content_warning.as_deref())?;
     media::validate(&uploads)?;
-    let rendering = render(urls, &text, mentioned);
+    if let Some(target) = &draft.in_reply_to {
+        check_reply_visibility(target, draft.visibility)?;
+    }
+    let (text, mentioned) = match &draft.in_reply_to {
+        Some(target) => with_reply_mention(text, author, mentioned, &target.author),
+        None => (text, mentioned.to_vec()),
+    };
+    let rendering = render(urls, &text, &mentioned);
     let now = Utc::now();
     let scheduled_at = draft.scheduled_at.filter(|at| *at > now);
     let written = media::write(media_dir, uploads).await?;
+    // The reply's place in the thread: under its parent when we hold it (ADR 0008); a
+    // parent we only fetched leaves it an orphan that the inbound side re-links later.
+    let parent = draft.in_reply_to.as_ref().and_then(|t| t.post.as_ref());
+    let root_id = parent.map(|p| p.thread_root_id.unwrap_or(p.id));
+    let depth = parent.map_or(0, |p| p.depth.saturating_add(1));
 
     let txn = crate::db::begin_write(db).await?;
     let post = queries::posts::insert(
@@ -175,7 +254,10 @@ pub async fn publish(
             sensitive: Set(cw.is_some()),
             summary: Set(cw),
             visibility: Set(draft.visibility.as_str().to_owned()),
-            in_reply_to_ap_id: Set(None),
+            in_reply_to_ap_id: Set(draft.in_reply_to.as_ref().map(|t| t.ap_id.clone())),
+            in_reply_to_post_id: Set(parent.map(|p| p.id)),
+            thread_root_id: Set(root_id),
+            depth: Set(depth),
             published_at: Set(scheduled_at.is_none().then_some(now)),
             scheduled_at: Set(scheduled_at),
             edited_at: Set(None),
@@ -192,11 +274,24 @@ pub async fn publish(
     queries::posts::insert_media(&txn, written.rows(post.id, author.id)).await?;
     if post.published_at.is_some() {
         outbox::record(&txn, &OutboxEvent::PostPublished { post_id: post.id }).await?;
+        answer_thread(&txn, &post, now).await?;
     }
     txn.commit().await?;
     written.keep();
     tracing::info!(post = post.id, scheduled = scheduled_at.is_some(), "post stored");
     Ok(posts::Model { ap_id, ..post })
+}
+
+/// A staff reply going out answers the conversations of its thread: every unanswered
+/// inbound reply or mention in it received until now (ADR 0008). A post that is not a
+/// reply, or whose parent we do not hold, answers nothing.
+async fn answer_thread(txn: &impl sea_orm::ConnectionTrait, post: &posts::Model, now: DateTime<Utc>) -> AppResult<()> {
+    let Some(root_id) = post.thread_root_id.filter(|_| post.in_reply_to_post_id.is_some()) else { return Ok(()) };
+    let answered = queries::threads::mark_answered(txn, root_id, post.id, now).await?;
+    if answered > 0 {
+        tracing::info!(post = post.id, thread = root_id, answered, "conversations answered");
+    }
+    Ok(())
 }
 
 /// A local post by row id, for its author's tools.
@@ -228,7 +323,12 @@ pub async fn edit(
 ) -> AppResult<posts::Model> {
     let text = checked_text(text)?;
     let cw = checked_cw(content_warning)?;
-    let rendering = render(urls, &text, mentioned);
+    let current = own_post(db, editor, post_id).await?;
+    let (text, mentioned) = match replied_to(db, urls, &current).await? {
+        Some(m) => with_reply_mention(text, editor, mentioned, &m),
+        None => (text, mentioned.to_vec()),
+    };
+    let rendering = render(urls, &text, &mentioned);
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
     let post = own_post(&txn, editor, post_id).await?;
@@ -363,6 +463,9 @@ pub async fn release_due(db: &DatabaseConnection) -> AppResult<usize> {
         let txn = crate::db::begin_write(db).await?;
         if queries::posts::claim_due(&txn, post_id, now).await? {
             outbox::record(&txn, &OutboxEvent::PostPublished { post_id }).await?;
+            if let Some(post) = queries::posts::find(&txn, post_id).await? {
+                answer_thread(&txn, &post, now).await?;
+            }
             released += 1;
         }
         txn.commit().await?;

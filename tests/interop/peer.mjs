@@ -42,6 +42,9 @@ const USAGE = `usage: node peer.mjs --listen 127.0.0.5:9005 --target <actor URL>
   --publish-cmd CMD      follow mode: shell command run once the Follow is accepted, to make
                          the target publish a Note (env: PEER_ACTOR, PEER_INBOX, TARGET_ACTOR)
   --reply                follow mode: answer the received Note with a reply and a Like
+  --answer-cmd CMD       follow mode with --reply: shell command run after the reply, to make the
+                         target answer it (env: REPLY_URL, PEER_ACTOR, TARGET_ACTOR, NOTE_URL);
+                         the peer then waits for that answer and checks its inReplyTo and Mention
   --undo                 follow mode: finish with Undo(Follow)
   --settle SECONDS       follow mode: how long to keep listening after the last step (default 3)
   --verbose              print Fedify's debug log to stderr
@@ -69,6 +72,7 @@ function parseCommandLine(argv) {
       "expect-username": { type: "string" },
       "publish-cmd": { type: "string" },
       reply: { type: "boolean", default: false },
+      "answer-cmd": { type: "string" },
       undo: { type: "boolean", default: false },
       settle: { type: "string", default: "3" },
       verbose: { type: "boolean", default: false },
@@ -89,6 +93,7 @@ function parseCommandLine(argv) {
   if (!(timeout > 0 && timeout <= 3600)) problems.push("--timeout must be a number of seconds in (0, 3600]");
   const settle = Number(values.settle);
   if (!(settle >= 0 && settle <= 600)) problems.push("--settle must be a number of seconds in [0, 600]");
+  if (values["answer-cmd"] && !values.reply) problems.push("--answer-cmd needs --reply");
   if (!/^[a-z0-9_]{1,30}$/.test(values.username)) problems.push("--username must match [a-z0-9_]{1,30}");
 
   let listenHost;
@@ -129,6 +134,7 @@ function parseCommandLine(argv) {
     expectUsername: values["expect-username"],
     publishCmd: values["publish-cmd"],
     reply: values.reply,
+    answerCmd: values["answer-cmd"],
     undo: values.undo,
     settleMs: settle * 1000,
     verbose: values.verbose,
@@ -413,6 +419,10 @@ async function buildFederation(opts, store) {
             entry.objectCc = object.ccIds.map((u) => u.href);
             entry.objectUrl = object.url instanceof URL ? object.url.href : (object.url?.href?.href ?? null);
             entry.objectPublished = object.published?.toString() ?? null;
+            entry.mentions = [];
+            for await (const tag of object.getTags({ documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader })) {
+              if (tag instanceof vocab.Mention) entry.mentions.push({ href: tag.href?.href ?? null, name: tag.name?.toString() ?? null });
+            }
           } else if (object instanceof vocab.Activity) {
             entry.objectActor = object.actorId?.href ?? null;
             entry.objectObject = object.objectId?.href ?? null;
@@ -976,6 +986,43 @@ async function followFlow(ctx, opts, actor, deadline, step) {
     store.objects.set(like.id.href, like);
     await deliver(ctx, opts, "like", like, actor);
     report.info.reply = { id: replyId.href, inReplyTo: noteId.href };
+
+    // 5b. The target answers the reply (staff replying as the brand), mentioning us.
+    if (opts.answerCmd) {
+      step("run --answer-cmd");
+      const result = await runPublishCommand(
+        opts.answerCmd,
+        { REPLY_URL: replyId.href, NOTE_URL: noteId.href, PEER_ACTOR: me.href, TARGET_ACTOR: actor.id.href },
+        deadline,
+      );
+      check(
+        "answer-cmd",
+        result.code === 0,
+        `${opts.answerCmd} -> exit ${result.code}${result.signal ? ` (${result.signal})` : ""}: ${clip(result.output.trim(), 800)}`,
+      );
+      if (result.code !== 0) return;
+      step(`wait for Create(Note) from ${actor.id.href} in reply to ${replyId.href}`);
+      const answer = await waitForActivity(
+        "Create(Note) answering the reply",
+        (r) => r.type === "Create" && r.actor === actor.id.href && r.objectType === "Note" && r.inReplyTo === replyId.href,
+        deadline,
+      );
+      report.info.answer = answer;
+      check("answer.inReplyTo", answer.inReplyTo === replyId.href, `inReplyTo ${answer.inReplyTo}; expected ${replyId.href}`);
+      check("answer.attributedTo", answer.attributedTo === actor.id.href, `attributedTo ${answer.attributedTo}`);
+      const mention = (answer.mentions ?? []).find((m) => m.href === me.href);
+      check(
+        "answer.mention",
+        mention != null && typeof mention.name === "string" && mention.name.startsWith(`@${opts.username}@`),
+        `Mention tags ${JSON.stringify(answer.mentions)}; expected one with href ${me.href} and name @${opts.username}@…`,
+      );
+      const answerAudience = [...answer.to, ...answer.cc, ...(answer.objectTo ?? []), ...(answer.objectCc ?? [])];
+      check(
+        "answer.addressing",
+        answerAudience.includes(me.href),
+        `to ${JSON.stringify(answer.objectTo ?? answer.to)}, cc ${JSON.stringify(answer.objectCc ?? answer.cc)}; expected ${me.href} (Mastodon notifies only an addressed, mentioned account)`,
+      );
+    }
   }
 
   // 6. Unfollow.

@@ -4,7 +4,10 @@
 #   bash tests/interop/run.sh [path/to/openhouse]        (after: cd tests/interop && npm ci)
 #
 # Environment:
-#   MODE=lookup|follow      what the peer does (default lookup; see README.md)
+#   MODE=lookup|follow|converse  what the peer does (default lookup; see README.md).
+#                           converse: follow, receive an update, reply and like it; acme answers
+#                           the reply with `openhouse publish --in-reply-to`; then this script
+#                           checks on Openhouse that the reply is threaded and the like counted
 #   PEER_TIMEOUT=60         seconds the peer may take, in total
 #   PUBLISH_CMD=...         follow mode: shell command that makes acme publish a Note once the
 #                           peer's Follow is accepted; it runs with the OPENHOUSE_* variables of
@@ -34,7 +37,7 @@ die() { echo "interop: $*" >&2; exit 3; }
 [ -x "$BIN" ] || die "no openhouse binary at $BIN (build it with: cargo build --release)"
 [ -d "$HERE/node_modules/@fedify/fedify" ] || die "Fedify is not installed: run (cd tests/interop && npm ci) first"
 command -v node >/dev/null || die "node is not on PATH"
-case "$MODE" in lookup|follow) ;; *) die "MODE must be lookup or follow, not $MODE" ;; esac
+case "$MODE" in lookup|follow|converse) ;; *) die "MODE must be lookup, follow or converse, not $MODE" ;; esac
 case "$PEER_TIMEOUT" in ''|*[!0-9]*) die "PEER_TIMEOUT must be a whole number of seconds" ;; esac
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/openhouse-interop.XXXXXX")"
@@ -90,6 +93,14 @@ timeout 60 "$BIN" actor create acme --kind brand --name "Acme" >"$WORK/actor-cre
   die "openhouse actor create failed"
 }
 
+API_TOKEN=""
+if [ "$MODE" = converse ]; then
+  API_TOKEN="$(timeout 60 "$BIN" token create interop 2>"$WORK/token.log")" || {
+    cat "$WORK/token.log" >&2
+    die "openhouse token create failed"
+  }
+fi
+
 # 2. The server, bounded so that it stops even if this script is killed hard.
 timeout --signal=TERM --kill-after=5 $((PEER_TIMEOUT + 120)) "$BIN" serve >"$WORK/openhouse.log" 2>&1 &
 OH_PID=$!
@@ -112,13 +123,21 @@ if [ "$ready" != 1 ]; then
 fi
 
 # 3. The peer.
-PEER_ARGS=(--listen "$PEER_HOST:$PEER_PORT" --target "$TARGET" --mode "$MODE"
+PEER_MODE="$MODE"
+if [ "$MODE" = converse ]; then PEER_MODE=follow; fi
+PEER_ARGS=(--listen "$PEER_HOST:$PEER_PORT" --target "$TARGET" --mode "$PEER_MODE"
   --report "$WORK/report.json" --timeout "$PEER_TIMEOUT"
   --expect-type Organization --expect-username acme)
 if [ "$MODE" = follow ]; then
   if [ -n "${PUBLISH_CMD:-}" ]; then PEER_ARGS+=(--publish-cmd "$PUBLISH_CMD"); fi
   if [ "${REPLY:-0}" = 1 ]; then PEER_ARGS+=(--reply); fi
   if [ "${UNDO:-0}" = 1 ]; then PEER_ARGS+=(--undo); fi
+fi
+if [ "$MODE" = converse ]; then
+  # The peer runs its follow flow with a reply, a Like and an answer from acme.
+  PEER_ARGS+=(--reply
+    --publish-cmd "${PUBLISH_CMD:-printf 'Acme v3 is out: tell us what you think. #release' | \"\$OPENHOUSE_BIN\" publish --actor acme --file -}"
+    --answer-cmd "${ANSWER_CMD:-printf 'Thanks for trying it! Tell us if anything breaks.' | \"\$OPENHOUSE_BIN\" publish --actor acme --in-reply-to \"\$REPLY_URL\" --file -}")
 fi
 
 set +e
@@ -139,6 +158,21 @@ if [ "$PEER_STATUS" != 0 ]; then
   echo "--- openhouse log (last 60 lines)"
   tail -n 60 "$WORK/openhouse.log" || true
 fi
+# Converse mode: what Openhouse itself shows once the peer is done (threaded reply, like counted,
+# conversation answered). These checks only run when the peer's own checks passed.
+if [ "$MODE" = converse ] && [ "$PEER_STATUS" = 0 ]; then
+  set +e
+  timeout 60 node "$HERE/check-thread.mjs" "$WORK/report.json" "$ORIGIN" "$API_TOKEN" >>"$WORK/peer.out" 2>"$WORK/check.err"
+  CHECK_STATUS=$?
+  set -e
+  cat "$WORK/check.err" >&2
+  if [ "$CHECK_STATUS" != 0 ]; then
+    PEER_STATUS=1
+    echo "--- openhouse log (last 60 lines)"
+    tail -n 60 "$WORK/openhouse.log" || true
+  fi
+fi
+
 echo "--- checks"
 cat "$WORK/peer.out"
 if [ "$PEER_STATUS" = 124 ] || [ "$PEER_STATUS" = 137 ]; then

@@ -3,6 +3,8 @@
 
 #[path = "../../benches/support/inbox_ingest.rs"]
 mod inbox_ingest;
+#[path = "../../benches/support/reads.rs"]
+mod reads;
 
 #[tokio::test]
 async fn b2_inbox_ingest_runs_at_a_tiny_size() {
@@ -34,4 +36,17 @@ async fn b1_fanout_runs_at_a_tiny_size() {
     assert_eq!(ours.delivered, 6, "one signed delivery per host");
     assert_eq!(theirs.delivered, 6, "the baseline reached every host too");
     assert_eq!(ours.bad + theirs.bad, 0, "every delivery carried a matching digest and a signature");
+}
+
+#[tokio::test]
+async fn b3_reads_runs_at_a_tiny_size() {
+    let figures = reads::run(reads::Params { seconds: 0.3, connections: 4, replies: 30, database_url: None }).await;
+    println!("{figures:#?}");
+    let targets: Vec<_> = figures.iter().map(|f| f.target).collect();
+    assert_eq!(targets, ["actor JSON", "note JSON", "thread page (HTML)"]);
+    for f in &figures {
+        assert!(f.requests > 0 && f.errors == 0, "{f:?}");
+    }
+    let page = figures.last().unwrap();
+    assert!(page.body_bytes > 30 * 100, "the page carries the 30 replies: {page:?}");
 }

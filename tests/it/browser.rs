@@ -206,3 +206,41 @@ async fn a_newcomer_sets_up_the_instance_in_a_real_browser() {
         .collect();
     assert!(violations.is_empty(), "{violations:?}");
 }
+
+#[tokio::test]
+async fn a_thread_page_renders_nested_under_the_csp() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = TestApp::spawn().await;
+    let brand = app.create_actor("acme", openhouse::domain::ActorKind::Brand, "Acme").await;
+    let draft = openhouse::services::posts::Draft {
+        text: "Acme 3.0 is out".into(),
+        content_warning: None,
+        visibility: openhouse::domain::Visibility::Public,
+        scheduled_at: None,
+        in_reply_to: None,
+    };
+    let media_dir = app.state.config.data_dir.join("media");
+    let root =
+        openhouse::services::posts::publish(&app.state.db, &app.state.urls, &media_dir, &brand, draft, &[], vec![])
+            .await
+            .unwrap();
+    let eve = crate::threads::remote_actor(&app.state.db, "social.example", "eve", "<b>Eve</b>").await;
+    let first = crate::threads::remote_reply(&app.state.db, &eve, &root, "<p>first reply</p>", None).await;
+    crate::threads::remote_reply(&app.state.db, &eve, &first, "<p>nested reply</p>", None).await;
+
+    browser.goto(&root.ap_id).await;
+    assert_eq!(browser.text("#replies h2").await, "1 reply");
+    assert_eq!(browser.text(".replies .replies .reply .post-content").await, "nested reply");
+    assert_eq!(browser.text(".reply .account-name").await, "<b>Eve</b>", "shown as text, not markup");
+    // The thread's own styles loaded under the CSP: nested lists are indented.
+    let indent = browser.css(".replies .replies", "padding-left").await;
+    assert_ne!(indent, "0px", "{indent}");
+    browser.screenshot("thread.png").await;
+    let violations: Vec<String> = browser
+        .console()
+        .await
+        .into_iter()
+        .filter(|m| m.contains("Content Security Policy") || m.contains("Refused"))
+        .collect();
+    assert!(violations.is_empty(), "{violations:?}");
+}

@@ -317,3 +317,68 @@ async fn deliveries_reports_the_queue_and_a_post() {
     assert!(!missing.status.success());
     assert!(stderr(&missing).contains("no post"), "{}", stderr(&missing));
 }
+
+#[tokio::test]
+async fn publish_in_reply_to_answers_a_conversation_from_the_command_line() {
+    use openhouse::db::{
+        entities::{conversations, post_mentions, posts},
+        queries,
+    };
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let env = Env::new().await;
+    assert!(env.run(&["actor", "create", "acme", "--kind", "brand", "--name", "Acme"]).status.success());
+    std::fs::write(env.tmp.path().join("update.md"), "Version 3 is out").unwrap();
+    let out = env.run(&["publish", "--actor", "acme", "--file", "update.md"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let db = sea_orm::Database::connect(&env.database_url).await.unwrap();
+    let update = queries::posts::find_by_ap_id(&db, stdout(&out).trim()).await.unwrap().unwrap();
+    let brand = queries::actors::find(&db, update.actor_id).await.unwrap().unwrap();
+    let eve = crate::threads::remote_actor(&db, "social.example", "eve", "Eve").await;
+    let question = crate::threads::remote_reply(&db, &eve, &update, "<p>Does it export CSV?</p>", Some(&brand)).await;
+
+    let mut child = env
+        .command(&["publish", "--actor", "acme", "--in-reply-to", &question.ap_id, "--file", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"Yes, from the *Export* menu.").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let answer = queries::posts::find_by_ap_id(&db, stdout(&out).trim()).await.unwrap().unwrap();
+    assert_eq!(answer.in_reply_to_ap_id.as_deref(), Some(question.ap_id.as_str()));
+    assert_eq!(answer.in_reply_to_post_id, Some(question.id));
+    assert_eq!(answer.thread_root_id, Some(update.id));
+    assert_eq!(answer.depth, 2);
+    assert!(answer.content_html.contains("@eve@social.example</a>"), "{}", answer.content_html);
+    let mentions =
+        post_mentions::Entity::find().filter(post_mentions::Column::PostId.eq(answer.id)).all(&db).await.unwrap();
+    assert_eq!(mentions.iter().map(|m| m.href.as_str()).collect::<Vec<_>>(), [eve.ap_id.as_str()]);
+    // An edit that leaves the handle out still mentions (and addresses) the person.
+    std::fs::write(env.tmp.path().join("fix.md"), "Yes: Export, then CSV.").unwrap();
+    let out = env.run(&["edit", &answer.id.to_string(), "--file", "fix.md"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let edited = queries::posts::find(&db, answer.id).await.unwrap().unwrap();
+    assert!(edited.content_html.contains("@eve@social.example</a>"), "{}", edited.content_html);
+    let mentions =
+        post_mentions::Entity::find().filter(post_mentions::Column::PostId.eq(answer.id)).all(&db).await.unwrap();
+    assert_eq!(mentions.len(), 1);
+    let conversation = conversations::Entity::find().one(&db).await.unwrap().unwrap();
+    assert_eq!(conversation.answer_post_id, Some(answer.id));
+    assert!(conversation.answered_at.is_some());
+
+    let out = env.run(&[
+        "publish",
+        "--actor",
+        "acme",
+        "--in-reply-to",
+        "https://community.acme.example/users/acme/posts/999",
+        "--file",
+        "update.md",
+    ]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("there is no post"), "{}", stderr(&out));
+    assert_eq!(posts::Entity::find().all(&db).await.unwrap().len(), 3, "nothing stored for the refused reply");
+}

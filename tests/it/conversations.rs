@@ -205,7 +205,13 @@ async fn instance() -> (TestApp, Fake, Fake) {
 }
 
 async fn publish(a: &TestApp, author: &openhouse::db::entities::actors::Model, text: &str) -> posts::Model {
-    let draft = Draft { text: text.into(), content_warning: None, visibility: Visibility::Public, scheduled_at: None };
+    let draft = Draft {
+        text: text.into(),
+        content_warning: None,
+        visibility: Visibility::Public,
+        scheduled_at: None,
+        in_reply_to: None,
+    };
     let media_dir = a.state.config.data_dir.join("media");
     post_service::publish(&a.state.db, &a.state.urls, &media_dir, author, draft, &[], Vec::new()).await.unwrap()
 }
@@ -544,6 +550,7 @@ async fn an_openhouse_reply_from_another_instance_is_threaded_edited_and_deleted
         content_warning: None,
         visibility: Visibility::Public,
         scheduled_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+        in_reply_to: None,
     };
     let media_dir = b.state.config.data_dir.join("media");
     let answer = post_service::publish(&b.state.db, &b.state.urls, &media_dir, &ada, draft, &mentions, Vec::new())

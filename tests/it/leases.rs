@@ -107,6 +107,7 @@ async fn a_delivery_whose_lease_ran_out_while_waiting_for_its_host_is_not_sent_t
             content_warning: None,
             visibility: Visibility::Public,
             scheduled_at: None,
+            in_reply_to: None,
         };
         posts::publish(db, &state.urls, &media_dir, &brand, draft, &[], Vec::new()).await.unwrap();
     }

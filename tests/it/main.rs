@@ -23,3 +23,4 @@ mod publishing;
 mod rate_limits;
 mod remote_follow;
 mod setup;
+mod threads;

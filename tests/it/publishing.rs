@@ -40,7 +40,13 @@ async fn followed_brand() -> (TestApp, TestApp, actors::Model) {
 }
 
 fn draft(text: &str) -> Draft {
-    Draft { text: text.to_owned(), content_warning: None, visibility: Visibility::Public, scheduled_at: None }
+    Draft {
+        text: text.to_owned(),
+        content_warning: None,
+        visibility: Visibility::Public,
+        scheduled_at: None,
+        in_reply_to: None,
+    }
 }
 
 async fn publish(app: &TestApp, author: &actors::Model, draft: Draft) -> openhouse::db::entities::posts::Model {
@@ -149,6 +155,7 @@ async fn the_note_its_page_its_images_and_the_outbox_render() {
         content_warning: Some("Spoilers <b>".into()),
         visibility: Visibility::Public,
         scheduled_at: None,
+        in_reply_to: None,
     };
     let upload = Upload { bytes: PNG.to_vec(), alt: "A \"chart\" <going up>".into() };
     let media_dir = a.state.config.data_dir.join("media");

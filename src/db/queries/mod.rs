@@ -7,5 +7,6 @@ pub mod deliveries;
 pub mod follows;
 pub mod posts;
 pub mod settings;
+pub mod threads;
 pub mod tokens;
 pub mod users;

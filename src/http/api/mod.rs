@@ -8,10 +8,12 @@
 //! | DELETE | `/api/v1/posts/{id}` | delete → 200 |
 //! | GET | `/api/v1/posts/{id}/deliveries` | delivery progress of the post, per host |
 //! | GET | `/api/v1/deliveries` | queue depth and failing hosts |
+//! | GET | `/api/v1/conversations?state=unanswered\|answered\|all&actor=NAME&cursor=…` | the staff inbox |
 //! | GET | `/api/v1/follow-requests?actor=NAME` | pending requests to a locked account |
 //! | POST | `/api/v1/follow-requests/{id}/approve`, `…/reject` | decide one |
 
 mod auth;
+mod conversations;
 mod follow_requests;
 mod posts;
 
@@ -30,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/posts/{id}", patch(posts::update).delete(posts::remove))
         .route("/api/v1/posts/{id}/deliveries", get(posts::deliveries))
         .route("/api/v1/deliveries", get(posts::queue))
+        .route("/api/v1/conversations", get(conversations::list))
         .route("/api/v1/follow-requests", get(follow_requests::list))
         .route("/api/v1/follow-requests/{id}/approve", post(follow_requests::approve))
         .route("/api/v1/follow-requests/{id}/reject", post(follow_requests::reject))

@@ -24,7 +24,7 @@ use crate::{
     db::entities::{actors, posts as post_rows},
     domain::Visibility,
     error::{AppError, AppResult, ErrorKind},
-    federation::mentions::resolve_mentions,
+    federation::mentions::{resolve_mentions, resolve_mentions_knowing, resolve_reply_target},
     http::api::auth::ApiToken,
     services::{
         accounts, media,
@@ -50,6 +50,9 @@ pub(super) struct NewPost {
     /// RFC 3339; in the future, the post waits until then.
     #[serde(default)]
     scheduled_at: Option<String>,
+    /// The URL of the post this one answers (ours or remote).
+    #[serde(default)]
+    in_reply_to: Option<String>,
 }
 
 /// `PATCH /api/v1/posts/{id}`: `cw` absent keeps the warning, `null` removes it.
@@ -84,6 +87,7 @@ fn answer(status: StatusCode, post: &post_rows::Model) -> Response {
         "published_at": post.published_at,
         "scheduled_at": post.scheduled_at,
         "edited_at": post.edited_at,
+        "in_reply_to": post.in_reply_to_ap_id,
     });
     (status, [(header::LOCATION, post.ap_id.clone())], Json(body)).into_response()
 }
@@ -147,7 +151,7 @@ async fn read_form(mut form: Multipart) -> AppResult<(NewPost, Vec<media::Upload
                 let bytes = read_part(field, crate::http::MAX_BODY_BYTES, "alt text is too long").await?;
                 alts.push(utf8(bytes, "alt")?);
             }
-            "actor" | "text" | "cw" | "visibility" | "scheduled_at" => {
+            "actor" | "text" | "cw" | "visibility" | "scheduled_at" | "in_reply_to" => {
                 let bytes = read_part(field, crate::http::MAX_BODY_BYTES, "a text field is larger than 1 MiB").await?;
                 let value = utf8(bytes, &name)?;
                 if fields.insert(name.clone(), value).is_some() {
@@ -169,6 +173,7 @@ async fn read_form(mut form: Multipart) -> AppResult<(NewPost, Vec<media::Upload
         cw: take("cw"),
         visibility: take("visibility"),
         scheduled_at: take("scheduled_at"),
+        in_reply_to: take("in_reply_to"),
     };
     let uploads = images.into_iter().zip(alts).map(|(bytes, alt)| media::Upload { bytes, alt }).collect();
     Ok((input, uploads))
@@ -215,8 +220,13 @@ async fn publish_new(
             })
         })
         .transpose()?;
-    let mentions = resolve_mentions(&state.federation, &input.text).await?;
-    let draft = Draft { text: input.text, content_warning: input.cw, visibility, scheduled_at };
+    let in_reply_to = match input.in_reply_to.as_deref() {
+        Some(url) => Some(resolve_reply_target(&state.federation, url).await?),
+        None => None,
+    };
+    let known: Vec<_> = in_reply_to.iter().map(|t| t.author.clone()).collect();
+    let mentions = resolve_mentions_knowing(&state.federation, &input.text, &known).await?;
+    let draft = Draft { text: input.text, content_warning: input.cw, visibility, scheduled_at, in_reply_to };
     let media_dir = media::media_dir(&state.config.data_dir);
     let post = posts::publish(&state.db, &state.urls, &media_dir, &actor, draft, &mentions, uploads).await?;
     state.federation.outbox_wakeup.notify_one();

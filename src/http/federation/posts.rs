@@ -45,10 +45,18 @@ pub(super) async fn note(
     State(state): State<AppState>,
     Path((username, id)): Path<(String, String)>,
     wants: Representation,
+    uri: axum::http::Uri,
 ) -> Response {
     let found = lookup(&state, &username, &id).await;
     if wants == Representation::Html {
-        return pages::post::render(&state, found).await;
+        // `?page=N` pages the thread; anything unreadable is page 1.
+        let page = uri
+            .query()
+            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("page=")))
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(1)
+            .min(1_000_000);
+        return pages::post::render(&state, found, page).await;
     }
     match found {
         Err(e) => e.into_response(),

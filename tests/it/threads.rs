@@ -1,0 +1,430 @@
+//! Conversations on the staff side, over HTTP on two instances: B's staff member replies to
+//! A's update (`in_reply_to`), A answers as the brand, B receives a reply that mentions and
+//! addresses Ada; the conversation goes from unanswered to answered in
+//! `GET /api/v1/conversations` with its time to first response; the update's page shows the
+//! thread nested with its counts, escapes what remote servers send and pages long threads.
+
+use chrono::{Duration, Utc};
+use openhouse::{
+    db::{
+        entities::{actors, conversations, inbox_activities, posts},
+        queries,
+    },
+    domain::ActorKind,
+    services::tokens,
+};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, eventually, two_instances};
+
+const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+/// A remote actor stored as if fetched (for threads whose authors need no network).
+pub async fn remote_actor(db: &impl ConnectionTrait, host: &str, name: &str, display_name: &str) -> actors::Model {
+    let ap_id = format!("https://{host}/users/{name}");
+    queries::actors::upsert_remote(
+        db,
+        queries::actors::RemoteActorRow {
+            ap_id: ap_id.clone(),
+            ap_type: "Person".into(),
+            username: name.into(),
+            domain: host.into(),
+            display_name: display_name.into(),
+            summary_html: String::new(),
+            inbox_url: format!("{ap_id}/inbox"),
+            shared_inbox_url: Some(format!("https://{host}/inbox")),
+            outbox_url: None,
+            followers_url: None,
+            profile_url: Some(format!("https://{host}/@{name}")),
+            icon_url: None,
+            image_url: None,
+            public_key_pem: String::new(),
+            public_key_id: format!("{ap_id}#main-key"),
+            manually_approves_followers: false,
+            discoverable: true,
+            now: Utc::now(),
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// A remote reply stored under `parent` as the inbound side stores one (ADR 0008), with a
+/// conversation row for `to` when given.
+pub async fn remote_reply(
+    db: &impl ConnectionTrait,
+    author: &actors::Model,
+    parent: &posts::Model,
+    html: &str,
+    to: Option<&actors::Model>,
+) -> posts::Model {
+    let now = Utc::now();
+    let ap_id = format!("{}/statuses/{}", author.ap_id, uuid::Uuid::new_v4());
+    let post = posts::Entity::insert(posts::ActiveModel {
+        ap_id: Set(ap_id.clone()),
+        actor_id: Set(author.id),
+        local: Set(false),
+        content_source: Set(String::new()),
+        content_html: Set(html.into()),
+        summary: Set(None),
+        sensitive: Set(false),
+        visibility: Set("public".into()),
+        in_reply_to_ap_id: Set(Some(parent.ap_id.clone())),
+        in_reply_to_post_id: Set(Some(parent.id)),
+        thread_root_id: Set(Some(parent.thread_root_id.unwrap_or(parent.id))),
+        depth: Set(parent.depth + 1),
+        url: Set(Some(ap_id)),
+        published_at: Set(Some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec_with_returning(db)
+    .await
+    .unwrap();
+    if let Some(local) = to {
+        conversations::Entity::insert(conversations::ActiveModel {
+            actor_id: Set(local.id),
+            post_id: Set(post.id),
+            kind: Set(conversations::KIND_REPLY.into()),
+            thread_root_id: Set(post.thread_root_id.unwrap_or(post.id)),
+            received_at: Set(now),
+            ..Default::default()
+        })
+        .exec(db)
+        .await
+        .unwrap();
+    }
+    post
+}
+
+/// The activity of `kind` whose object is `object_id`, as `app`'s inbox stored it.
+async fn received(app: &TestApp, kind: &str, object_id: &str) -> Option<Value> {
+    let rows = inbox_activities::Entity::find()
+        .filter(inbox_activities::Column::ActivityType.eq(kind))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    rows.into_iter().find_map(|row| {
+        let json: Value = serde_json::from_str(&row.payload).unwrap();
+        (json["object"]["id"] == object_id).then_some(json)
+    })
+}
+
+async fn api_post(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
+    let response =
+        app.client.post(format!("{}/api/v1/posts", app.base)).bearer_auth(token).json(&body).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn conversations_api(app: &TestApp, token: &str, query: &str) -> (u16, Value) {
+    let response =
+        app.client.get(format!("{}/api/v1/conversations?{query}", app.base)).bearer_auth(token).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+/// The stored copy of a post on `app`, waiting for the inbound side to store it.
+async fn stored_post(app: &TestApp, ap_id: &str) -> posts::Model {
+    let ap_id = ap_id.to_owned();
+    eventually(20, "the post is stored", || {
+        let ap_id = ap_id.clone();
+        async move { queries::posts::find_by_ap_id(&app.state.db, &ap_id).await.unwrap() }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_remote_reply_is_answered_by_the_brand_and_the_person_is_mentioned_and_addressed() {
+    let (a, b) = two_instances().await;
+    let brand = a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    b.create_actor("ada", ActorKind::Staff, "Ada").await;
+    let (_, a_token) = tokens::create(&a.state.db, "support", None).await.unwrap();
+    let (_, b_token) = tokens::create(&b.state.db, "ada", None).await.unwrap();
+    let (a_token, b_token) = (a_token.expose().to_owned(), b_token.expose().to_owned());
+
+    let (status, update) =
+        api_post(&a, &a_token, json!({ "actor": "acme", "text": "Acme 3.0 is out. Thoughts?" })).await;
+    assert_eq!(status, 201, "{update}");
+    let update_url = update["url"].as_str().unwrap().to_owned();
+
+    // B's staff member replies: B fetches the update from A (it does not hold it).
+    let (status, reply) = api_post(
+        &b,
+        &b_token,
+        json!({ "actor": "ada", "text": "Love it, but <b>the export</b> fails.", "in_reply_to": update_url }),
+    )
+    .await;
+    assert_eq!(status, 201, "{reply}");
+    let reply_url = reply["url"].as_str().unwrap().to_owned();
+    assert_eq!(reply["in_reply_to"], update_url);
+    let create = eventually(20, "A received Ada's reply", || received(&a, "Create", &reply_url)).await;
+    let note = &create["object"];
+    assert_eq!(note["inReplyTo"], update_url);
+    let acme_handle = format!("@acme@{}", a.addr);
+    assert_eq!(note["tag"], json!([{ "type": "Mention", "href": a.actor_url("acme"), "name": acme_handle }]));
+    assert_eq!(note["to"], json!([PUBLIC]));
+    assert_eq!(note["cc"], json!([format!("{}/followers", b.actor_url("ada")), a.actor_url("acme")]));
+    assert!(note["content"].as_str().unwrap().contains("&lt;b&gt;the export&lt;/b&gt; fails"), "{note}");
+
+    // A's inbox worker stores the reply under the update and opens a conversation for the brand.
+    let update_row = queries::posts::find_by_ap_id(&a.state.db, &update_url).await.unwrap().unwrap();
+    let reply_row = stored_post(&a, &reply_url).await;
+    assert_eq!(reply_row.in_reply_to_post_id, Some(update_row.id));
+
+    eventually(20, "A opened a conversation for the reply", || async {
+        let (_, open) = conversations_api(&a, &a_token, "state=unanswered").await;
+        (!open["items"].as_array().unwrap().is_empty()).then_some(())
+    })
+    .await;
+    let (status, open) = conversations_api(&a, &a_token, "state=unanswered").await;
+    assert_eq!(status, 200, "{open}");
+    let items = open["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{open}");
+    assert_eq!(items[0]["post"]["url"], reply_url);
+    assert_eq!(items[0]["author"]["handle"], format!("@ada@{}", b.addr));
+    assert_eq!(items[0]["actor"]["id"], brand.ap_id);
+    assert_eq!(items[0]["thread_root"]["url"], update_url);
+    assert_eq!(items[0]["answered"], false);
+    assert_eq!(items[0]["time_to_first_response_seconds"], Value::Null);
+    let (_, answered) = conversations_api(&a, &a_token, "state=answered").await;
+    assert_eq!(answered["items"], json!([]));
+
+    // A answers as the brand.
+    let (status, answer) = api_post(
+        &a,
+        &a_token,
+        json!({ "actor": "acme", "text": "Sorry! A fix ships tomorrow.", "in_reply_to": reply_url }),
+    )
+    .await;
+    assert_eq!(status, 201, "{answer}");
+    let answer_url = answer["url"].as_str().unwrap().to_owned();
+
+    // B receives it: Ada is named in a Mention and addressed, so her server notifies her.
+    let create = eventually(20, "B received the answer", || received(&b, "Create", &answer_url)).await;
+    let note = &create["object"];
+    let ada_handle = format!("@ada@{}", b.addr);
+    assert_eq!(note["inReplyTo"], reply_url);
+    assert_eq!(note["attributedTo"], a.actor_url("acme"));
+    assert_eq!(note["tag"], json!([{ "type": "Mention", "href": b.actor_url("ada"), "name": ada_handle }]));
+    assert_eq!(note["to"], json!([PUBLIC]));
+    assert_eq!(note["cc"], json!([format!("{}/followers", a.actor_url("acme")), b.actor_url("ada")]));
+    assert!(note["content"].as_str().unwrap().contains(&format!(">{ada_handle}</a>")), "{note}");
+    assert!(note["content"].as_str().unwrap().contains("A fix ships tomorrow."), "{note}");
+
+    // The conversation is answered, by that post, with a time to first response.
+    let (_, open) = conversations_api(&a, &a_token, "state=unanswered").await;
+    assert_eq!(open["items"], json!([]));
+    let (_, done) = conversations_api(&a, &a_token, "state=answered&actor=acme").await;
+    let item = &done["items"][0];
+    assert_eq!(item["post"]["url"], reply_url);
+    assert_eq!(item["answered"], true);
+    assert_eq!(item["answer"]["url"], answer_url);
+    let seconds = item["time_to_first_response_seconds"].as_i64().unwrap();
+    assert!((0..60).contains(&seconds), "{item}");
+
+    // The update's page shows the reply under it and the answer under the reply.
+    let path = update_url.strip_prefix(&a.base).unwrap();
+    let html = a.get_html(path).await.text().await.unwrap();
+    let at_reply = html.find(&format!("data-ap-id=\"{reply_url}\"")).expect("the reply is on the page");
+    let at_answer = html.find(&format!("data-ap-id=\"{answer_url}\"")).expect("the answer is on the page");
+    assert!(at_reply < at_answer);
+    let between = &html[at_reply..at_answer];
+    assert!(between.contains("<ol class=\"replies\">"), "the answer is nested under the reply: {between}");
+    assert!(html.contains("&lt;b&gt;the export&lt;/b&gt;"));
+}
+
+#[tokio::test]
+async fn replies_are_checked_and_the_api_validates_its_input() {
+    let a = TestApp::spawn().await;
+    a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    let (_, token) = tokens::create(&a.state.db, "t", None).await.unwrap();
+    let token = token.expose().to_owned();
+    let (_, root) = api_post(&a, &token, json!({ "actor": "acme", "text": "Root" })).await;
+    let root_url = root["url"].as_str().unwrap().to_owned();
+
+    // Replying to oneself names no one.
+    let (status, own) = api_post(&a, &token, json!({ "actor": "acme", "text": "More", "in_reply_to": root_url })).await;
+    assert_eq!(status, 201, "{own}");
+    let note: Value =
+        a.get_activity_json(own["url"].as_str().unwrap().strip_prefix(&a.base).unwrap()).await.json().await.unwrap();
+    assert_eq!(note["inReplyTo"], root_url);
+    assert_eq!(note["tag"], json!([]));
+
+    for (target, status) in [
+        (json!("not a url"), 422),
+        (json!("javascript:alert(1)"), 422),
+        (json!(format!("{}/users/acme/posts/99999", a.base)), 422),
+        (json!(42), 400),
+    ] {
+        let (got, body) = api_post(&a, &token, json!({ "actor": "acme", "text": "x", "in_reply_to": target })).await;
+        assert_eq!(got, status, "{target}: {body}");
+        assert!(body["error"].is_string());
+    }
+    // A private message is not answered in public.
+    let root_row = queries::posts::find_by_ap_id(&a.state.db, &root_url).await.unwrap().unwrap();
+    let bob = remote_actor(&a.state.db, "social.example", "bob", "Bob").await;
+    let dm = remote_reply(&a.state.db, &bob, &root_row, "<p>psst</p>", None).await;
+    posts::Entity::update_many()
+        .col_expr(posts::Column::Visibility, sea_orm::sea_query::Expr::value("direct"))
+        .filter(posts::Column::Id.eq(dm.id))
+        .exec(&a.state.db)
+        .await
+        .unwrap();
+    let (got, body) = api_post(&a, &token, json!({ "actor": "acme", "text": "x", "in_reply_to": dm.ap_id })).await;
+    assert_eq!(got, 422, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("is not public"), "{body}");
+    let stored = posts::Entity::find().all(&a.state.db).await.unwrap().len();
+    assert_eq!(stored, 3, "refused replies stored nothing");
+    let (got, body) = api_post(
+        &a,
+        &token,
+        json!({ "actor": "acme", "text": "x", "in_reply_to": dm.ap_id, "visibility": "followers" }),
+    )
+    .await;
+    assert_eq!(got, 201, "{body}");
+
+    for (query, status) in
+        [("state=maybe", 400), ("limit=0", 400), ("limit=101", 400), ("cursor=abc", 400), ("actor=nobody", 404)]
+    {
+        let (got, body) = conversations_api(&a, &token, query).await;
+        assert_eq!(got, status, "{query}: {body}");
+    }
+    let response = a.client.get(format!("{}/api/v1/conversations", a.base)).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn the_conversations_inbox_pages_with_a_cursor_and_filters_by_actor() {
+    let a = TestApp::spawn().await;
+    let brand = a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    let product = a.create_actor("widget", ActorKind::Product, "Widget").await;
+    let (_, token) = tokens::create(&a.state.db, "t", None).await.unwrap();
+    let (_, widget_token) = tokens::create(&a.state.db, "w", Some(&product)).await.unwrap();
+    let token = token.expose().to_owned();
+    let (_, root) = api_post(&a, &token, json!({ "actor": "acme", "text": "Root" })).await;
+    let root = queries::posts::find(&a.state.db, root["id"].as_i64().unwrap()).await.unwrap().unwrap();
+    let bob = remote_actor(&a.state.db, "social.example", "bob", "Bob").await;
+    let mut expected = Vec::new();
+    for i in 0..5 {
+        let to = if i == 2 { &product } else { &brand };
+        expected.push(remote_reply(&a.state.db, &bob, &root, &format!("<p>question {i}</p>"), Some(to)).await.ap_id);
+    }
+    expected.reverse();
+
+    let mut seen = Vec::new();
+    let mut query = "state=all&limit=2".to_owned();
+    loop {
+        let (status, page) = conversations_api(&a, &token, &query).await;
+        assert_eq!(status, 200, "{page}");
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|i| i["post"]["url"].as_str().unwrap().to_owned()));
+        match page["next"].as_str() {
+            Some(next) => query = format!("state=all&limit=2&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected, "every conversation once, newest first");
+
+    let (_, widget) = conversations_api(&a, &token, "actor=widget").await;
+    assert_eq!(widget["items"].as_array().unwrap().len(), 1);
+    assert_eq!(widget["items"][0]["actor"]["handle"], format!("@widget@{}", a.addr));
+    // A token limited to the product sees only its conversations, and cannot ask for the brand's.
+    let (_, own) = conversations_api(&a, widget_token.expose(), "").await;
+    assert_eq!(own["items"].as_array().unwrap().len(), 1);
+    let (status, _) = conversations_api(&a, widget_token.expose(), "actor=acme").await;
+    assert_eq!(status, 403);
+
+    // An answer in the thread answers the conversations received before it, for every actor.
+    let (_, answer) =
+        api_post(&a, &token, json!({ "actor": "acme", "text": "Answers below", "in_reply_to": expected[0] })).await;
+    let (_, open) = conversations_api(&a, &token, "state=unanswered").await;
+    assert_eq!(open["items"], json!([]), "{answer}");
+    let rows = conversations::Entity::find().all(&a.state.db).await.unwrap();
+    assert!(rows.iter().all(|r| r.answer_post_id == answer["id"].as_i64()));
+    // A reply received after the answer is a new, unanswered conversation.
+    let later = remote_reply(&a.state.db, &bob, &root, "<p>and another</p>", Some(&brand)).await;
+    conversations::Entity::update_many()
+        .col_expr(conversations::Column::ReceivedAt, sea_orm::sea_query::Expr::value(Utc::now() + Duration::seconds(1)))
+        .filter(conversations::Column::PostId.eq(later.id))
+        .exec(&a.state.db)
+        .await
+        .unwrap();
+    let (_, open) = conversations_api(&a, &token, "state=unanswered").await;
+    assert_eq!(open["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_thread_page_nests_counts_escapes_and_pages() {
+    let a = TestApp::spawn().await;
+    a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    let (_, token) = tokens::create(&a.state.db, "t", None).await.unwrap();
+    let (_, root) = api_post(&a, token.expose(), json!({ "actor": "acme", "text": "Root" })).await;
+    let root_url = root["url"].as_str().unwrap().to_owned();
+    let root = queries::posts::find(&a.state.db, root["id"].as_i64().unwrap()).await.unwrap().unwrap();
+    let eve = remote_actor(&a.state.db, "evil.example", "eve", "<script>alert(1)</script> Eve").await;
+    let first = remote_reply(&a.state.db, &eve, &root, "<p>first</p>", None).await;
+    let nested = remote_reply(&a.state.db, &eve, &first, "<p>nested</p>", None).await;
+    posts::Entity::update_many()
+        .col_expr(posts::Column::Summary, sea_orm::sea_query::Expr::value("<img src=x onerror=alert(2)>"))
+        .col_expr(
+            posts::Column::Attachments,
+            sea_orm::sea_query::Expr::value(
+                json!([{ "url": "https://evil.example/cat.png", "media_type": "image/png", "name": "a <cat>" },
+                       { "url": "javascript:alert(3)", "media_type": "image/png", "name": "x" }])
+                .to_string(),
+            ),
+        )
+        .col_expr(posts::Column::LikesCount, sea_orm::sea_query::Expr::value(3))
+        .filter(posts::Column::Id.eq(nested.id))
+        .exec(&a.state.db)
+        .await
+        .unwrap();
+    posts::Entity::update_many()
+        .col_expr(posts::Column::LikesCount, sea_orm::sea_query::Expr::value(2))
+        .col_expr(posts::Column::AnnouncesCount, sea_orm::sea_query::Expr::value(1))
+        .filter(posts::Column::Id.eq(root.id))
+        .exec(&a.state.db)
+        .await
+        .unwrap();
+
+    let path = root_url.strip_prefix(&a.base).unwrap().to_owned();
+    let response = a.get_html(&path).await;
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert!(html.contains(r#"<span class="count likes" data-count="2">2 likes</span>"#), "{html}");
+    assert!(html.contains(r#"<span class="count boosts" data-count="1">1 boost</span>"#));
+    assert!(html.contains(r#"<span class="count likes" data-count="3">3 likes</span>"#));
+    assert!(!html.contains("<script>alert(1)"), "display names are escaped");
+    assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62; Eve"), "{html}");
+    assert!(!html.contains("<img src=x"), "content warnings are escaped");
+    assert!(html.contains(r#"href="https://evil.example/@eve""#), "handles link to their home server");
+    assert!(html.contains("@eve@evil.example"));
+    assert!(html.contains(
+        r#"<a href="https://evil.example/cat.png" rel="nofollow noopener noreferrer ugc">Attached: a &#60;cat&#62;</a>"#
+    ));
+    assert!(!html.contains("src=\"https://evil.example"), "remote media is never embedded");
+    assert!(!html.contains("javascript:alert(3)"));
+    let at_first = html.find(&format!("data-ap-id=\"{}\"", first.ap_id)).unwrap();
+    let at_nested = html.find(&format!("data-ap-id=\"{}\"", nested.ap_id)).unwrap();
+    assert!(html[at_first..at_nested].contains("<ol class=\"replies\">"));
+    assert_eq!(html.matches("<ol").count(), html.matches("</ol>").count(), "balanced lists");
+    let items = html.matches("<li>").count() + html.matches("<li ").count();
+    assert_eq!(items, html.matches("</li>").count(), "balanced items");
+
+    // Past a page of direct replies, the page links to the next one.
+    for i in 0..150 {
+        remote_reply(&a.state.db, &eve, &root, &format!("<p>reply number {i}</p>"), None).await;
+    }
+    let html = a.get_html(&path).await.text().await.unwrap();
+    assert!(html.contains("151 replies"));
+    assert!(html.contains(&format!("href=\"{root_url}?page=2#replies\"")));
+    assert!(html.contains("reply number 98<"));
+    assert!(!html.contains("reply number 99<"));
+    let html = a.get_html(&format!("{path}?page=2")).await.text().await.unwrap();
+    assert!(html.contains("reply number 99<") && html.contains("reply number 149<"));
+    assert!(!html.contains("reply number 98<"));
+    assert!(html.contains(&format!("href=\"{root_url}?page=1#replies\"")));
+    assert!(!html.contains("?page=3"));
+}
