@@ -9,6 +9,7 @@ mod helpers;
 mod m20261123_000001_foundation;
 mod m20261123_000002_federation_queues;
 mod m20261123_000003_posts;
+mod m20261123_000004_conversations;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_federation_queues::Migration),
             Box::new(m20261123_000003_posts::Migration),
+            Box::new(m20261123_000004_conversations::Migration),
         ]
     }
 }

@@ -34,6 +34,64 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub const WEBFINGER_MAX_REDIRECTS: usize = 5;
 /// Redirects followed for ActivityPub objects (F3).
 pub const OBJECT_MAX_REDIRECTS: usize = 1;
+/// Fetches one inbound activity may cause, all kinds together (F5).
+pub const FETCHES_PER_ACTIVITY: u32 = 20;
+/// Pages of one collection we read at most (F5).
+pub const MAX_COLLECTION_PAGES: u32 = 10;
+
+/// What one unit of work (an inbound activity, one continuation of a thread walk) may still
+/// fetch (F5). Passed by `&mut` through everything that fetches on its behalf; once spent,
+/// fetches are refused with [`FetchError::BudgetSpent`] before any connection is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchBudget {
+    remaining: u32,
+}
+
+impl FetchBudget {
+    /// The budget of one inbound activity: [`FETCHES_PER_ACTIVITY`].
+    pub fn per_activity() -> Self {
+        Self { remaining: FETCHES_PER_ACTIVITY }
+    }
+
+    /// A budget of `n` fetches.
+    pub fn of(n: u32) -> Self {
+        Self { remaining: n }
+    }
+
+    /// Fetches left.
+    pub fn remaining(&self) -> u32 {
+        self.remaining
+    }
+
+    /// Takes one fetch; false when none is left.
+    pub fn take(&mut self) -> bool {
+        match self.remaining.checked_sub(1) {
+            Some(left) => {
+                self.remaining = left;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Counts the pages read of one collection against [`MAX_COLLECTION_PAGES`].
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PageLimit {
+    read: u32,
+}
+
+impl PageLimit {
+    /// Takes one page; false once [`MAX_COLLECTION_PAGES`] were read.
+    pub fn take(&mut self) -> bool {
+        if self.read >= MAX_COLLECTION_PAGES {
+            return false;
+        }
+        self.read += 1;
+        true
+    }
+}
+
 /// What we ask for when fetching ActivityPub documents.
 const ACTIVITY_ACCEPT: &str =
     "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
@@ -286,6 +344,9 @@ pub enum FetchError {
         /// Its status code.
         status: StatusCode,
     },
+    /// The per-activity fetch budget or the collection-page limit is spent (F5).
+    #[error("fetch budget spent before {0}")]
+    BudgetSpent(String),
     /// The response broke a rule: size, type, too many redirects, bad JSON.
     #[error("unusable response from {host}: {reason}")]
     BadResponse {
@@ -407,6 +468,35 @@ impl SafeClient {
         signer: Option<&SigningKey>,
     ) -> Result<(Url, serde_json::Value), FetchError> {
         self.get(url, ACTIVITY_ACCEPT, OBJECT_MAX_REDIRECTS, signer, is_activity_content_type).await
+    }
+
+    /// [`Self::get_activity_json`] on a budget: one fetch is taken from `budget` first, and
+    /// none is made when it is spent.
+    pub async fn get_activity_json_budgeted(
+        &self,
+        url: &Url,
+        signer: Option<&SigningKey>,
+        budget: &mut FetchBudget,
+    ) -> Result<(Url, serde_json::Value), FetchError> {
+        if !budget.take() {
+            return Err(FetchError::BudgetSpent(url.to_string()));
+        }
+        self.get_activity_json(url, signer).await
+    }
+
+    /// One page of a collection, counted against both the activity's budget and the
+    /// collection's [`PageLimit`].
+    pub async fn get_collection_page(
+        &self,
+        url: &Url,
+        signer: Option<&SigningKey>,
+        budget: &mut FetchBudget,
+        pages: &mut PageLimit,
+    ) -> Result<(Url, serde_json::Value), FetchError> {
+        if !pages.take() {
+            return Err(FetchError::BudgetSpent(url.to_string()));
+        }
+        self.get_activity_json_budgeted(url, signer, budget).await
     }
 
     /// POSTs a signed activity to an inbox (the caller signs `headers`). Redirects are not
@@ -609,6 +699,24 @@ mod tests {
         assert!(!ok("http://127.0.0.3:8084/x"));
         assert!(!ok("ftp://mastodon.example/x"));
         assert!(!ok("https://user:pw@mastodon.example/x"));
+    }
+
+    #[test]
+    fn budgets_run_out_and_stay_out() {
+        let mut budget = FetchBudget::per_activity();
+        assert_eq!((0..25).filter(|_| budget.take()).count(), FETCHES_PER_ACTIVITY as usize);
+        assert!(!budget.take());
+        let mut pages = PageLimit::default();
+        assert_eq!((0..15).filter(|_| pages.take()).count(), MAX_COLLECTION_PAGES as usize);
+    }
+
+    #[tokio::test]
+    async fn a_spent_budget_makes_no_request() {
+        let client = SafeClient::new(AllowList::default(), "test").unwrap();
+        let mut budget = FetchBudget::of(0);
+        let url = Url::parse("https://127.0.0.1/never").unwrap();
+        let result = client.get_activity_json_budgeted(&url, None, &mut budget).await;
+        assert!(matches!(result, Err(FetchError::BudgetSpent(_))), "{result:?}");
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! - `resolve`: remote actors, cached and refreshed; `mentions`: the handles a post names.
 //! - `inbox`: receiving activities (all checks, durable insert) and the inbox worker;
 //!   `activities/`: one file per activity type.
+//! - `threads`: remote notes in threads: fetching a note and its missing ancestors on a
+//!   budget, and the worker that continues long chains.
 //! - `signatures/`: HTTP signatures (draft-cavage and RFC 9421).
 //! - `delivery/`: the durable outbox: events → activities → leased, retried deliveries.
 //! - `context`: the state the wing runs on.
@@ -23,6 +25,7 @@ pub mod objects;
 pub mod protocol;
 pub mod resolve;
 pub mod signatures;
+pub mod threads;
 pub mod webfinger;
 
 /// The media type of ActivityPub documents.

@@ -8,7 +8,7 @@ use crate::{
     db::{entities::actors, queries},
     federation::{
         context::FederationContext,
-        fetch::FetchError,
+        fetch::{FetchBudget, FetchError},
         objects::remote_actor::{RemoteActorDoc, parse_actor},
     },
 };
@@ -112,12 +112,55 @@ async fn store(ctx: &FederationContext, doc: RemoteActorDoc) -> Result<actors::M
         discoverable: doc.discoverable,
         now: Utc::now(),
     };
-    let stored = queries::actors::upsert_remote(&ctx.db, row).await?;
+    let mut stored = queries::actors::upsert_remote(&ctx.db, row).await?;
+    let aliases = (!doc.also_known_as.is_empty())
+        .then(|| serde_json::to_string(&doc.also_known_as.iter().map(Url::as_str).collect::<Vec<_>>()).ok())
+        .flatten();
+    let moved_to = doc.moved_to.map(String::from);
+    if aliases != stored.also_known_as || moved_to != stored.moved_to_ap_id {
+        queries::actors::set_aliases(&ctx.db, stored.id, aliases.clone(), moved_to.clone()).await?;
+        stored.also_known_as = aliases;
+        stored.moved_to_ap_id = moved_to;
+    }
     // A rotated key must not be served from the parsed-key cache.
     for key_id in previous_key.iter().chain(std::iter::once(&stored.public_key_id)) {
         ctx.keys.remove(key_id);
     }
     Ok(stored)
+}
+
+/// [`actor`] on a fetch budget (F5): a cached copy costs nothing, a fetch costs one.
+pub async fn actor_budgeted(
+    ctx: &FederationContext,
+    url: &Url,
+    budget: &mut FetchBudget,
+) -> Result<actors::Model, ResolveError> {
+    if ctx.is_local(url) {
+        return Err(ResolveError::Local(url.to_string()));
+    }
+    if let Some(found) = queries::actors::find_by_ap_id(&ctx.db, url.as_str()).await?
+        && !found.local
+        && found.last_fetched_at.is_some_and(|at| Utc::now() - at < ACTOR_REFRESH)
+    {
+        return Ok(found);
+    }
+    if !budget.take() {
+        return Err(ResolveError::Fetch(FetchError::BudgetSpent(url.to_string())));
+    }
+    actor(ctx, url, Freshness::Cached).await
+}
+
+/// A remote actor fetched now, whatever the cache holds, on a budget (a `Move` target must
+/// be read fresh: its `alsoKnownAs` is the proof).
+pub async fn actor_fresh(
+    ctx: &FederationContext,
+    url: &Url,
+    budget: &mut FetchBudget,
+) -> Result<actors::Model, ResolveError> {
+    if !budget.take() {
+        return Err(ResolveError::Fetch(FetchError::BudgetSpent(url.to_string())));
+    }
+    actor(ctx, url, Freshness::Refetch).await
 }
 
 /// A remote actor named by a handle (`user@host`, looked up with WebFinger) or an actor URL.

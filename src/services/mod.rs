@@ -7,6 +7,7 @@
 //! [`AppError`]: crate::error::AppError
 
 pub mod accounts;
+pub mod conversations;
 pub mod deliveries;
 pub mod follows;
 pub mod instance;

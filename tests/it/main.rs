@@ -9,6 +9,7 @@ mod actors;
 mod bench_smoke;
 mod browser;
 mod cli;
+mod conversations;
 mod crash;
 mod discovery;
 mod follows;

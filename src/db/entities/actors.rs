@@ -45,6 +45,14 @@ pub struct Model {
     pub following_url: Option<String>,
     /// When we last re-fetched this actor's key after a failed verification (FEDERATION.md I7).
     pub key_refetched_at: Option<DateTimeUtc>,
+    /// A remote actor's `alsoKnownAs` as a JSON array of ids (capped), for `Move`.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub also_known_as: Option<String>,
+    /// Where a remote actor moved to (`movedTo`, or the target of a verified `Move`).
+    pub moved_to_ap_id: Option<String>,
+    /// When a remote actor was deleted (`Delete` of the actor): its content and relations
+    /// are gone, the row stays as a tombstone so a replay cannot resurrect it.
+    pub deleted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

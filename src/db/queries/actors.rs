@@ -203,6 +203,24 @@ pub async fn upsert_remote(db: &impl ConnectionTrait, row: RemoteActorRow) -> Re
     }
 }
 
+/// Stores a remote actor's `alsoKnownAs` (JSON array) and `movedTo`.
+pub async fn set_aliases(
+    db: &impl ConnectionTrait,
+    id: i64,
+    also_known_as_json: Option<String>,
+    moved_to: Option<String>,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    actors::Entity::update_many()
+        .col_expr(actors::Column::AlsoKnownAs, Expr::value(also_known_as_json))
+        .col_expr(actors::Column::MovedToApId, Expr::value(moved_to))
+        .filter(actors::Column::Id.eq(id))
+        .filter(actors::Column::Local.eq(false))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 /// The stored `kind` of remote actors.
 pub const REMOTE_KIND: &str = "remote";
 

@@ -2,6 +2,7 @@
 //! service that owns the transaction decides what commits together.
 
 pub mod actors;
+pub mod blocks;
 pub mod deliveries;
 pub mod follows;
 pub mod posts;

@@ -1,14 +1,27 @@
 //! Inbound activities, one file per type. Each file's `receive` checks what it needs
 //! (without writing) and then calls a service. `dispatch` routes a stored row to its file.
 //!
-//! Types not handled yet are stored and marked ignored; the conversations work adds
-//! `Create`, `Update`, `Delete`, `Like`, `Announce`, `Flag`, `Block` and `Move` here.
+//! Handled: `Follow`, `Accept`, `Reject`, `Undo` (of Follow, Like, Announce, Block),
+//! `Create`/`Update`/`Delete` of notes (and `Update`/`Delete` of actors), `Like`,
+//! `Announce`, `Flag`, `Block`, `Move`. Other types are stored and marked ignored.
+//!
+//! Origin rules (FEDERATION.md I8) on top of the inbox's envelope checks: an object id is on
+//! the actor's host and never ours, `attributedTo` is the actor, `Update`/`Delete` only
+//! touch what the actor owns, and an embedded object is trusted only from its own host
+//! (anything else is fetched by id).
 
 mod accept;
+mod block;
+mod create;
+mod delete;
+mod flag;
 mod follow;
+mod like;
+mod moved;
 pub mod outbound;
 mod reject;
 mod undo;
+mod update;
 
 use serde_json::Value;
 use url::Url;
@@ -20,9 +33,16 @@ use crate::{
     },
     federation::{
         context::FederationContext,
+        fetch::FetchBudget,
+        objects::{
+            remote_actor::same_origin,
+            remote_note::{NOTE_TYPES, RemoteNoteDoc, parse_note},
+        },
         protocol::lenient::{id_of, type_of},
         resolve::{self, Freshness},
+        threads,
     },
+    services::conversations::Reaction,
 };
 
 /// What processing achieved.
@@ -88,14 +108,71 @@ pub async fn dispatch(ctx: &FederationContext, row: &inbox_activities::Model) ->
     let actor = resolve::actor(ctx, &actor_url, Freshness::Cached)
         .await
         .map_err(|e| HandleError::Temporary(format!("actor: {e}")))?;
+    if actor.deleted_at.is_some() {
+        return Ok(Handled::Ignored("the actor was deleted"));
+    }
     let inbound = Inbound { json, actor };
     match row.activity_type.as_str() {
         "Follow" => follow::receive(ctx, &inbound).await,
         "Undo" => undo::receive(ctx, &inbound).await,
         "Accept" => accept::receive(ctx, &inbound).await,
         "Reject" => reject::receive(ctx, &inbound).await,
+        "Create" => create::receive(ctx, &inbound).await,
+        "Update" => update::receive(ctx, &inbound).await,
+        "Delete" => delete::receive(ctx, &inbound).await,
+        "Like" => like::receive(ctx, &inbound, Reaction::Like).await,
+        "Announce" => like::receive(ctx, &inbound, Reaction::Announce).await,
+        "Flag" => flag::receive(ctx, &inbound).await,
+        "Block" => block::receive(ctx, &inbound).await,
+        "Move" => moved::receive(ctx, &inbound).await,
         _ => Ok(Handled::Ignored("activity type not handled")),
     }
+}
+
+/// The activity's own id (the inbox checked it is a URL on the actor's host).
+pub(crate) fn activity_id(activity: &Inbound) -> Result<String, HandleError> {
+    activity
+        .json
+        .get("id")
+        .and_then(|v| v.as_str())
+        .filter(|id| id.len() <= crate::federation::protocol::lenient::MAX_URL_LEN)
+        .map(str::to_owned)
+        .ok_or_else(|| HandleError::Rejected("the activity has no usable id".into()))
+}
+
+/// The note an activity (`Create`, `Update`) carries, checked against I8: its id on the
+/// actor's host and not ours, its `attributedTo` the actor. An embedded note is used as
+/// given (it comes from its own host, whose signature we verified); a bare id is fetched.
+/// `None` when the object is not a note type.
+pub(crate) async fn note_from_activity(
+    ctx: &FederationContext,
+    activity: &Inbound,
+    budget: &mut FetchBudget,
+) -> Result<Option<RemoteNoteDoc>, HandleError> {
+    let object = activity.object();
+    let Some(id) = id_of(object) else { return Err(HandleError::Rejected("the activity has no object".into())) };
+    if ctx.is_local(&id) {
+        return Err(HandleError::Rejected("an object on our own domain".into()));
+    }
+    let actor_url = Url::parse(&activity.actor.ap_id).map_err(|e| HandleError::Rejected(e.to_string()))?;
+    if !same_origin(&id, &actor_url) {
+        return Err(HandleError::Rejected("the object is not on the actor's host".into()));
+    }
+    let doc = if object.is_object() {
+        if type_of(object).is_none_or(|t| !NOTE_TYPES.contains(&t.as_str())) {
+            return Ok(None);
+        }
+        parse_note(object).map_err(|e| HandleError::Rejected(e.to_string()))?
+    } else {
+        threads::fetch_note(ctx, &id, budget).await?
+    };
+    if doc.ap_id != id {
+        return Err(HandleError::Rejected("the object's id changed".into()));
+    }
+    if doc.attributed_to != actor_url {
+        return Err(HandleError::Rejected("attributedTo is not the activity's actor".into()));
+    }
+    Ok(Some(doc))
 }
 
 /// The local actor an URL names, if it is one of ours.

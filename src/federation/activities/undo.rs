@@ -1,4 +1,6 @@
-//! `Undo`: today, `Undo{Follow}` (a remote actor unfollows one of our accounts).
+//! `Undo`: of a `Follow` (a remote actor unfollows one of our accounts), a `Like`, an
+//! `Announce` or a `Block`. Only the actor who did something may undo it (I8). The inner
+//! activity may be embedded or named by id.
 
 use crate::{
     db::queries,
@@ -7,37 +9,100 @@ use crate::{
         context::FederationContext,
         protocol::lenient::id_of,
     },
-    services::follows,
+    services::{
+        conversations::{self, BlockRef, Change, Reaction, ReactionRef},
+        follows,
+    },
 };
 
 pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Result<Handled, HandleError> {
     let (inner_id, inner_type, inner) = inner_activity(activity.object());
-    // The followee: from the embedded Follow, or from our record of that Follow's id.
-    let followee = match (inner_type.as_deref(), inner) {
-        (Some("Follow"), Some(follow)) => {
-            // Only the actor who followed may undo it (I8).
-            if follow.get("actor").and_then(id_of).is_some_and(|a| a.as_str() != activity.actor.ap_id) {
-                return Err(HandleError::Rejected("Undo of someone else's Follow".into()));
-            }
-            match follow.get("object").and_then(id_of) {
+    if let Some(inner) = inner
+        && inner.get("actor").and_then(id_of).is_some_and(|a| a.as_str() != activity.actor.ap_id)
+    {
+        return Err(HandleError::Rejected("Undo of someone else's activity".into()));
+    }
+    let inner_object = inner.and_then(|i| i.get("object")).and_then(id_of);
+    match inner_type.as_deref() {
+        Some("Follow") => {
+            let followee = match inner_object {
                 Some(url) => local_actor(ctx, &url).await?,
                 None => None,
-            }
+            };
+            unfollow(ctx, activity, followee).await
         }
-        (Some(_), _) => return Ok(Handled::Ignored("Undo of an activity type not handled")),
-        (None, _) => match inner_id {
-            Some(id) => match queries::follows::find_by_follow_ap_id(&ctx.db, id.as_str()).await? {
-                Some(row) if row.follower_id == activity.actor.id => {
-                    queries::actors::find(&ctx.db, row.followee_id).await?.filter(|a| a.local)
+        Some(kind @ ("Like" | "Announce")) => {
+            let reaction = if kind == "Like" { Reaction::Like } else { Reaction::Announce };
+            let which = match (inner_id, inner_object) {
+                (Some(id), _) => ReactionRef::Activity(id.to_string()),
+                (None, Some(object)) => ReactionRef::Post(object.to_string()),
+                (None, None) => return Err(HandleError::Rejected("Undo names nothing".into())),
+            };
+            let mut change = conversations::unreact(&ctx.db, &activity.actor, reaction, which).await?;
+            // Peers that mint a new id for the embedded activity: fall back to the post.
+            if change == Change::Unchanged
+                && let Some(object) = inner.and_then(|i| i.get("object")).and_then(id_of)
+            {
+                change =
+                    conversations::unreact(&ctx.db, &activity.actor, reaction, ReactionRef::Post(object.to_string()))
+                        .await?;
+            }
+            Ok(outcome(change, "Undo of a reaction we do not have"))
+        }
+        Some("Block") => {
+            let which = match (inner_object, inner_id) {
+                (Some(object), _) => match local_actor(ctx, &object).await? {
+                    Some(target) => BlockRef::Target(target.id),
+                    None => return Ok(Handled::Ignored("Undo of a Block of an actor that is not ours")),
+                },
+                (None, Some(id)) => BlockRef::Activity(id.to_string()),
+                (None, None) => return Err(HandleError::Rejected("Undo names nothing".into())),
+            };
+            Ok(outcome(
+                conversations::receive_unblock(&ctx.db, &activity.actor, which).await?,
+                "Undo of an unknown Block",
+            ))
+        }
+        Some(_) => Ok(Handled::Ignored("Undo of an activity type not handled")),
+        None => {
+            let Some(id) = inner_id else { return Err(HandleError::Rejected("Undo names nothing".into())) };
+            // Only an id: find what it named among the things this actor did.
+            if let Some(row) = queries::follows::find_by_follow_ap_id(&ctx.db, id.as_str()).await?
+                && row.follower_id == activity.actor.id
+            {
+                let followee = queries::actors::find(&ctx.db, row.followee_id).await?.filter(|a| a.local);
+                return unfollow(ctx, activity, followee).await;
+            }
+            for reaction in [Reaction::Like, Reaction::Announce] {
+                let change =
+                    conversations::unreact(&ctx.db, &activity.actor, reaction, ReactionRef::Activity(id.to_string()))
+                        .await?;
+                if change == Change::Applied {
+                    return Ok(Handled::Applied);
                 }
-                _ => None,
-            },
-            None => None,
-        },
-    };
+            }
+            let change =
+                conversations::receive_unblock(&ctx.db, &activity.actor, BlockRef::Activity(id.to_string())).await?;
+            Ok(outcome(change, "Undo of something we do not know"))
+        }
+    }
+}
+
+async fn unfollow(
+    ctx: &FederationContext,
+    activity: &Inbound,
+    followee: Option<crate::db::entities::actors::Model>,
+) -> Result<Handled, HandleError> {
     let Some(followee) = followee else {
         return Ok(Handled::Ignored("Undo of a follow we do not know"));
     };
     follows::receive_unfollow(&ctx.db, &activity.actor, &followee).await?;
     Ok(Handled::Applied)
+}
+
+fn outcome(change: Change, unchanged: &'static str) -> Handled {
+    match change {
+        Change::Applied => Handled::Applied,
+        Change::Unchanged => Handled::Ignored(unchanged),
+    }
 }

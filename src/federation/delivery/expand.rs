@@ -249,9 +249,14 @@ pub async fn store(db: &impl ConnectionTrait, built: Built) -> Result<i64, DbErr
         .ok_or_else(|| DbErr::Custom(format!("activity {ap_id} vanished")))?;
 
     let mut inboxes = built.audience.inboxes.clone();
-    if let Some(actor_id) = built.audience.followers_of {
-        inboxes.extend(queries::follows::follower_inboxes(db, actor_id).await?);
-    }
+    let followers = match built.audience.followers_of {
+        Some(actor_id) => queries::follows::follower_inboxes(db, actor_id).await?,
+        None => Vec::new(),
+    };
+    // Actors who block the sender get nothing from it (their shared inbox still serves others).
+    let skip = queries::blocks::inboxes_to_skip(db, built.actor_id, &followers.iter().cloned().collect()).await?;
+    inboxes.extend(followers);
+    inboxes.retain(|inbox| !skip.contains(inbox));
     inboxes.sort();
     inboxes.dedup();
     for chunk in inboxes.chunks(CHUNK) {

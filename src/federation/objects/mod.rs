@@ -4,3 +4,4 @@
 pub mod actor;
 pub mod note;
 pub mod remote_actor;
+pub mod remote_note;

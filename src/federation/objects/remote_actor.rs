@@ -13,6 +13,8 @@ use crate::{
 pub const MAX_NAME_CHARS: usize = 2048;
 /// Longest summary read, before sanitizing.
 pub const MAX_SUMMARY_BYTES: usize = 20_000;
+/// Most `alsoKnownAs` aliases kept.
+pub const MAX_ALIASES: usize = 20;
 /// Most public keys looked at.
 pub const MAX_PUBLIC_KEYS: usize = 10;
 /// Longest PEM accepted (an RSA-8192 SPKI PEM is under 1.5 kB).
@@ -43,6 +45,10 @@ pub struct RemoteActorDoc {
     pub public_key_pem: String,
     pub manually_approves_followers: bool,
     pub discoverable: bool,
+    /// `alsoKnownAs`: other ids the actor says are also its own (capped; for `Move`).
+    pub also_known_as: Vec<Url>,
+    /// `movedTo`: where the actor says it moved.
+    pub moved_to: Option<Url>,
 }
 
 /// Why a document was not accepted as an actor.
@@ -127,6 +133,11 @@ pub fn parse_actor(doc: &Value, fetched_from: &Url) -> Result<RemoteActorDoc, Ac
         public_key_pem: key.1,
         manually_approves_followers: doc.get("manuallyApprovesFollowers").and_then(bool_of).unwrap_or(false),
         discoverable: doc.get("discoverable").and_then(bool_of).unwrap_or(false),
+        also_known_as: items_of(doc.get("alsoKnownAs").unwrap_or(&Value::Null), MAX_ALIASES)
+            .into_iter()
+            .filter_map(id_of)
+            .collect(),
+        moved_to: doc.get("movedTo").and_then(id_of),
         ap_type,
         ap_id,
     })

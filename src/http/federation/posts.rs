@@ -26,7 +26,10 @@ use crate::{
         extract::{ActivityJson, Representation},
         pages,
     },
-    services::posts::{self, Lookup},
+    services::{
+        conversations,
+        posts::{self, Lookup},
+    },
     state::AppState,
 };
 
@@ -92,7 +95,11 @@ pub(super) struct PageQuery {
     page: Option<String>,
 }
 
-/// Replies arrive with the conversations work; until then the collection is empty.
+/// Replies per page of a `replies` collection.
+const REPLIES_PAGE_SIZE: u64 = 20;
+
+/// The post's replies we hold (world-readable ones), oldest first, in pages, so that
+/// Mastodon can backfill the conversation.
 pub(super) async fn replies(
     State(state): State<AppState>,
     Path((username, id)): Path<(String, String)>,
@@ -102,27 +109,39 @@ pub(super) async fn replies(
         return Err(AppError::gone("this post was deleted"));
     };
     let collection = Url::parse(&state.urls.post_replies(&d.author.username, d.post.id)).map_err(AppError::internal)?;
-    let first = Url::parse(&format!("{collection}?page=1")).map_err(AppError::internal)?;
+    let page_url = |n: u64| Url::parse(&format!("{collection}?page={n}")).map_err(AppError::internal);
     let context = Value::String(ACTIVITYSTREAMS.into());
-    Ok(match query.page {
+    let page = match query.page.as_deref() {
+        None => None,
+        Some(p) => Some(
+            p.parse::<u64>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or_else(|| AppError::bad_request("page must be a number from 1"))?,
+        ),
+    };
+    let offset = page.unwrap_or(1).saturating_sub(1).saturating_mul(REPLIES_PAGE_SIZE);
+    let (total, ids) = conversations::replies_page(&state.db, d.post.id, offset, REPLIES_PAGE_SIZE).await?;
+    let last_page = total.div_ceil(REPLIES_PAGE_SIZE).max(1);
+    Ok(match page {
         None => ActivityJson(OrderedCollection {
             context,
-            id: collection,
+            id: collection.clone(),
             kind: Default::default(),
-            total_items: 0,
-            first: first.clone(),
-            last: first,
+            total_items: total,
+            first: page_url(1)?,
+            last: page_url(last_page)?,
         })
         .into_response(),
-        Some(_) => ActivityJson(OrderedCollectionPage {
+        Some(n) => ActivityJson(OrderedCollectionPage {
             context,
-            id: first,
+            id: page_url(n)?,
             kind: Default::default(),
-            part_of: collection,
-            total_items: 0,
-            next: None,
-            prev: None,
-            ordered_items: Vec::new(),
+            part_of: collection.clone(),
+            total_items: total,
+            next: if n < last_page { Some(page_url(n + 1)?) } else { None },
+            prev: if n > 1 { Some(page_url(n - 1)?) } else { None },
+            ordered_items: ids.into_iter().map(Value::String).collect(),
         })
         .into_response(),
     })

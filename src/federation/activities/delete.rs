@@ -1,0 +1,34 @@
+//! `Delete`: an author deletes its note (a tombstone stays in the thread), or an actor is
+//! deleted (its notes, likes, announces, follows and blocks go).
+
+use crate::{
+    federation::{
+        activities::{HandleError, Handled, Inbound},
+        context::FederationContext,
+        objects::remote_actor::same_origin,
+        protocol::lenient::id_of,
+    },
+    services::conversations::{self, Change},
+};
+
+pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Result<Handled, HandleError> {
+    let Some(id) = id_of(activity.object()) else {
+        return Err(HandleError::Rejected("Delete without an object".into()));
+    };
+    if ctx.is_local(&id) {
+        return Err(HandleError::Rejected("Delete of one of our objects".into()));
+    }
+    let actor_url = url::Url::parse(&activity.actor.ap_id).map_err(|e| HandleError::Rejected(e.to_string()))?;
+    if !same_origin(&id, &actor_url) {
+        return Err(HandleError::Rejected("Delete of an object on another host".into()));
+    }
+    let change = if id == actor_url {
+        conversations::actor_deleted(&ctx.db, &activity.actor).await?
+    } else {
+        conversations::delete_note(&ctx.db, &activity.actor, id.as_str()).await?
+    };
+    Ok(match change {
+        Change::Applied => Handled::Applied,
+        Change::Unchanged => Handled::Ignored("Delete of something we do not have, or already deleted"),
+    })
+}

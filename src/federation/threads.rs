@@ -1,0 +1,257 @@
+//! Remote notes in threads: reading a note (embedded or fetched), storing it through
+//! `services::conversations`, and fetching missing ancestors upward.
+//!
+//! The walk is a loop, never recursion (F5): each step fetches one parent, stores it (which
+//! re-links the orphan below it), and moves up. It stops when the chain joins a note we
+//! have, when a note has no parent, at a cycle, at [`MAX_CHAIN_DEPTH`] levels, on a
+//! permanent error, or when the [`FetchBudget`] of the activity is spent. In that last case
+//! the top orphan is marked (`parent_fetch_after`) and the continuation worker
+//! ([`run_continuations`]) carries on later with a fresh budget of its own, so a long
+//! chain resolves over several bounded units of work instead of one unbounded one.
+
+use std::{collections::HashSet, time::Duration};
+
+use chrono::Utc;
+use tokio::sync::watch;
+use url::Url;
+
+use crate::{
+    db::entities::posts,
+    federation::{
+        activities::{HandleError, local_actor},
+        context::FederationContext,
+        fetch::{FetchBudget, FetchError},
+        objects::remote_note::{RemoteNoteDoc, parse_note, storable},
+        resolve::{self, ResolveError},
+    },
+    services::conversations::{self, IncomingNote, Stored},
+};
+
+/// Most levels of ancestors fetched below a thread's top, over all continuations: a chain
+/// deeper than this is stored as far as it got and left there.
+pub const MAX_CHAIN_DEPTH: i32 = 100;
+/// Continuation attempts after temporary failures before an orphan is left as it is.
+pub const MAX_PARENT_ATTEMPTS: i32 = 5;
+/// How often the continuation worker looks for due orphans.
+const CONTINUATION_TICK: Duration = Duration::from_millis(500);
+/// How long a claimed continuation is held before another worker may take it.
+const CONTINUATION_LEASE: chrono::Duration = chrono::Duration::minutes(5);
+/// Orphans continued per tick.
+const CONTINUATION_BATCH: u64 = 10;
+
+/// Fetches a note by id on a budget and checks it: the document's id equals the URL it was
+/// served from (F2), it is not ours, its author is on its host (I8).
+pub async fn fetch_note(
+    ctx: &FederationContext,
+    url: &Url,
+    budget: &mut FetchBudget,
+) -> Result<RemoteNoteDoc, HandleError> {
+    if ctx.is_local(url) {
+        return Err(HandleError::Rejected(format!("{url} is ours")));
+    }
+    let (final_url, json) =
+        ctx.fetcher.get_activity_json_budgeted(url, Some(&ctx.instance_key), budget).await.map_err(fetch_error)?;
+    let doc = parse_note(&json).map_err(|e| HandleError::Rejected(format!("{url}: {e}")))?;
+    if doc.ap_id != final_url || ctx.is_local(&doc.ap_id) {
+        return Err(HandleError::Rejected(format!("{url}: the document's id is not its URL")));
+    }
+    Ok(doc)
+}
+
+fn fetch_error(e: FetchError) -> HandleError {
+    match e {
+        FetchError::Unreachable { .. } => HandleError::Temporary(e.to_string()),
+        FetchError::Status { status, .. } if status.is_server_error() || status.as_u16() == 429 => {
+            HandleError::Temporary(e.to_string())
+        }
+        FetchError::BudgetSpent(_) => HandleError::Temporary(e.to_string()),
+        _ => HandleError::Rejected(e.to_string()),
+    }
+}
+
+fn resolve_error(e: ResolveError) -> HandleError {
+    match e {
+        ResolveError::Fetch(f) => fetch_error(f),
+        ResolveError::Db(e) => HandleError::from(e),
+        other => HandleError::Rejected(other.to_string()),
+    }
+}
+
+/// The service's view of a checked note: local mentions resolved to our actors.
+async fn incoming(ctx: &FederationContext, doc: RemoteNoteDoc, author_id: i64) -> Result<IncomingNote, HandleError> {
+    let mut mentions = Vec::new();
+    for (href, name) in &doc.addressed_mentions {
+        if let Some(actor) = local_actor(ctx, href).await?
+            && actor.kind != crate::db::queries::actors::INSTANCE_KIND
+            && !mentions.iter().any(|(id, _, _)| *id == actor.id)
+        {
+            mentions.push((actor.id, actor.ap_id.clone(), name.clone()));
+        }
+    }
+    Ok(IncomingNote {
+        ap_id: doc.ap_id.to_string(),
+        author_id,
+        url: doc.url.filter(storable).map(String::from),
+        content_html: doc.content_html,
+        summary: doc.summary,
+        sensitive: doc.sensitive,
+        visibility: doc.visibility.to_owned(),
+        in_reply_to: doc.in_reply_to.filter(storable).map(String::from),
+        published: doc.published,
+        updated: doc.updated,
+        attachments_json: doc.attachments_json,
+        mentions,
+    })
+}
+
+/// What became of an inbound note.
+#[derive(Debug)]
+pub enum Ingested {
+    /// Stored (and its ancestors walked as far as the budget allowed).
+    Stored,
+    /// We had it already.
+    Known,
+    /// Neither a reply in our threads nor a mention of our accounts.
+    NotOurs,
+}
+
+/// Stores a note that arrived in a `Create` from its author (already checked), if it is
+/// ours to keep, then walks its missing ancestors on `budget`.
+pub async fn ingest(
+    ctx: &FederationContext,
+    doc: RemoteNoteDoc,
+    author: &crate::db::entities::actors::Model,
+    budget: &mut FetchBudget,
+) -> Result<Ingested, HandleError> {
+    let note = incoming(ctx, doc, author.id).await?;
+    if !conversations::is_relevant(&ctx.db, note.in_reply_to.as_deref(), !note.mentions.is_empty()).await? {
+        return Ok(Ingested::NotOurs);
+    }
+    match conversations::store_note(&ctx.db, note).await? {
+        Stored::Known(_) => Ok(Ingested::Known),
+        Stored::Created(post) => {
+            walk_ancestors(ctx, post, budget).await?;
+            Ok(Ingested::Stored)
+        }
+    }
+}
+
+/// Fetches the missing ancestors of `start` upward, iteratively, on `budget`.
+pub async fn walk_ancestors(
+    ctx: &FederationContext,
+    start: posts::Model,
+    budget: &mut FetchBudget,
+) -> Result<(), HandleError> {
+    let mut current = start;
+    let mut walked = conversations::subtree_depth(&ctx.db, current.id).await?;
+    let mut seen: HashSet<String> = HashSet::from([current.ap_id.clone()]);
+    loop {
+        if current.in_reply_to_post_id.is_some() {
+            return Ok(());
+        }
+        let Some(parent_id) = current.in_reply_to_ap_id.clone() else { return Ok(()) };
+        if seen.contains(&parent_id) {
+            tracing::info!(post = current.id, "reply chain loops; stopped");
+            return give_up(ctx, &current).await;
+        }
+        if walked >= MAX_CHAIN_DEPTH {
+            tracing::info!(post = current.id, walked, "reply chain deeper than the bound; stopped");
+            return give_up(ctx, &current).await;
+        }
+        let Ok(parent_url) = Url::parse(&parent_id) else { return give_up(ctx, &current).await };
+        if ctx.is_local(&parent_url) {
+            // One of ours that we do not have (deleted, or never existed).
+            return give_up(ctx, &current).await;
+        }
+        if budget.remaining() == 0 {
+            return continue_later(ctx, &current).await;
+        }
+        let doc = match fetch_note(ctx, &parent_url, budget).await {
+            Ok(doc) => doc,
+            Err(HandleError::Temporary(reason)) => {
+                tracing::debug!(post = current.id, %reason, "parent fetch failed for now");
+                return retry_later(ctx, &current).await;
+            }
+            Err(HandleError::Rejected(reason)) => {
+                tracing::info!(post = current.id, %reason, "parent cannot be fetched; stopped");
+                return give_up(ctx, &current).await;
+            }
+        };
+        let author = match resolve::actor_budgeted(ctx, &doc.attributed_to, budget).await {
+            Ok(author) => author,
+            Err(ResolveError::Fetch(FetchError::BudgetSpent(_))) => return continue_later(ctx, &current).await,
+            Err(e) => match resolve_error(e) {
+                HandleError::Temporary(_) => return retry_later(ctx, &current).await,
+                HandleError::Rejected(_) => return give_up(ctx, &current).await,
+            },
+        };
+        if author.deleted_at.is_some() {
+            return give_up(ctx, &current).await;
+        }
+        seen.insert(parent_id);
+        let note = incoming(ctx, doc, author.id).await?;
+        let parent = match conversations::store_note(&ctx.db, note).await? {
+            Stored::Created(post) => post,
+            // Stored meanwhile (another worker): storing it re-linked `current` already.
+            Stored::Known(_) => return Ok(()),
+        };
+        walked = walked.saturating_add(1);
+        current = parent;
+    }
+}
+
+async fn give_up(ctx: &FederationContext, post: &posts::Model) -> Result<(), HandleError> {
+    conversations::abandon_parent_fetch(&ctx.db, post.id).await?;
+    Ok(())
+}
+
+/// The budget is spent: a continuation picks this orphan up at once, on a budget of its own.
+async fn continue_later(ctx: &FederationContext, post: &posts::Model) -> Result<(), HandleError> {
+    tracing::debug!(post = post.id, "fetch budget spent; the chain continues in the background");
+    conversations::schedule_parent_fetch(&ctx.db, post.id, Utc::now(), false).await?;
+    Ok(())
+}
+
+/// A temporary failure: try again later, with growing delays, a few times.
+async fn retry_later(ctx: &FederationContext, post: &posts::Model) -> Result<(), HandleError> {
+    if post.parent_fetch_attempts >= MAX_PARENT_ATTEMPTS {
+        return give_up(ctx, post).await;
+    }
+    let delay = chrono::Duration::seconds(30_i64.saturating_mul(1 << post.parent_fetch_attempts.clamp(0, 10)));
+    conversations::schedule_parent_fetch(&ctx.db, post.id, Utc::now() + delay, true).await?;
+    Ok(())
+}
+
+/// Continues due chain walks, each on a fresh per-activity budget.
+pub async fn continue_due(ctx: &FederationContext) -> Result<usize, HandleError> {
+    let now = Utc::now();
+    let due =
+        conversations::claim_due_parent_fetches(&ctx.db, now, now + CONTINUATION_LEASE, CONTINUATION_BATCH).await?;
+    let count = due.len();
+    for post in due {
+        let mut budget = FetchBudget::per_activity();
+        let id = post.id;
+        if let Err(e) = walk_ancestors(ctx, post, &mut budget).await {
+            tracing::warn!(post = id, error = %e, "thread continuation failed; the lease expires and it is retried");
+        }
+    }
+    Ok(count)
+}
+
+/// The continuation worker: walks the chains that ran out of budget, until shutdown.
+pub async fn run_continuations(ctx: FederationContext, mut shutdown: watch::Receiver<bool>) {
+    tracing::info!("thread continuation worker started");
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        if let Err(e) = continue_due(&ctx).await {
+            tracing::warn!(error = %e, "thread continuation: will retry");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(CONTINUATION_TICK) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+    tracing::info!("thread continuation worker stopped");
+}

@@ -1,0 +1,756 @@
+//! Conversations: what other servers say to and about our accounts. Remote notes (replies
+//! in our threads, mentions of our actors) stored and threaded, their edits and deletes,
+//! likes and announces counted, reports, blocks, moves and deleted actors.
+//!
+//! The federation wing has already checked origins and parsed the wire documents; these
+//! functions get plain values and own their transactions. Each is idempotent: the same
+//! input twice changes nothing the second time. Threading is described in
+//! `docs/adr/0008-remote-notes-and-threads.md`.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+    sea_query::{Expr, ExprTrait, OnConflict},
+};
+
+use crate::{
+    db::{
+        entities::{actors, blocks, conversations, follows, post_mentions, posts, reactions, reports},
+        queries,
+    },
+    error::{AppError, AppResult},
+};
+
+/// Stored `visibility` of a note addressed only to the actors it names.
+pub const DIRECT: &str = "direct";
+
+/// A remote note, checked and sanitized by the federation wing.
+#[derive(Clone, Debug)]
+pub struct IncomingNote {
+    /// Its id (a URL on its author's host).
+    pub ap_id: String,
+    /// The cached remote author.
+    pub author_id: i64,
+    /// Its human-readable URL.
+    pub url: Option<String>,
+    /// Sanitized HTML.
+    pub content_html: String,
+    /// The content warning.
+    pub summary: Option<String>,
+    pub sensitive: bool,
+    /// `public`, `unlisted`, `followers` or `direct`.
+    pub visibility: String,
+    /// What it answers, as it says.
+    pub in_reply_to: Option<String>,
+    pub published: DateTime<Utc>,
+    pub updated: Option<DateTime<Utc>>,
+    /// JSON array of `{url, media_type, name}`, capped.
+    pub attachments_json: Option<String>,
+    /// Local actors it mentions (with a `Mention` tag) and addresses: `(actor id, href, name)`.
+    pub mentions: Vec<(i64, String, String)>,
+}
+
+/// What storing a note did.
+#[derive(Clone, Debug)]
+pub enum Stored {
+    /// A new row.
+    Created(posts::Model),
+    /// We had it already (nothing changed).
+    Known(posts::Model),
+}
+
+impl Stored {
+    /// The row, new or old.
+    pub fn post(&self) -> &posts::Model {
+        match self {
+            Self::Created(p) | Self::Known(p) => p,
+        }
+    }
+}
+
+/// Whether a note may be stored: it replies to a post we have (ours or in our threads), or
+/// it mentions one of our accounts. Anything else is not our business.
+pub async fn is_relevant(db: &DatabaseConnection, in_reply_to: Option<&str>, mentions_local: bool) -> AppResult<bool> {
+    if mentions_local {
+        return Ok(true);
+    }
+    match in_reply_to {
+        Some(parent) => Ok(queries::posts::find_by_ap_id(db, parent).await?.is_some()),
+        None => Ok(false),
+    }
+}
+
+/// A post by its ActivityPub id.
+pub async fn find_post(db: &DatabaseConnection, ap_id: &str) -> AppResult<Option<posts::Model>> {
+    Ok(queries::posts::find_by_ap_id(db, ap_id).await?)
+}
+
+/// Stores a remote note (`Create{Note}`, or an ancestor fetched for a thread), links it
+/// to its parent when we have it, re-links orphans waiting for it, and records the
+/// conversations-inbox rows for the local actors it replies to or mentions.
+pub async fn store_note(db: &DatabaseConnection, note: IncomingNote) -> AppResult<Stored> {
+    let txn = crate::db::begin_write(db).await?;
+    if let Some(existing) = queries::posts::find_by_ap_id(&txn, &note.ap_id).await? {
+        return Ok(Stored::Known(existing));
+    }
+    let parent = match note.in_reply_to.as_deref() {
+        Some(ap_id) => queries::posts::find_by_ap_id(&txn, ap_id).await?,
+        None => None,
+    };
+    let (root, depth) = match &parent {
+        Some(p) => (Some(p.thread_root_id.unwrap_or(p.id)), p.depth.saturating_add(1)),
+        None => (None, 0),
+    };
+    let now = Utc::now();
+    let post = queries::posts::insert(
+        &txn,
+        posts::ActiveModel {
+            ap_id: Set(note.ap_id.clone()),
+            actor_id: Set(note.author_id),
+            local: Set(false),
+            content_source: Set(String::new()),
+            content_html: Set(note.content_html),
+            sensitive: Set(note.sensitive),
+            summary: Set(note.summary),
+            visibility: Set(note.visibility),
+            in_reply_to_ap_id: Set(note.in_reply_to),
+            published_at: Set(Some(note.published)),
+            scheduled_at: Set(None),
+            edited_at: Set(note.updated),
+            deleted_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            url: Set(note.url),
+            in_reply_to_post_id: Set(parent.as_ref().map(|p| p.id)),
+            thread_root_id: Set(root),
+            depth: Set(depth),
+            attachments: Set(note.attachments_json),
+            ..Default::default()
+        },
+    )
+    .await?;
+    if !note.mentions.is_empty() {
+        queries::posts::replace_refs(&txn, post.id, note.mentions.clone(), Vec::new()).await?;
+    }
+    relink_orphans(&txn, &post).await?;
+    record_conversations(&txn, &post, parent.as_ref(), &note.mentions, now).await?;
+    txn.commit().await?;
+    tracing::info!(post = post.id, ap_id = %post.ap_id, orphan = post.in_reply_to_post_id.is_none() && post.in_reply_to_ap_id.is_some(), "remote note stored");
+    Ok(Stored::Created(post))
+}
+
+/// Orphans that answer `post` move under it, with their whole subtree: two `UPDATE`s per
+/// orphan. An orphan that roots the subtree `post` itself is in (a cycle) stays put.
+async fn relink_orphans(db: &impl ConnectionTrait, post: &posts::Model) -> Result<(), DbErr> {
+    let orphans = posts::Entity::find()
+        .filter(posts::Column::InReplyToApId.eq(post.ap_id.as_str()))
+        .filter(posts::Column::InReplyToPostId.is_null())
+        .filter(posts::Column::Id.ne(post.id))
+        .all(db)
+        .await?;
+    let root = post.thread_root_id.unwrap_or(post.id);
+    for orphan in orphans {
+        if orphan.id == root {
+            tracing::warn!(post = post.id, orphan = orphan.id, "reply cycle: not re-linked");
+            continue;
+        }
+        let depth = post.depth.saturating_add(1);
+        posts::Entity::update_many()
+            .col_expr(posts::Column::ThreadRootId, Expr::value(root))
+            .col_expr(posts::Column::Depth, Expr::col(posts::Column::Depth).add(depth))
+            .filter(posts::Column::ThreadRootId.eq(orphan.id))
+            .exec(db)
+            .await?;
+        posts::Entity::update_many()
+            .col_expr(posts::Column::InReplyToPostId, Expr::value(post.id))
+            .col_expr(posts::Column::ThreadRootId, Expr::value(root))
+            .col_expr(posts::Column::Depth, Expr::value(depth))
+            .col_expr(posts::Column::ParentFetchAfter, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(posts::Column::Id.eq(orphan.id))
+            .exec(db)
+            .await?;
+        conversations::Entity::update_many()
+            .col_expr(conversations::Column::ThreadRootId, Expr::value(root))
+            .filter(conversations::Column::ThreadRootId.eq(orphan.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// One inbox row per local actor the note replies to (the parent's or the thread root's
+/// local author) or mentions. The instance actor has no inbox.
+async fn record_conversations(
+    db: &impl ConnectionTrait,
+    post: &posts::Model,
+    parent: Option<&posts::Model>,
+    mentions: &[(i64, String, String)],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let mut addressed: Vec<(i64, &'static str)> = Vec::new();
+    if let Some(parent) = parent {
+        let root = match parent.thread_root_id {
+            Some(root_id) => queries::posts::find(db, root_id).await?,
+            None => Some(parent.clone()),
+        };
+        for candidate in [Some(parent), root.as_ref()].into_iter().flatten() {
+            if candidate.local && !addressed.iter().any(|(id, _)| *id == candidate.actor_id) {
+                addressed.push((candidate.actor_id, conversations::KIND_REPLY));
+            }
+        }
+    }
+    for (actor_id, _, _) in mentions {
+        if !addressed.iter().any(|(id, _)| id == actor_id) {
+            addressed.push((*actor_id, conversations::KIND_MENTION));
+        }
+    }
+    let root = post.thread_root_id.unwrap_or(post.id);
+    for (actor_id, kind) in addressed {
+        let Some(actor) = queries::actors::find(db, actor_id).await? else { continue };
+        if !actor.local || actor.kind == queries::actors::INSTANCE_KIND {
+            continue;
+        }
+        conversations::Entity::insert(conversations::ActiveModel {
+            actor_id: Set(actor_id),
+            post_id: Set(post.id),
+            kind: Set(kind.to_owned()),
+            thread_root_id: Set(root),
+            received_at: Set(now),
+            answered_at: Set(None),
+            answer_post_id: Set(None),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::columns([conversations::Column::ActorId, conversations::Column::PostId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// What an `Update{Note}` may change.
+#[derive(Clone, Debug)]
+pub struct NoteEdit {
+    pub content_html: String,
+    pub summary: Option<String>,
+    pub sensitive: bool,
+    pub updated: DateTime<Utc>,
+    pub attachments_json: Option<String>,
+}
+
+/// What became of an edit or a delete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Applied.
+    Applied,
+    /// Nothing to do (unknown, already so, or older than what we have).
+    Unchanged,
+}
+
+/// A remote author edits its note. Never creates; only the author; a stale edit (older
+/// than the stored one) is ignored, so replays change nothing.
+pub async fn edit_note(
+    db: &DatabaseConnection,
+    author: &actors::Model,
+    ap_id: &str,
+    edit: NoteEdit,
+) -> AppResult<Change> {
+    let txn = crate::db::begin_write(db).await?;
+    let Some(post) = queries::posts::find_by_ap_id(&txn, ap_id).await? else { return Ok(Change::Unchanged) };
+    check_owner(&post, author)?;
+    if post.deleted_at.is_some() || post.edited_at.is_some_and(|at| at >= edit.updated) {
+        return Ok(Change::Unchanged);
+    }
+    if post.published_at.is_some_and(|at| at > edit.updated) {
+        return Ok(Change::Unchanged);
+    }
+    posts::Entity::update_many()
+        .col_expr(posts::Column::ContentHtml, Expr::value(edit.content_html))
+        .col_expr(posts::Column::Summary, Expr::value(edit.summary))
+        .col_expr(posts::Column::Sensitive, Expr::value(edit.sensitive))
+        .col_expr(posts::Column::EditedAt, Expr::value(edit.updated))
+        .col_expr(posts::Column::Attachments, Expr::value(edit.attachments_json))
+        .col_expr(posts::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(posts::Column::Id.eq(post.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Change::Applied)
+}
+
+fn check_owner(post: &posts::Model, author: &actors::Model) -> AppResult<()> {
+    if post.local || author.local || post.actor_id != author.id {
+        return Err(AppError::forbidden("only a note's author may change it"));
+    }
+    Ok(())
+}
+
+/// A remote author deletes its note: the row stays in the tree as a tombstone (content
+/// gone), its inbox rows, mentions and reactions go.
+pub async fn delete_note(db: &DatabaseConnection, author: &actors::Model, ap_id: &str) -> AppResult<Change> {
+    let txn = crate::db::begin_write(db).await?;
+    let Some(post) = queries::posts::find_by_ap_id(&txn, ap_id).await? else { return Ok(Change::Unchanged) };
+    check_owner(&post, author)?;
+    if post.deleted_at.is_some() {
+        return Ok(Change::Unchanged);
+    }
+    tombstone_posts(&txn, Condition::all().add(posts::Column::Id.eq(post.id))).await?;
+    txn.commit().await?;
+    Ok(Change::Applied)
+}
+
+/// Soft-deletes the posts `which` selects, and removes what hangs off them.
+async fn tombstone_posts(db: &impl ConnectionTrait, which: Condition) -> Result<u64, DbErr> {
+    let ids: Vec<i64> = posts::Entity::find()
+        .select_only()
+        .column(posts::Column::Id)
+        .filter(which)
+        .filter(posts::Column::DeletedAt.is_null())
+        .filter(posts::Column::Local.eq(false))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let now = Utc::now();
+    for chunk in ids.chunks(500) {
+        posts::Entity::update_many()
+            .col_expr(posts::Column::ContentHtml, Expr::value(""))
+            .col_expr(posts::Column::Summary, Expr::value(Option::<String>::None))
+            .col_expr(posts::Column::Attachments, Expr::value(Option::<String>::None))
+            .col_expr(posts::Column::DeletedAt, Expr::value(now))
+            .col_expr(posts::Column::UpdatedAt, Expr::value(now))
+            .col_expr(posts::Column::ParentFetchAfter, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(posts::Column::LikesCount, Expr::value(0))
+            .col_expr(posts::Column::AnnouncesCount, Expr::value(0))
+            .filter(posts::Column::Id.is_in(chunk.to_vec()))
+            .exec(db)
+            .await?;
+        conversations::Entity::delete_many()
+            .filter(conversations::Column::PostId.is_in(chunk.to_vec()))
+            .exec(db)
+            .await?;
+        post_mentions::Entity::delete_many()
+            .filter(post_mentions::Column::PostId.is_in(chunk.to_vec()))
+            .exec(db)
+            .await?;
+        reactions::Entity::delete_many().filter(reactions::Column::PostId.is_in(chunk.to_vec())).exec(db).await?;
+    }
+    Ok(ids.len() as u64)
+}
+
+/// A like or an announce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reaction {
+    Like,
+    Announce,
+}
+
+impl Reaction {
+    fn kind(self) -> &'static str {
+        match self {
+            Self::Like => reactions::KIND_LIKE,
+            Self::Announce => reactions::KIND_ANNOUNCE,
+        }
+    }
+
+    fn counter(self) -> posts::Column {
+        match self {
+            Self::Like => posts::Column::LikesCount,
+            Self::Announce => posts::Column::AnnouncesCount,
+        }
+    }
+}
+
+/// A remote actor likes or announces a post we have. Counted once per actor and post.
+pub async fn react(
+    db: &DatabaseConnection,
+    actor: &actors::Model,
+    post_ap_id: &str,
+    reaction: Reaction,
+    activity_ap_id: &str,
+) -> AppResult<Change> {
+    let txn = crate::db::begin_write(db).await?;
+    let Some(post) = queries::posts::find_by_ap_id(&txn, post_ap_id).await? else { return Ok(Change::Unchanged) };
+    if post.deleted_at.is_some() || post.published_at.is_none() {
+        return Ok(Change::Unchanged);
+    }
+    let existing = reactions::Entity::find()
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(reactions::Column::PostId.eq(post.id))
+                        .add(reactions::Column::ActorId.eq(actor.id))
+                        .add(reactions::Column::Kind.eq(reaction.kind())),
+                )
+                .add(reactions::Column::ApId.eq(activity_ap_id)),
+        )
+        .one(&txn)
+        .await?;
+    if existing.is_some() {
+        return Ok(Change::Unchanged);
+    }
+    reactions::Entity::insert(reactions::ActiveModel {
+        post_id: Set(post.id),
+        actor_id: Set(actor.id),
+        kind: Set(reaction.kind().to_owned()),
+        ap_id: Set(activity_ap_id.to_owned()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    bump(&txn, post.id, reaction, 1).await?;
+    txn.commit().await?;
+    Ok(Change::Applied)
+}
+
+async fn bump(db: &impl ConnectionTrait, post_id: i64, reaction: Reaction, by: i32) -> Result<(), DbErr> {
+    let column = reaction.counter();
+    posts::Entity::update_many()
+        .col_expr(column, Expr::col(column).add(by))
+        .filter(posts::Column::Id.eq(post_id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// How an `Undo` names the reaction it withdraws.
+#[derive(Clone, Debug)]
+pub enum ReactionRef {
+    /// By the `Like`/`Announce` activity id.
+    Activity(String),
+    /// By the post it was about.
+    Post(String),
+}
+
+/// A remote actor withdraws its like or announce (only its own).
+pub async fn unreact(
+    db: &DatabaseConnection,
+    actor: &actors::Model,
+    reaction: Reaction,
+    which: ReactionRef,
+) -> AppResult<Change> {
+    let txn = crate::db::begin_write(db).await?;
+    let mut query = reactions::Entity::find()
+        .filter(reactions::Column::ActorId.eq(actor.id))
+        .filter(reactions::Column::Kind.eq(reaction.kind()));
+    query = match &which {
+        ReactionRef::Activity(ap_id) => query.filter(reactions::Column::ApId.eq(ap_id.as_str())),
+        ReactionRef::Post(post_ap_id) => match queries::posts::find_by_ap_id(&txn, post_ap_id).await? {
+            Some(post) => query.filter(reactions::Column::PostId.eq(post.id)),
+            None => return Ok(Change::Unchanged),
+        },
+    };
+    let Some(row) = query.one(&txn).await? else { return Ok(Change::Unchanged) };
+    reactions::Entity::delete_by_id(row.id).exec(&txn).await?;
+    bump(&txn, row.post_id, reaction, -1).await?;
+    txn.commit().await?;
+    Ok(Change::Applied)
+}
+
+/// A remote actor was deleted: its notes become tombstones, its likes, announces, follows
+/// (both ways) and blocks go, and the row stays marked deleted.
+pub async fn actor_deleted(db: &DatabaseConnection, actor: &actors::Model) -> AppResult<Change> {
+    if actor.local {
+        return Err(AppError::forbidden("a local actor is not deleted from outside"));
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let Some(current) = queries::actors::find(&txn, actor.id).await? else { return Ok(Change::Unchanged) };
+    if current.deleted_at.is_some() {
+        return Ok(Change::Unchanged);
+    }
+    tombstone_posts(&txn, Condition::all().add(posts::Column::ActorId.eq(actor.id))).await?;
+    let given = reactions::Entity::find().filter(reactions::Column::ActorId.eq(actor.id)).all(&txn).await?;
+    for row in given {
+        reactions::Entity::delete_by_id(row.id).exec(&txn).await?;
+        let reaction = if row.kind == reactions::KIND_LIKE { Reaction::Like } else { Reaction::Announce };
+        bump(&txn, row.post_id, reaction, -1).await?;
+    }
+    follows::Entity::delete_many()
+        .filter(
+            Condition::any()
+                .add(follows::Column::FollowerId.eq(actor.id))
+                .add(follows::Column::FolloweeId.eq(actor.id)),
+        )
+        .exec(&txn)
+        .await?;
+    blocks::Entity::delete_many().filter(blocks::Column::ActorId.eq(actor.id)).exec(&txn).await?;
+    actors::Entity::update_many()
+        .col_expr(actors::Column::DeletedAt, Expr::value(Utc::now()))
+        .col_expr(actors::Column::Summary, Expr::value(""))
+        .col_expr(actors::Column::DisplayName, Expr::value(""))
+        .filter(actors::Column::Id.eq(actor.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    tracing::info!(actor = %actor.ap_id, "remote actor deleted");
+    Ok(Change::Applied)
+}
+
+/// A report (`Flag`) for moderators.
+#[derive(Clone, Debug)]
+pub struct IncomingReport {
+    /// The `Flag` id.
+    pub ap_id: String,
+    /// The comment, plain text, capped.
+    pub content: String,
+    /// The object ids it names, capped.
+    pub object_ap_ids: Vec<String>,
+    /// The local actor it is about, if any.
+    pub target_actor_id: Option<i64>,
+}
+
+/// Stores a report once per `Flag` id.
+pub async fn receive_report(
+    db: &DatabaseConnection,
+    reporter: &actors::Model,
+    report: IncomingReport,
+) -> AppResult<Change> {
+    let objects = serde_json::to_string(&report.object_ap_ids).map_err(AppError::internal)?;
+    let txn = crate::db::begin_write(db).await?;
+    let known = reports::Entity::find().filter(reports::Column::ApId.eq(report.ap_id.as_str())).one(&txn).await?;
+    if known.is_some() {
+        return Ok(Change::Unchanged);
+    }
+    reports::Entity::insert(reports::ActiveModel {
+        ap_id: Set(report.ap_id),
+        reporter_actor_id: Set(reporter.id),
+        target_actor_id: Set(report.target_actor_id),
+        content: Set(report.content),
+        object_ap_ids: Set(objects),
+        received_at: Set(Utc::now()),
+        resolved_at: Set(None),
+        ..Default::default()
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    txn.commit().await?;
+    tracing::info!(reporter = %reporter.ap_id, "report received");
+    Ok(Change::Applied)
+}
+
+/// Reports, newest first (for moderators and tests).
+pub async fn reports(db: &DatabaseConnection, limit: u64) -> AppResult<Vec<reports::Model>> {
+    Ok(reports::Entity::find().order_by_desc(reports::Column::Id).limit(limit).all(db).await?)
+}
+
+/// A remote actor blocks a local one: the follows between them end (both ways) and our
+/// deliveries from that local actor skip it from now on.
+pub async fn receive_block(
+    db: &DatabaseConnection,
+    blocker: &actors::Model,
+    target: &actors::Model,
+    block_ap_id: &str,
+) -> AppResult<Change> {
+    if blocker.local || !target.local {
+        return Err(AppError::bad_request("blocks are received from remote actors for local accounts"));
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let known = blocks::Entity::find()
+        .filter(blocks::Column::ActorId.eq(blocker.id))
+        .filter(blocks::Column::TargetActorId.eq(target.id))
+        .one(&txn)
+        .await?;
+    if known.is_some() {
+        return Ok(Change::Unchanged);
+    }
+    blocks::Entity::insert(blocks::ActiveModel {
+        actor_id: Set(blocker.id),
+        target_actor_id: Set(target.id),
+        ap_id: Set(block_ap_id.to_owned()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    follows::Entity::delete_many()
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(follows::Column::FollowerId.eq(blocker.id))
+                        .add(follows::Column::FolloweeId.eq(target.id)),
+                )
+                .add(
+                    Condition::all()
+                        .add(follows::Column::FollowerId.eq(target.id))
+                        .add(follows::Column::FolloweeId.eq(blocker.id)),
+                ),
+        )
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    tracing::info!(blocker = %blocker.ap_id, target = %target.ap_id, "block received");
+    Ok(Change::Applied)
+}
+
+/// How an `Undo{Block}` names the block.
+#[derive(Clone, Debug)]
+pub enum BlockRef {
+    /// By the `Block` activity id.
+    Activity(String),
+    /// By the local actor blocked.
+    Target(i64),
+}
+
+/// The blocker lifts its block (only its own).
+pub async fn receive_unblock(db: &DatabaseConnection, blocker: &actors::Model, which: BlockRef) -> AppResult<Change> {
+    let query = blocks::Entity::delete_many().filter(blocks::Column::ActorId.eq(blocker.id));
+    let query = match which {
+        BlockRef::Activity(ap_id) => query.filter(blocks::Column::ApId.eq(ap_id)),
+        BlockRef::Target(id) => query.filter(blocks::Column::TargetActorId.eq(id)),
+    };
+    let done = query.exec(db).await?;
+    Ok(if done.rows_affected > 0 { Change::Applied } else { Change::Unchanged })
+}
+
+/// Local accounts that follow (or asked to follow) `actor_id`.
+pub async fn local_followers_of(db: &DatabaseConnection, actor_id: i64) -> AppResult<Vec<actors::Model>> {
+    let ids: Vec<i64> = follows::Entity::find()
+        .select_only()
+        .column(follows::Column::FollowerId)
+        .filter(follows::Column::FolloweeId.eq(actor_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(actors::Entity::find()
+        .filter(actors::Column::Id.is_in(ids))
+        .filter(actors::Column::Local.eq(true))
+        .order_by_asc(actors::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Records that a remote actor moved to `target` (after the federation wing checked the
+/// target's `alsoKnownAs`). Returns false when it was already recorded.
+pub async fn record_move(db: &DatabaseConnection, old: &actors::Model, target: &actors::Model) -> AppResult<bool> {
+    if old.local || target.local || old.id == target.id {
+        return Err(AppError::bad_request("a move is between two remote actors"));
+    }
+    let done = actors::Entity::update_many()
+        .col_expr(actors::Column::MovedToApId, Expr::value(target.ap_id.as_str()))
+        .filter(actors::Column::Id.eq(old.id))
+        .filter(
+            Condition::any()
+                .add(actors::Column::MovedToApId.is_null())
+                .add(actors::Column::MovedToApId.ne(target.ap_id.as_str())),
+        )
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected > 0)
+}
+
+/// An orphan note whose parent should be fetched, when the continuation is due.
+pub async fn schedule_parent_fetch(
+    db: &DatabaseConnection,
+    post_id: i64,
+    at: DateTime<Utc>,
+    attempt: bool,
+) -> AppResult<()> {
+    let mut update = posts::Entity::update_many().col_expr(posts::Column::ParentFetchAfter, Expr::value(Some(at)));
+    if attempt {
+        update =
+            update.col_expr(posts::Column::ParentFetchAttempts, Expr::col(posts::Column::ParentFetchAttempts).add(1));
+    }
+    update.filter(posts::Column::Id.eq(post_id)).exec(db).await?;
+    Ok(())
+}
+
+/// Gives up fetching an orphan's parent (gone, cyclic, too deep, too many attempts): the
+/// note stays a root of what we have.
+pub async fn abandon_parent_fetch(db: &DatabaseConnection, post_id: i64) -> AppResult<()> {
+    posts::Entity::update_many()
+        .col_expr(posts::Column::ParentFetchAfter, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(posts::Column::Id.eq(post_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Claims up to `limit` orphans whose parent fetch is due, pushing their next time to
+/// `lease_until` (a conditional update per row: one worker wins each).
+pub async fn claim_due_parent_fetches(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u64,
+) -> AppResult<Vec<posts::Model>> {
+    let due = posts::Entity::find()
+        .filter(posts::Column::ParentFetchAfter.lte(now))
+        .order_by_asc(posts::Column::ParentFetchAfter)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let mut claimed = Vec::with_capacity(due.len());
+    for post in due {
+        let done = posts::Entity::update_many()
+            .col_expr(posts::Column::ParentFetchAfter, Expr::value(Some(lease_until)))
+            .filter(posts::Column::Id.eq(post.id))
+            .filter(posts::Column::ParentFetchAfter.eq(post.parent_fetch_after))
+            .exec(db)
+            .await?;
+        if done.rows_affected == 1 {
+            claimed.push(post);
+        }
+    }
+    Ok(claimed)
+}
+
+/// How deep the subtree under `post_id` goes (0 when it has no stored descendants): how many
+/// levels were already walked below an orphan.
+pub async fn subtree_depth(db: &DatabaseConnection, post_id: i64) -> AppResult<i32> {
+    let max: Option<Option<i32>> = posts::Entity::find()
+        .select_only()
+        .column_as(posts::Column::Depth.max(), "max_depth")
+        .filter(posts::Column::ThreadRootId.eq(post_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(max.flatten().unwrap_or(0))
+}
+
+/// Replies collection of a post: how many world-readable replies it has, and one page of
+/// their ids, oldest first.
+pub async fn replies_page(
+    db: &DatabaseConnection,
+    post_id: i64,
+    offset: u64,
+    limit: u64,
+) -> AppResult<(u64, Vec<String>)> {
+    use sea_orm::PaginatorTrait;
+    let visible = || {
+        posts::Entity::find()
+            .filter(posts::Column::InReplyToPostId.eq(post_id))
+            .filter(posts::Column::DeletedAt.is_null())
+            .filter(posts::Column::PublishedAt.is_not_null())
+            .filter(posts::Column::Visibility.is_in(["public", "unlisted"]))
+    };
+    let total = visible().count(db).await?;
+    let ids: Vec<String> = visible()
+        .select_only()
+        .column(posts::Column::ApId)
+        .order_by_asc(posts::Column::PublishedAt)
+        .order_by_asc(posts::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok((total, ids))
+}
+
+/// The conversations-inbox rows of a post (tests, the API).
+pub async fn conversations_of_post(db: &DatabaseConnection, post_id: i64) -> AppResult<Vec<conversations::Model>> {
+    Ok(conversations::Entity::find().filter(conversations::Column::PostId.eq(post_id)).all(db).await?)
+}
