@@ -14,6 +14,7 @@ mod crash;
 mod discovery;
 mod follows;
 mod helpers;
+mod hostile;
 mod inbox;
 mod ops;
 mod pages;

@@ -5,7 +5,7 @@ use axum::{
     Json,
     body::Bytes,
     extract::{Path, State},
-    http::{HeaderMap, Method, StatusCode, Uri},
+    http::{HeaderMap, Method, StatusCode, Uri, header::CONTENT_TYPE},
     response::{IntoResponse, Response},
 };
 use serde_json::json;
@@ -42,6 +42,10 @@ pub(super) async fn actor_inbox(
 }
 
 async fn receive(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Response {
+    if !is_json_content_type(headers) {
+        let error = "activities are JSON: application/activity+json or application/ld+json";
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(json!({ "error": error }))).into_response();
+    }
     let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let request = InboundRequest { method, path_and_query, headers, body };
     match inbox::receive(&state.federation, request).await {
@@ -58,5 +62,44 @@ async fn receive(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderM
             let message = if status.is_server_error() { "internal error".to_owned() } else { e.to_string() };
             (status, Json(json!({ "error": message }))).into_response()
         }
+    }
+}
+
+/// Whether the body is declared as JSON: `application/json` or any `application/*+json`
+/// (`activity+json`, `ld+json`), or not declared at all, as a few servers omit it. Forms,
+/// multipart and text are refused with 415 before the signature is looked at: they are what
+/// a browser may send to another site without asking first, and never an activity.
+fn is_json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE) else { return true };
+    let Ok(value) = value.to_str() else { return false };
+    let media = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn only_json_media_types_are_activities() {
+        let with = |ct: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(CONTENT_TYPE, HeaderValue::from_str(ct).unwrap());
+            is_json_content_type(&h)
+        };
+        for ok in [
+            "application/activity+json",
+            "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+            "Application/JSON; charset=utf-8",
+        ] {
+            assert!(with(ok), "{ok}");
+        }
+        for bad in ["text/plain", "text/html", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml", "json"] {
+            assert!(!with(bad), "{bad}");
+        }
+        assert!(is_json_content_type(&HeaderMap::new()), "absent is tolerated");
     }
 }
