@@ -237,7 +237,12 @@ mod props {
             match node.value() {
                 Node::Element(el) => {
                     let name = el.name();
-                    prop_assert!(matches!(name, "html" | "body") || REMOTE_TAGS.contains(&name), "element <{}> in {:?}", name, clean);
+                    prop_assert!(
+                        matches!(name, "html" | "body") || REMOTE_TAGS.contains(&name),
+                        "element <{}> in {:?}",
+                        name,
+                        clean
+                    );
                     for (attr, value) in el.attrs() {
                         let allowed = matches!((name, attr), ("a", "href" | "rel") | ("span", "class"));
                         prop_assert!(allowed, "attribute {}={:?} on <{}> in {:?}", attr, value, name, clean);

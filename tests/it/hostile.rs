@@ -31,8 +31,7 @@ use openhouse::{
     crypto::generate_rsa_keys,
     db::{
         entities::{
-            activities, actors, blocks, conversations, deliveries, follows, inbox_activities, posts, reactions,
-            reports,
+            activities, actors, blocks, conversations, deliveries, follows, inbox_activities, posts, reactions, reports,
         },
         queries,
     },
@@ -80,7 +79,9 @@ async fn serve(State(fake): State<Fake>, method: axum::http::Method, uri: Uri) -
         return StatusCode::ACCEPTED.into_response();
     }
     match fake.docs.lock().unwrap().get(uri.path()).cloned() {
-        Some(Doc::Json(doc)) => ([(header::CONTENT_TYPE, "application/activity+json")], doc.to_string()).into_response(),
+        Some(Doc::Json(doc)) => {
+            ([(header::CONTENT_TYPE, "application/activity+json")], doc.to_string()).into_response()
+        }
         Some(Doc::Raw(content_type, body)) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
         Some(Doc::Redirect(to)) => (StatusCode::FOUND, [(header::LOCATION, to)]).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
@@ -133,7 +134,8 @@ impl FakeActor {
     /// An actor whose id is `id`, wherever that is (it may be an address we must not fetch).
     fn at(id: &str) -> Self {
         let keys = generate_rsa_keys().unwrap();
-        let key = SigningKey::from_pkcs8_pem(Url::parse(&format!("{id}#main-key")).unwrap(), &keys.private_pem).unwrap();
+        let key =
+            SigningKey::from_pkcs8_pem(Url::parse(&format!("{id}#main-key")).unwrap(), &keys.private_pem).unwrap();
         let name = id.rsplit('/').next().unwrap();
         let doc = json!({
             "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
@@ -229,7 +231,8 @@ async fn slow_drip(ip: &str) -> String {
             tokio::spawn(async move {
                 let mut buf = [0u8; 4096];
                 let _ = stream.read(&mut buf).await;
-                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/activity+json\r\ntransfer-encoding: chunked\r\n\r\n";
+                let head =
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/activity+json\r\ntransfer-encoding: chunked\r\n\r\n";
                 if stream.write_all(head.as_bytes()).await.is_err() {
                     return;
                 }
@@ -350,7 +353,13 @@ impl<'a> Suite<'a> {
     }
 
     fn finish(self, at_least: usize) -> usize {
-        assert!(self.failures.is_empty(), "{} of {} cases failed:\n{}", self.failures.len(), self.cases, self.failures.join("\n"));
+        assert!(
+            self.failures.is_empty(),
+            "{} of {} cases failed:\n{}",
+            self.failures.len(),
+            self.cases,
+            self.failures.join("\n")
+        );
         assert!(self.cases >= at_least, "only {} cases ran", self.cases);
         self.cases
     }
@@ -528,7 +537,10 @@ async fn actor_urls_on_special_addresses_redirects_and_bad_documents_are_never_f
         ("redirect to 0.0.0.0", format!("http://0.0.0.0:{port}/users/x")),
         ("redirect to localhost", format!("http://localhost:{port}/users/x")),
         ("redirect to a private address", "http://192.168.1.1/users/x".to_owned()),
-        ("redirect to the mapped spelling of an allowed address", format!("http://[::ffff:127.0.0.4]:{fake_port}/users/mapped")),
+        (
+            "redirect to the mapped spelling of an allowed address",
+            format!("http://[::ffff:127.0.0.4]:{fake_port}/users/mapped"),
+        ),
     ]
     .into_iter()
     .enumerate()
@@ -551,7 +563,12 @@ async fn actor_urls_on_special_addresses_redirects_and_bad_documents_are_never_f
     let mallory = fake1.actor("mallory");
     let other = fake1.actor("someone-else");
     fake1.put(&mallory.id, Doc::Json(with(mallory.doc.clone(), "id", json!(other.id))));
-    s.refused("a document whose id differs from its URL", 401, mallory.send(&a, &mallory.activity("Follow", json!(acme))).await).await;
+    s.refused(
+        "a document whose id differs from its URL",
+        401,
+        mallory.send(&a, &mallory.activity("Follow", json!(acme))).await,
+    )
+    .await;
     let bad_documents = |actor: &FakeActor| {
         let big = with(actor.doc.clone(), "padding", json!("x".repeat(1024 * 1024 + 10)));
         [
@@ -571,10 +588,20 @@ async fn actor_urls_on_special_addresses_redirects_and_bad_documents_are_never_f
     let mut doc = key_thief.doc.clone();
     doc["publicKey"]["owner"] = json!(other.id);
     fake1.put(&key_thief.id, Doc::Json(doc));
-    s.refused("a key owned by another actor", 401, key_thief.send(&a, &key_thief.activity("Follow", json!(acme))).await).await;
+    s.refused(
+        "a key owned by another actor",
+        401,
+        key_thief.send(&a, &key_thief.activity("Follow", json!(acme))).await,
+    )
+    .await;
     let elsewhere = fake1.actor("inbox-elsewhere");
     fake1.put(&elsewhere.id, Doc::Json(with(elsewhere.doc.clone(), "inbox", json!("https://evil.example/inbox"))));
-    s.refused("an actor whose inbox is on another host", 401, elsewhere.send(&a, &elsewhere.activity("Follow", json!(acme))).await).await;
+    s.refused(
+        "an actor whose inbox is on another host",
+        401,
+        elsewhere.send(&a, &elsewhere.activity("Follow", json!(acme))).await,
+    )
+    .await;
 
     assert_eq!(canary.reached(), 0, "no forbidden address was ever connected to");
     let cases = s.finish(20);
@@ -648,7 +675,11 @@ async fn hostile_html_in_profiles_and_replies_is_sanitized_on_ingest() {
     assert_eq!(eve.send(&a, &hello).await, 202);
     let stored = queries::actors::find_by_ap_id(&a.state.db, &eve.id).await.unwrap().unwrap();
     assert_eq!(executable_parts(&stored.summary), Vec::<String>::new(), "{}", stored.summary);
-    assert!(stored.summary.contains("Hello") && stored.summary.contains(r#"href="https://ok.example/""#), "{}", stored.summary);
+    assert!(
+        stored.summary.contains("Hello") && stored.summary.contains(r#"href="https://ok.example/""#),
+        "{}",
+        stored.summary
+    );
     assert!(!stored.summary.contains("alert"), "script text dropped: {}", stored.summary);
     assert!(executable_parts(HOSTILE_HTML).len() >= 10, "the checker sees the attacks in the input");
 
@@ -660,7 +691,6 @@ async fn hostile_html_in_profiles_and_replies_is_sanitized_on_ingest() {
     let post = queries::posts::find_by_ap_id(&a.state.db, reply["id"].as_str().unwrap()).await.unwrap().unwrap();
     assert_eq!(executable_parts(&post.content_html), Vec::<String>::new(), "{}", post.content_html);
     assert!(post.content_html.contains("fine link"), "{}", post.content_html);
-
 }
 
 #[tokio::test]
@@ -706,8 +736,12 @@ async fn activities_the_worker_must_refuse_are_accepted_then_change_nothing() {
     nested["id"] = json!({"id": nested["id"]});
     s.accepted_but_refused("Create whose Note id is an object", &ada, &ada.activity("Create", nested)).await;
     let many: Vec<u8> = vec![0; 400_000];
-    s.accepted_but_refused("Create whose object is an array of 400,000 numbers", &ada, &ada.activity("Create", json!(many)))
-        .await;
+    s.accepted_but_refused(
+        "Create whose object is an array of 400,000 numbers",
+        &ada,
+        &ada.activity("Create", json!(many)),
+    )
+    .await;
     let mut long_parent = ada.note(None, "parent URL of 900 kB");
     long_parent["inReplyTo"] = json!(format!("{}/{}", update.ap_id, "x".repeat(900_000)));
     s.accepted_but_refused("Create whose inReplyTo is 900 kB", &ada, &ada.activity("Create", long_parent)).await;
@@ -741,7 +775,8 @@ async fn activities_the_worker_must_refuse_are_accepted_then_change_nothing() {
     s.accepted_but_refused("Announce of a note that is not ours", &ada, &ada.activity("Announce", json!(remote_note)))
         .await;
     let missing = format!("{}/users/acme/posts/00000000-0000-0000-0000-000000000000", a.base);
-    s.accepted_but_refused("Like of a post of ours that does not exist", &ada, &ada.activity("Like", json!(missing))).await;
+    s.accepted_but_refused("Like of a post of ours that does not exist", &ada, &ada.activity("Like", json!(missing)))
+        .await;
     s.accepted_but_refused("Like of one of our actors", &ada, &ada.activity("Like", json!(brand.ap_id))).await;
     s.accepted_but_refused("Undo of someone else's Like", &bob, &bob.activity("Undo", like.clone())).await;
     s.accepted_but_refused("Undo of someone else's Like by id", &bob, &bob.activity("Undo", like["id"].clone())).await;

@@ -138,9 +138,35 @@ pub(crate) mod props {
 
     /// Keys of the ActivityStreams vocabulary, JSON-LD keywords and aliases.
     const KEYS: &[&str] = &[
-        "id", "type", "actor", "object", "href", "@context", "@graph", "@id", "@type", "as:actor", "attributedTo",
-        "to", "cc", "inReplyTo", "summary", "content", "name", "preferredUsername", "inbox", "outbox", "endpoints",
-        "sharedInbox", "publicKey", "owner", "publicKeyPem", "url", "icon", "tag", "",
+        "id",
+        "type",
+        "actor",
+        "object",
+        "href",
+        "@context",
+        "@graph",
+        "@id",
+        "@type",
+        "as:actor",
+        "attributedTo",
+        "to",
+        "cc",
+        "inReplyTo",
+        "summary",
+        "content",
+        "name",
+        "preferredUsername",
+        "inbox",
+        "outbox",
+        "endpoints",
+        "sharedInbox",
+        "publicKey",
+        "owner",
+        "publicKeyPem",
+        "url",
+        "icon",
+        "tag",
+        "",
     ];
 
     /// Arbitrary JSON shaped like ActivityStreams: nested objects and arrays of the above.
@@ -155,9 +181,8 @@ pub(crate) mod props {
         leaf.prop_recursive(6, 64, 8, |inner| {
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
-                proptest::collection::vec((proptest::sample::select(KEYS), inner), 0..8).prop_map(|pairs| {
-                    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-                }),
+                proptest::collection::vec((proptest::sample::select(KEYS), inner), 0..8)
+                    .prop_map(|pairs| { Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()) }),
             ]
         })
     }

@@ -97,7 +97,14 @@ mod tests {
         ] {
             assert!(with(ok), "{ok}");
         }
-        for bad in ["text/plain", "text/html", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml", "json"] {
+        for bad in [
+            "text/plain",
+            "text/html",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/xml",
+            "json",
+        ] {
             assert!(!with(bad), "{bad}");
         }
         assert!(is_json_content_type(&HeaderMap::new()), "absent is tolerated");

@@ -23,7 +23,16 @@ fn header_bytes() -> impl Strategy<Value = Vec<u8>> {
 /// repeated names, quotes and escapes, numbers out of range, junk base64, odd `headers`.
 fn cavage_params() -> impl Strategy<Value = String> {
     let name = proptest::sample::select(vec![
-        "keyId", "keyid", "algorithm", "headers", "signature", "created", "expires", "x", "KEYID", "",
+        "keyId",
+        "keyid",
+        "algorithm",
+        "headers",
+        "signature",
+        "created",
+        "expires",
+        "x",
+        "KEYID",
+        "",
     ]);
     let value = prop_oneof![
         Just(format!("\"{KEY_ID}\"")),
@@ -109,14 +118,12 @@ fn rfc9421_headers() -> impl Strategy<Value = (String, String)> {
         Just("(:AAAA:)".to_owned()),
         "[a-z0-9:=+/]{0,20}",
     ];
-    (
-        proptest::collection::vec(input, 1..4),
-        proptest::collection::vec((label, signature), 0..4),
-    )
-        .prop_map(|(inputs, sigs)| {
+    (proptest::collection::vec(input, 1..4), proptest::collection::vec((label, signature), 0..4)).prop_map(
+        |(inputs, sigs)| {
             let sigs = sigs.into_iter().map(|(l, s)| format!("{l}={s}")).collect::<Vec<_>>().join(", ");
             (inputs.join(", "), sigs)
-        })
+        },
+    )
 }
 
 fn set_bytes(req: &mut Req, name: &'static str, value: &[u8]) {
