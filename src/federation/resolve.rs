@@ -1,5 +1,6 @@
 //! Remote actors: found in our cache, or fetched (signed by the instance actor), checked
-//! and stored. Cached copies are refreshed after 24 hours (F6); a 410 deletes them.
+//! and stored. Cached copies are refreshed after 24 hours (F6); a 410 deletes them (their
+//! notes become tombstones and the row stays as a deleted marker, see ADR 0008).
 
 use chrono::{Duration, Utc};
 use url::Url;
@@ -65,9 +66,13 @@ pub async fn actor(ctx: &FederationContext, url: &Url, freshness: Freshness) -> 
     match fetch(ctx, url).await {
         Ok(doc) => store(ctx, doc).await,
         Err(ResolveError::Fetch(FetchError::Status { status, .. })) if status == reqwest::StatusCode::GONE => {
-            queries::actors::delete_remote(&ctx.db, url.as_str()).await?;
             if let Some(found) = cached {
                 ctx.keys.remove(&found.public_key_id);
+                // Its notes may hold threads together: they become tombstones, the row a
+                // deleted marker, and its relations go (as for a `Delete` of the actor).
+                crate::services::conversations::actor_deleted(&ctx.db, &found)
+                    .await
+                    .map_err(|e| ResolveError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
             }
             Err(ResolveError::Invalid { url: url.to_string(), reason: "the actor is gone (410)".into() })
         }

@@ -46,6 +46,8 @@ struct Fake {
     note_fetches: Arc<AtomicUsize>,
     /// POSTs received, by path.
     posts: Arc<Mutex<Vec<String>>>,
+    /// Paths whose GET is held (answered only once released).
+    held: Arc<Mutex<std::collections::HashSet<String>>>,
 }
 
 async fn serve(State(fake): State<Fake>, method: axum::http::Method, uri: Uri) -> Response {
@@ -55,6 +57,9 @@ async fn serve(State(fake): State<Fake>, method: axum::http::Method, uri: Uri) -
     }
     if uri.path().contains("/notes/") {
         fake.note_fetches.fetch_add(1, Ordering::SeqCst);
+    }
+    while fake.held.lock().unwrap().contains(uri.path()) {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     match fake.docs.lock().unwrap().get(uri.path()) {
         Some(doc) => ([(header::CONTENT_TYPE, "application/activity+json")], doc.to_string()).into_response(),
@@ -70,10 +75,21 @@ impl Fake {
             docs: Arc::default(),
             note_fetches: Arc::default(),
             posts: Arc::default(),
+            held: Arc::default(),
         };
         let app = Router::new().fallback(serve).with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         fake
+    }
+
+    fn hold(&self, url: &str, held: bool) {
+        let path = Url::parse(url).unwrap().path().to_owned();
+        let mut set = self.held.lock().unwrap();
+        if held {
+            set.insert(path);
+        } else {
+            set.remove(&path);
+        }
     }
 
     fn put(&self, url: &str, doc: Value) {
@@ -417,20 +433,35 @@ async fn a_fifty_deep_chain_across_two_hosts_resolves_within_the_fetch_budget() 
     let notes = chain([&ada, &bob], 50, Some(&update.ap_id), "deep");
     // The last one arrives, mentioning the brand; its 49 ancestors are unknown to A.
     let last = notes.last().unwrap().clone();
-    let author = if notes.len() % 2 == 1 { &ada } else { &bob };
+    let author = if !notes.len().is_multiple_of(2) { &ada } else { &bob };
     let mut last = last;
     last["cc"] = json!([brand.ap_id]);
     last["tag"] = json!([{"type": "Mention", "href": brand.ap_id, "name": "@acme"}]);
     author.fake.put(last["id"].as_str().unwrap(), last.clone());
+    // Ada and Bob are known (cached) before, so every fetch of the walk is a note.
+    assert_eq!(ada.deliver(&a, &ada.activity("Like", json!(update.ap_id))).await, "done");
+    assert_eq!(bob.deliver(&a, &bob.activity("Like", json!(update.ap_id))).await, "done");
+    // The 21st ancestor is held by its server: whatever fetches it cannot go further.
+    let beyond_budget = &notes[notes.len() - 2 - 20];
+    let beyond_fake = if (notes.len() - 2 - 20).is_multiple_of(2) { &fake1 } else { &fake2 };
+    beyond_fake.hold(beyond_budget["id"].as_str().unwrap(), true);
     assert_eq!(author.deliver(&a, &author.activity("Create", last.clone())).await, "done");
-    // The activity itself stops at its budget of 20 fetches (the author was cached, so
-    // 20 ancestors at most); the continuation worker carries on with budgets of its own.
+    // The activity stopped at its budget: exactly 20 ancestors stored with it, the rest
+    // is left to the continuation worker, which carries on with budgets of its own.
+    let stored_now = posts::Entity::find().filter(posts::Column::Local.eq(false)).count(&a.state.db).await.unwrap();
+    assert_eq!(stored_now, 21, "the reply and 20 ancestors");
+    assert!(post(&a, beyond_budget["id"].as_str().unwrap()).await.is_none());
+    beyond_fake.hold(beyond_budget["id"].as_str().unwrap(), false);
     let top = eventually(60, "the whole chain linked under the update", || async {
         let top = post(&a, notes[0]["id"].as_str().unwrap()).await?;
         (top.in_reply_to_post_id == Some(update.id)).then_some(top)
     })
     .await;
     assert_eq!(top.depth, 1);
+    // Where the activity stopped, no fetch had failed or timed out on the held note: it
+    // stopped at its budget, and the continuation fetched the rest.
+    let stop = post(&a, notes[notes.len() - 1 - 20]["id"].as_str().unwrap()).await.unwrap();
+    assert_eq!(stop.parent_fetch_attempts, 0);
     let bottom = post(&a, last["id"].as_str().unwrap()).await.unwrap();
     assert_eq!((bottom.thread_root_id, bottom.depth), (Some(update.id), 50));
     let in_thread =
@@ -471,7 +502,7 @@ async fn cyclic_and_over_deep_chains_end_cleanly() {
     // A chain of 130 under no root: the walk stops at the bound and stores what it got.
     let notes = chain([&ada, &bob], 130, None, "long");
     let last = notes.last().unwrap().clone();
-    let author = if notes.len() % 2 == 1 { &ada } else { &bob };
+    let author = if !notes.len().is_multiple_of(2) { &ada } else { &bob };
     let last = mention(last, &author.fake);
     assert_eq!(author.deliver(&a, &author.activity("Create", last.clone())).await, "done");
     let bound = openhouse::federation::threads::MAX_CHAIN_DEPTH as usize;

@@ -251,16 +251,6 @@ pub async fn claim_key_refetch(
     Ok(result.rows_affected == 1)
 }
 
-/// Deletes a cached remote actor (the remote answered 410 Gone).
-pub async fn delete_remote(db: &impl ConnectionTrait, ap_id: &str) -> Result<(), DbErr> {
-    actors::Entity::delete_many()
-        .filter(actors::Column::ApId.eq(ap_id))
-        .filter(actors::Column::Local.eq(false))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
 /// A local actor's private key PEM. Only signing code calls this.
 pub async fn private_key(db: &impl ConnectionTrait, actor_id: i64) -> Result<Option<String>, DbErr> {
     Ok(actor_keys::Entity::find_by_id(actor_id).one(db).await?.map(|k| k.private_key_pem))

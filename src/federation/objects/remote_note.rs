@@ -101,9 +101,9 @@ pub fn parse_note(doc: &Value) -> Result<RemoteNoteDoc, NoteRejected> {
     let to = addressees(doc.get("to"));
     let cc = addressees(doc.get("cc"));
     let followers = doc_followers(&attributed_to);
-    let visibility = if to.iter().any(|u| is_public(u)) {
+    let visibility = if to.iter().any(is_public) {
         "public"
-    } else if cc.iter().any(|u| is_public(u)) {
+    } else if cc.iter().any(is_public) {
         "unlisted"
     } else if to.iter().chain(cc.iter()).any(|u| u.as_str().ends_with("/followers") || Some(u) == followers.as_ref()) {
         "followers"
@@ -183,7 +183,7 @@ pub fn storable(url: &Url) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     fn note() -> Value {
