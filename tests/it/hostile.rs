@@ -557,7 +557,7 @@ async fn actor_urls_on_special_addresses_redirects_and_bad_documents_are_never_f
     fake1.put(&twice.id, Doc::Redirect(hop.id.clone()));
     fake1.put(&hop.id, Doc::Redirect(end.id.clone()));
     s.refused("two redirects", 401, twice.send(&a, &twice.activity("Follow", json!(acme))).await).await;
-    assert_eq!(fake1.hits_of(&Url::parse(&end.id).unwrap().path().to_owned()), 0);
+    assert_eq!(fake1.hits_of(Url::parse(&end.id).unwrap().path()), 0);
 
     // Bad documents (F2, F4, I8).
     let mallory = fake1.actor("mallory");
