@@ -49,8 +49,12 @@ const REMOTE_SCHEMES: &[&str] = &["http", "https", "mailto", "xmpp", "gemini", "
 fn remote_sanitizer() -> &'static ammonia::Builder<'static> {
     static BUILDER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
     BUILDER.get_or_init(|| {
+        // `Builder::empty()` empties only the tags: ammonia's default attributes (`title` and
+        // `lang` everywhere, `cite`, `hreflang`, `start`, `datetime`…) must be cleared too.
         let mut b = ammonia::Builder::empty();
         b.add_tags(REMOTE_TAGS.iter().copied())
+            .generic_attributes(HashSet::new())
+            .tag_attributes(std::collections::HashMap::new())
             .add_tag_attributes("a", ["href"])
             // Mastodon's markup for mentions, hashtags and ellipsed links; no styling hooks else.
             .add_allowed_classes("span", ["h-card", "invisible", "ellipsis"])
@@ -121,6 +125,15 @@ mod tests {
         assert!(clean.contains(r#"<span class="h-card">@y</span>"#), "{clean}");
         assert!(clean.contains("<b>bold</b>"), "{clean}");
         assert_eq!(sanitize_remote_html(&clean), clean, "a fixed point");
+    }
+
+    #[test]
+    fn no_attribute_survives_but_href_on_links_and_known_classes_on_spans() {
+        let dirty = r#"<p title="t" lang="en" dir="rtl" id="x">a</p><blockquote cite="https://c.example/">q</blockquote><ol start="3"><li>i</li></ol><del datetime="2020" cite="x">d</del><a href="https://a.example/" hreflang="en" title="t">l</a>"#;
+        assert_eq!(
+            sanitize_remote_html(dirty),
+            r#"<p>a</p><blockquote>q</blockquote><ol><li>i</li></ol><del>d</del><a href="https://a.example/" rel="nofollow noopener noreferrer">l</a>"#
+        );
     }
 
     #[test]
@@ -216,6 +229,8 @@ mod props {
         "&",
         "\u{0}",
         "<scr<script>ipt>alert(1)</script>",
+        "<p title=\"t\" lang=en dir=rtl id=x>t</p>",
+        "<blockquote cite=\"javascript:alert(1)\">q</blockquote><ol start=3><li>i</li></ol>",
         "<a href=mailto:x@y.example>m</a>",
         "<a href=/relative>r</a>",
         "<a href=\"#frag\">f</a>",

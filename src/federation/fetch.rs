@@ -951,8 +951,8 @@ mod props {
 
         #[test]
         fn a_name_entry_opens_only_that_name_and_port(
-            name in "[a-z][a-z0-9-]{0,10}\\.[a-z]{2,5}",
-            other in "[a-z][a-z0-9-]{0,10}\\.[a-z]{2,5}",
+            name in "[a-z][a-z0-9]{0,10}(-[a-z0-9]{1,4})?\\.[a-z]{2,5}",
+            other in "[a-z][a-z0-9]{0,10}(-[a-z0-9]{1,4})?\\.[a-z]{2,5}",
             port in 1u16..u16::MAX,
         ) {
             let list = AllowList::parse(&format!("{name}:{port}")).unwrap();
