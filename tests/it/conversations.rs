@@ -525,3 +525,64 @@ async fn cyclic_and_over_deep_chains_end_cleanly() {
         posts::Entity::find().filter(posts::Column::ParentFetchAfter.is_not_null()).count(&a.state.db).await.unwrap();
     assert_eq!(pending, 0);
 }
+
+/// Two Openhouse instances: B's staff member answers A's update with a post naming A's
+/// brand (its `inReplyTo` set as the staff-reply work will), edits it and deletes it; A
+/// threads it, follows the edit and keeps a tombstone.
+#[tokio::test]
+async fn an_openhouse_reply_from_another_instance_is_threaded_edited_and_deleted() {
+    let (a, b) = crate::helpers::two_instances().await;
+    let brand = a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    let update = publish(&a, &brand, "v2 is out").await;
+    let ada = b.create_actor("ada", ActorKind::Staff, "Ada").await;
+
+    // B writes the answer, scheduled so that its reply link is set before it goes out.
+    let text = format!("@acme@{} congratulations!", a.addr);
+    let mentions = openhouse::federation::mentions::resolve_mentions(&b.state.federation, &text).await.unwrap();
+    let draft = Draft {
+        text: text.clone(),
+        content_warning: None,
+        visibility: Visibility::Public,
+        scheduled_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+    };
+    let media_dir = b.state.config.data_dir.join("media");
+    let answer = post_service::publish(&b.state.db, &b.state.urls, &media_dir, &ada, draft, &mentions, Vec::new())
+        .await
+        .unwrap();
+    posts::Entity::update_many()
+        .col_expr(posts::Column::InReplyToApId, sea_orm::sea_query::Expr::value(update.ap_id.as_str()))
+        .col_expr(posts::Column::ScheduledAt, sea_orm::sea_query::Expr::value(chrono::Utc::now()))
+        .filter(posts::Column::Id.eq(answer.id))
+        .exec(&b.state.db)
+        .await
+        .unwrap();
+
+    let stored = eventually(30, "A threads B's answer", || async { post(&a, &answer.ap_id).await }).await;
+    assert_eq!(
+        (stored.in_reply_to_post_id, stored.thread_root_id, stored.depth),
+        (Some(update.id), Some(update.id), 1)
+    );
+    assert!(stored.content_html.contains("congratulations"));
+    let rows = conversations::Entity::find().all(&a.state.db).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].actor_id, rows[0].post_id, rows[0].kind.as_str()), (brand.id, stored.id, "reply"));
+
+    // B edits: A follows.
+    post_service::edit(&b.state.db, &b.state.urls, &ada, answer.id, &format!("{text} (edited)"), None, &mentions)
+        .await
+        .unwrap();
+    eventually(30, "A applies B's edit", || async {
+        post(&a, &answer.ap_id).await.filter(|p| p.content_html.contains("edited") && p.edited_at.is_some())
+    })
+    .await;
+
+    // B deletes: A keeps a tombstone in the thread and drops the inbox row.
+    post_service::delete(&b.state.db, &ada, answer.id).await.unwrap();
+    let gone = eventually(30, "A applies B's delete", || async {
+        post(&a, &answer.ap_id).await.filter(|p| p.deleted_at.is_some())
+    })
+    .await;
+    assert!(gone.content_html.is_empty());
+    assert_eq!(gone.in_reply_to_post_id, Some(update.id));
+    assert_eq!(conversations::Entity::find().count(&a.state.db).await.unwrap(), 0);
+}

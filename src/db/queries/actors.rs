@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, sea_query::OnConflict,
 };
 
 use crate::db::entities::{actor_keys, actors};
@@ -169,6 +169,7 @@ pub async fn upsert_remote(db: &impl ConnectionTrait, row: RemoteActorRow) -> Re
             active.update(db).await
         }
         None => {
+            let ap_id = row.ap_id.clone();
             let actor = actors::ActiveModel {
                 ap_id: Set(row.ap_id),
                 username: Set(row.username),
@@ -198,7 +199,12 @@ pub async fn upsert_remote(db: &impl ConnectionTrait, row: RemoteActorRow) -> Re
                 key_refetched_at: Set(None),
                 ..Default::default()
             };
-            actors::Entity::insert(actor).exec_with_returning(db).await
+            // Two first activities of one actor may race here: the loser takes the winner's row.
+            actors::Entity::insert(actor)
+                .on_conflict(OnConflict::column(actors::Column::ApId).do_nothing().to_owned())
+                .exec_without_returning(db)
+                .await?;
+            find_by_ap_id(db, &ap_id).await?.filter(|a| !a.local).ok_or_else(|| DbErr::RecordNotFound(ap_id))
         }
     }
 }
