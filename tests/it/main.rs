@@ -15,6 +15,7 @@ mod crash;
 mod discovery;
 mod follows;
 mod helpers;
+mod hostile;
 mod inbox;
 mod leases;
 mod ops;

@@ -106,3 +106,111 @@ mod tests {
         assert!(items_of(&Value::Null, 10).is_empty());
     }
 }
+
+/// proptest properties: the lenient readers never panic on any JSON, only ever return
+/// http(s) ids, and respect their caps. The JSON strategy is shared with the inbox
+/// envelope's and the actor parser's properties.
+#[cfg(test)]
+pub(crate) mod props {
+    #![allow(clippy::unwrap_used)]
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Strings that matter to an ActivityPub reader: URLs good and bad, huge ones, HTML.
+    fn leaf_string() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("https://remote.example/users/ada".to_owned()),
+            Just("https://remote.example/activities/1".to_owned()),
+            Just("http://127.0.0.1/users/x".to_owned()),
+            Just("https://openhouse.example/users/acme".to_owned()),
+            Just("javascript:alert(1)".to_owned()),
+            Just("data:text/html,<script>alert(1)</script>".to_owned()),
+            Just(format!("https://remote.example/{}", "x".repeat(3000))),
+            Just("<p onclick=x()>hi<script>alert(1)</script></p>".to_owned()),
+            Just("Create".to_owned()),
+            Just("Person".to_owned()),
+            Just("Note".to_owned()),
+            Just("😀".repeat(100)),
+            any::<String>(),
+        ]
+    }
+
+    /// Keys of the ActivityStreams vocabulary, JSON-LD keywords and aliases.
+    const KEYS: &[&str] = &[
+        "id",
+        "type",
+        "actor",
+        "object",
+        "href",
+        "@context",
+        "@graph",
+        "@id",
+        "@type",
+        "as:actor",
+        "attributedTo",
+        "to",
+        "cc",
+        "inReplyTo",
+        "summary",
+        "content",
+        "name",
+        "preferredUsername",
+        "inbox",
+        "outbox",
+        "endpoints",
+        "sharedInbox",
+        "publicKey",
+        "owner",
+        "publicKeyPem",
+        "url",
+        "icon",
+        "tag",
+        "",
+    ];
+
+    /// Arbitrary JSON shaped like ActivityStreams: nested objects and arrays of the above.
+    pub(crate) fn as_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            leaf_string().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(6, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                proptest::collection::vec((proptest::sample::select(KEYS), inner), 0..8)
+                    .prop_map(|pairs| { Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()) }),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn readers_never_panic_and_respect_their_caps(value in as_json(), max in 0usize..100) {
+            if let Some(id) = id_of(&value) {
+                prop_assert!(matches!(id.scheme(), "http" | "https"), "{}", id);
+                prop_assert!(id.has_host());
+            }
+            if let Some(s) = string_of(&value, max) {
+                prop_assert!(s.chars().count() <= max);
+            }
+            prop_assert!(items_of(&value, max).len() <= max.max(1));
+            if let Some(t) = type_of(&value) {
+                prop_assert!(t.chars().count() <= 64);
+            }
+            let _ = bool_of(&value);
+        }
+
+        #[test]
+        fn truncation_is_a_prefix_on_a_character_boundary(s in any::<String>(), max in 0usize..50) {
+            let t = truncate(&s, max);
+            prop_assert!(s.starts_with(&t));
+            prop_assert_eq!(t.chars().count(), s.chars().count().min(max));
+        }
+    }
+}

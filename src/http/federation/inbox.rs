@@ -7,7 +7,7 @@ use axum::{
     Json,
     body::Bytes,
     extract::{ConnectInfo, Path, State},
-    http::{HeaderMap, Method, StatusCode, Uri, header},
+    http::{HeaderMap, Method, StatusCode, Uri, header, header::CONTENT_TYPE},
     response::{IntoResponse, Response},
 };
 use serde_json::json;
@@ -60,6 +60,10 @@ async fn receive(
         tracing::info!(%ip, "inbox: rate limited (address)");
         return too_many_requests(wait);
     }
+    if !is_json_content_type(headers) {
+        let error = "activities are JSON: application/activity+json or application/ld+json";
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(json!({ "error": error }))).into_response();
+    }
     let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let request = InboundRequest { method, path_and_query, headers, body, limits: Some(&state.inbox_limits) };
     match inbox::receive(&state.federation, request).await {
@@ -89,4 +93,50 @@ fn too_many_requests(wait: Duration) -> Response {
     let seconds = inbox::retry_after_seconds(wait).to_string();
     (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, seconds)], Json(json!({ "error": error.to_string() })))
         .into_response()
+}
+
+/// Whether the body is declared as JSON: `application/json` or any `application/*+json`
+/// (`activity+json`, `ld+json`), or not declared at all, as a few servers omit it. Forms,
+/// multipart and text are refused with 415 before the signature is looked at: they are what
+/// a browser may send to another site without asking first, and never an activity.
+fn is_json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE) else { return true };
+    let Ok(value) = value.to_str() else { return false };
+    let media = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn only_json_media_types_are_activities() {
+        let with = |ct: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(CONTENT_TYPE, HeaderValue::from_str(ct).unwrap());
+            is_json_content_type(&h)
+        };
+        for ok in [
+            "application/activity+json",
+            "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+            "Application/JSON; charset=utf-8",
+        ] {
+            assert!(with(ok), "{ok}");
+        }
+        for bad in [
+            "text/plain",
+            "text/html",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/xml",
+            "json",
+        ] {
+            assert!(!with(bad), "{bad}");
+        }
+        assert!(is_json_content_type(&HeaderMap::new()), "absent is tolerated");
+    }
 }

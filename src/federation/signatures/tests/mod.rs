@@ -5,6 +5,7 @@
 mod bench;
 mod fixtures;
 mod garbage;
+mod props;
 mod roundtrip;
 mod tamper;
 mod vectors;
