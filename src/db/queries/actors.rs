@@ -119,6 +119,7 @@ pub async fn insert_local(db: &impl ConnectionTrait, new: NewLocalActor) -> Resu
 }
 
 /// What we store of a remote actor.
+#[derive(Clone, Debug)]
 pub struct RemoteActorRow {
     pub ap_id: String,
     pub ap_type: String,
@@ -144,63 +145,80 @@ pub struct RemoteActorRow {
 /// document claiming one of our ids is refused before it gets here, and the `local = false`
 /// filter on update makes sure.
 pub async fn upsert_remote(db: &impl ConnectionTrait, row: RemoteActorRow) -> Result<actors::Model, DbErr> {
-    let existing = find_by_ap_id(db, &row.ap_id).await?;
-    match existing {
-        Some(found) if found.local => Err(DbErr::Custom(format!("{} is a local actor", row.ap_id))),
-        Some(found) => {
-            let mut active: actors::ActiveModel = found.into();
-            active.ap_type = Set(Some(row.ap_type));
-            active.username = Set(row.username);
-            active.display_name = Set(row.display_name);
-            active.summary = Set(row.summary_html);
-            active.inbox_url = Set(Some(row.inbox_url));
-            active.shared_inbox_url = Set(row.shared_inbox_url);
-            active.outbox_url = Set(row.outbox_url);
-            active.followers_url = Set(row.followers_url);
-            active.profile_url = Set(row.profile_url);
-            active.icon_url = Set(row.icon_url);
-            active.image_url = Set(row.image_url);
-            active.public_key_pem = Set(row.public_key_pem);
-            active.public_key_id = Set(row.public_key_id);
-            active.manually_approves_followers = Set(row.manually_approves_followers);
-            active.discoverable = Set(row.discoverable);
-            active.updated_at = Set(row.now);
-            active.last_fetched_at = Set(Some(row.now));
-            active.update(db).await
-        }
-        None => {
-            let actor = actors::ActiveModel {
-                ap_id: Set(row.ap_id),
-                username: Set(row.username),
-                domain: Set(row.domain),
-                local: Set(false),
-                kind: Set(REMOTE_KIND.to_owned()),
-                display_name: Set(row.display_name),
-                summary: Set(row.summary_html),
-                profile_fields: Set("[]".to_owned()),
-                inbox_url: Set(Some(row.inbox_url)),
-                shared_inbox_url: Set(row.shared_inbox_url),
-                outbox_url: Set(row.outbox_url),
-                followers_url: Set(row.followers_url),
-                profile_url: Set(row.profile_url),
-                icon_url: Set(row.icon_url),
-                image_url: Set(row.image_url),
-                public_key_pem: Set(row.public_key_pem),
-                public_key_id: Set(row.public_key_id),
-                manually_approves_followers: Set(row.manually_approves_followers),
-                discoverable: Set(row.discoverable),
-                published: Set(row.now),
-                created_at: Set(row.now),
-                updated_at: Set(row.now),
-                last_fetched_at: Set(Some(row.now)),
-                ap_type: Set(Some(row.ap_type)),
-                following_url: Set(None),
-                key_refetched_at: Set(None),
-                ..Default::default()
-            };
-            actors::Entity::insert(actor).exec_with_returning(db).await
-        }
+    match find_by_ap_id(db, &row.ap_id).await? {
+        Some(found) => update_remote(db, found, row).await,
+        None => match insert_remote(db, row.clone()).await {
+            Ok(inserted) => Ok(inserted),
+            // Two requests from a new actor resolve it at once: the other one inserted it
+            // between our read and our insert (unique `ap_id`). Update that row instead.
+            Err(e) => match find_by_ap_id(db, &row.ap_id).await? {
+                Some(found) => update_remote(db, found, row).await,
+                None => Err(e),
+            },
+        },
     }
+}
+
+async fn update_remote(
+    db: &impl ConnectionTrait,
+    found: actors::Model,
+    row: RemoteActorRow,
+) -> Result<actors::Model, DbErr> {
+    if found.local {
+        return Err(DbErr::Custom(format!("{} is a local actor", row.ap_id)));
+    }
+    let mut active: actors::ActiveModel = found.into();
+    active.ap_type = Set(Some(row.ap_type));
+    active.username = Set(row.username);
+    active.display_name = Set(row.display_name);
+    active.summary = Set(row.summary_html);
+    active.inbox_url = Set(Some(row.inbox_url));
+    active.shared_inbox_url = Set(row.shared_inbox_url);
+    active.outbox_url = Set(row.outbox_url);
+    active.followers_url = Set(row.followers_url);
+    active.profile_url = Set(row.profile_url);
+    active.icon_url = Set(row.icon_url);
+    active.image_url = Set(row.image_url);
+    active.public_key_pem = Set(row.public_key_pem);
+    active.public_key_id = Set(row.public_key_id);
+    active.manually_approves_followers = Set(row.manually_approves_followers);
+    active.discoverable = Set(row.discoverable);
+    active.updated_at = Set(row.now);
+    active.last_fetched_at = Set(Some(row.now));
+    active.update(db).await
+}
+
+async fn insert_remote(db: &impl ConnectionTrait, row: RemoteActorRow) -> Result<actors::Model, DbErr> {
+    let actor = actors::ActiveModel {
+        ap_id: Set(row.ap_id),
+        username: Set(row.username),
+        domain: Set(row.domain),
+        local: Set(false),
+        kind: Set(REMOTE_KIND.to_owned()),
+        display_name: Set(row.display_name),
+        summary: Set(row.summary_html),
+        profile_fields: Set("[]".to_owned()),
+        inbox_url: Set(Some(row.inbox_url)),
+        shared_inbox_url: Set(row.shared_inbox_url),
+        outbox_url: Set(row.outbox_url),
+        followers_url: Set(row.followers_url),
+        profile_url: Set(row.profile_url),
+        icon_url: Set(row.icon_url),
+        image_url: Set(row.image_url),
+        public_key_pem: Set(row.public_key_pem),
+        public_key_id: Set(row.public_key_id),
+        manually_approves_followers: Set(row.manually_approves_followers),
+        discoverable: Set(row.discoverable),
+        published: Set(row.now),
+        created_at: Set(row.now),
+        updated_at: Set(row.now),
+        last_fetched_at: Set(Some(row.now)),
+        ap_type: Set(Some(row.ap_type)),
+        following_url: Set(None),
+        key_refetched_at: Set(None),
+        ..Default::default()
+    };
+    actors::Entity::insert(actor).exec_with_returning(db).await
 }
 
 /// The stored `kind` of remote actors.
