@@ -7,13 +7,15 @@
 //! and there is no timer: under light load a batch is one row and nothing waits.
 //!
 //! Per-request transactions were the ingest bottleneck on SQLite (one writer at a time,
-//! every request queueing for the write lock); one statement per batch removes that.
+//! every request queueing for the write lock); one statement per batch removes that. On
+//! PostgreSQL, which takes concurrent inserts, each request runs the same statement for its
+//! own row on a pooled connection: there the single writer measured slower (ADR 0008).
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbErr,
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
     sea_query::{OnConflict, Query},
 };
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -59,19 +61,39 @@ struct Pending {
 #[derive(Clone, Debug)]
 pub struct InboxWriter {
     tx: mpsc::Sender<Pending>,
+    /// On PostgreSQL each request inserts on its own pooled connection (see `insert`).
+    direct: Option<(DatabaseConnection, std::sync::Arc<Notify>)>,
 }
 
 impl InboxWriter {
     /// Starts the writer task on the current runtime. `stored` is notified after every
     /// batch that stored at least one new row (it wakes the inbox worker).
     pub fn spawn(db: DatabaseConnection, stored: std::sync::Arc<Notify>) -> Self {
+        let direct = (db.get_database_backend() == DbBackend::Postgres).then(|| (db.clone(), stored.clone()));
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(db, rx, stored));
-        Self { tx }
+        Self { tx, direct }
     }
 
     /// Stores `row` and returns once it is committed (or was already there).
+    ///
+    /// On PostgreSQL the row is inserted at once on a pooled connection, with the same
+    /// statement: concurrent inserts do not exclude each other there, and in B2 the single
+    /// writer was slower than 16 parallel inserts (docs/performance.md). SQLite has one
+    /// writer at a time, so there the rows of concurrent requests share one statement.
     pub async fn insert(&self, row: NewInboxRow) -> Result<Inserted, DbErr> {
+        if let Some((db, stored)) = &self.direct {
+            let (reply, _unused) = oneshot::channel();
+            let pending = [Pending { row, reply }];
+            let inserted = insert_batch(db, &pending)
+                .await?
+                .pop()
+                .unwrap_or_else(|| Err(DbErr::Custom("no answer for the row".into())))?;
+            if inserted == Inserted::New {
+                stored.notify_one();
+            }
+            return Ok(inserted);
+        }
         let (reply, answer) = oneshot::channel();
         self.tx.send(Pending { row, reply }).await.map_err(|_| DbErr::Custom("the inbox writer has stopped".into()))?;
         answer.await.map_err(|_| DbErr::Custom("the inbox writer stopped before answering".into()))?
