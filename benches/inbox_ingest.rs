@@ -1,15 +1,35 @@
 //! B2: `cargo bench --bench inbox_ingest` (SQLite), or with
 //! `OPENHOUSE_BENCH_DATABASE_URL=postgres://…/empty_db` for PostgreSQL.
 //! Sizes: `OPENHOUSE_BENCH_REQUESTS` (default 50,000), `OPENHOUSE_BENCH_ACTORS` (1,000),
-//! `OPENHOUSE_BENCH_SENDERS` (32). Prints the figures; see docs/performance.md.
+//! `OPENHOUSE_BENCH_SENDERS` (32). Runs Openhouse, then the baseline (activitypub_federation's
+//! synchronous `receive_activity` with the same store), and prints both and the ratio;
+//! `OPENHOUSE_BENCH_ONLY=openhouse` or `=baseline` runs one of them. See docs/performance.md.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
 
 #[path = "support/inbox_ingest.rs"]
 mod inbox_ingest;
+#[path = "support/inbox_ingest_baseline.rs"]
+mod inbox_ingest_baseline;
 
 fn env_or(key: &str, default: usize) -> usize {
     std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn print(name: &str, report: &inbox_ingest::Report) {
+    println!("B2 {name}: {report:#?}");
+    println!(
+        "B2 {name}: {} requests, {} accepted, {} stored: {:.0} accepted/s, p50 {:.2} ms, p99 {:.2} ms; \
+         drained {:.2} s after sending ({:.0} processed/s overall)",
+        report.requests,
+        report.accepted,
+        report.stored,
+        report.per_second,
+        report.p50_ms,
+        report.p99_ms,
+        report.drain_seconds,
+        report.processed_per_second
+    );
 }
 
 fn main() {
@@ -20,15 +40,20 @@ fn main() {
         senders: env_or("OPENHOUSE_BENCH_SENDERS", 32),
         database_url: std::env::var("OPENHOUSE_BENCH_DATABASE_URL").ok(),
     };
-    let report = runtime.block_on(inbox_ingest::run(params));
-    println!("B2 inbox ingest: {report:#?}");
-    println!(
-        "B2 {} requests: {:.0} accepted/s, p50 {:.2} ms, p99 {:.2} ms; worker drained in {:.2} s more ({:.0} processed/s overall)",
-        report.requests,
-        report.per_second,
-        report.p50_ms,
-        report.p99_ms,
-        report.drain_seconds,
-        report.processed_per_second
-    );
+    let only = std::env::var("OPENHOUSE_BENCH_ONLY").unwrap_or_default();
+    let ours = (only != "baseline").then(|| runtime.block_on(inbox_ingest::run(params.clone())));
+    if let Some(report) = &ours {
+        print("openhouse", report);
+    }
+    let baseline = (only != "openhouse").then(|| runtime.block_on(inbox_ingest_baseline::run(params.clone())));
+    if let Some(report) = &baseline {
+        print("baseline (activitypub_federation receive_activity)", report);
+    }
+    if let (Some(ours), Some(baseline)) = (&ours, &baseline) {
+        println!(
+            "B2 ratio openhouse / baseline: accepted/s {:.2}x, p99 {:.2}x",
+            ours.per_second / baseline.per_second,
+            ours.p99_ms / baseline.p99_ms
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! What the federation wing needs at hand: the database, our URLs, the safe client, the
-//! instance actor's signing key, and the cache of parsed remote keys. Built once at start-up.
+//! instance actor's signing key, the caches of remote actors and parsed keys, and the inbox
+//! writer (group commit). Built once at start-up.
 
 use std::sync::Arc;
 
@@ -10,7 +11,9 @@ use url::Url;
 use crate::{
     db::queries,
     federation::{
+        actor_cache::ActorCache,
         fetch::SafeClient,
+        inbox_writer::InboxWriter,
         signatures::{KeyCache, SigningKey},
     },
     services::accounts,
@@ -30,6 +33,10 @@ pub struct FederationContext {
     pub instance_key: Arc<SigningKey>,
     /// Parsed public keys of remote actors, by key id.
     pub keys: Arc<KeyCache>,
+    /// Remote actors recently read or fetched (a cache of the `actors` table).
+    pub actors: Arc<ActorCache>,
+    /// Stores verified inbound activities, many requests per statement.
+    pub inbox_writer: InboxWriter,
     /// Wakes the inbox worker when a new activity is stored (in this process).
     pub inbox_wakeup: Arc<Notify>,
     /// Wakes the outbox expander when new events are recorded (in this process).
@@ -39,7 +46,8 @@ pub struct FederationContext {
 }
 
 impl FederationContext {
-    /// Loads the instance actor's key (creating the actor on first start).
+    /// Loads the instance actor's key (creating the actor on first start) and starts the
+    /// inbox writer task on the current runtime.
     pub async fn new(db: DatabaseConnection, urls: Urls, fetcher: SafeClient) -> anyhow::Result<Self> {
         let actor = accounts::instance_actor(&db, &urls).await.map_err(|e| anyhow::anyhow!("instance actor: {e}"))?;
         let pem = queries::actors::private_key(&db, actor.id)
@@ -47,13 +55,17 @@ impl FederationContext {
             .ok_or_else(|| anyhow::anyhow!("the instance actor has no private key"))?;
         let key_id = Url::parse(&actor.public_key_id)?;
         let instance_key = Arc::new(SigningKey::from_pkcs8_pem(key_id, &pem)?);
+        let inbox_wakeup = Arc::new(Notify::new());
+        let inbox_writer = InboxWriter::spawn(db.clone(), inbox_wakeup.clone());
         Ok(Self {
             db,
             urls,
             fetcher,
             instance_key,
             keys: Arc::new(KeyCache::new(10_000)),
-            inbox_wakeup: Arc::new(Notify::new()),
+            actors: Arc::new(ActorCache::default()),
+            inbox_writer,
+            inbox_wakeup,
             outbox_wakeup: Arc::new(Notify::new()),
             delivery_wakeup: Arc::new(Notify::new()),
         })

@@ -5,29 +5,36 @@
 //!             ─► envelope {id, type, actor} sane, same origin, not ours (400)
 //!             ─► actor resolved (cache / signed fetch) and owns the key (401)
 //!             ─► signature verified; on failure the key is re-fetched once per 5 min (401)
-//!             ─► INSERT inbox_activities (dedup by id) ─► 202
+//!             ─► INSERT inbox_activities (dedup by id; group commit) ─► 202
 //!
-//! inbox worker ─► lease pending rows ─► dispatch by type (activities/*) ─► done / retry
+//! inbox worker ─► lease a batch of pending rows (one UPDATE … RETURNING)
+//!              ─► dispatch each by type (activities/*) ─► done / ignored / retry, per group
 //! ```
 
-use std::time::{Duration as StdDuration, SystemTime};
+use std::{
+    collections::BTreeMap,
+    time::{Duration as StdDuration, SystemTime},
+};
 
 use axum::http::{HeaderMap, Method, StatusCode};
 use chrono::{Duration, Utc};
 use sea_orm::{
-    ActiveValue::Set,
-    ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait, OnConflict},
+    ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter,
+    sea_query::{Expr, ExprTrait, Order, Query},
 };
 use serde_json::Value;
 use tokio::sync::watch;
 use url::Url;
 
 use crate::{
-    db::{entities::inbox_activities, queries},
+    db::{
+        entities::{actors, inbox_activities},
+        queries,
+    },
     federation::{
         activities,
         context::FederationContext,
+        inbox_writer::{Inserted, NewInboxRow},
         protocol::lenient::{id_of, string_of},
         resolve::{self, Freshness, ResolveError},
         signatures::{self, RequestParts, SignatureError},
@@ -164,8 +171,23 @@ pub async fn receive(ctx: &FederationContext, req: InboundRequest<'_>) -> Result
         Err(e) => return Err(InboxError::Unauthorized(format!("cannot verify the actor: {e}"))),
     };
     let key_id = signature.key_id().as_str();
-    let verified =
-        actor.public_key_id == key_id && verify_with(ctx, &signature, &actor.public_key_id, &actor.public_key_pem);
+    let verifies = |a: &actors::Model| {
+        a.public_key_id == key_id && verify_with(ctx, &signature, &a.public_key_id, &a.public_key_pem)
+    };
+    let mut verified = verifies(&actor);
+    if !verified {
+        // The in-memory copy may be older than the table (another process re-fetched).
+        match resolve::reload(ctx, &activity.actor).await {
+            Ok(Some(stored))
+                if stored.public_key_pem != actor.public_key_pem || stored.public_key_id != actor.public_key_id =>
+            {
+                verified = verifies(&stored);
+            }
+            Ok(_) => {}
+            Err(ResolveError::Db(e)) => return Err(e.into()),
+            Err(e) => return Err(InboxError::Unauthorized(format!("cannot verify the actor: {e}"))),
+        }
+    }
     if !verified {
         // I7: the key may have rotated; re-fetch at most once per actor per 5 minutes.
         let now = Utc::now();
@@ -195,32 +217,18 @@ fn verify_with(ctx: &FederationContext, signature: &signatures::ParsedSignature,
     }
 }
 
-/// The durable insert (I9, I10): the row exists before we answer 202.
+/// The durable insert (I9, I10): the row is committed before we answer 202. Concurrent
+/// requests share one statement (group commit, `inbox_writer`); each waits for its own.
 async fn store(ctx: &FederationContext, activity: &Envelope, body: &[u8]) -> Result<Receipt, InboxError> {
-    let now = Utc::now();
-    let payload = String::from_utf8_lossy(body).into_owned();
-    let inserted = inbox_activities::Entity::insert(inbox_activities::ActiveModel {
-        ap_id: Set(activity.id.to_string()),
-        activity_type: Set(activity.kind.clone()),
-        actor_ap_id: Set(activity.actor.to_string()),
-        payload: Set(payload),
-        state: Set(PENDING.to_owned()),
-        attempts: Set(0),
-        received_at: Set(now),
-        available_at: Set(now),
-        lease_until: Set(None),
-        processed_at: Set(None),
-        last_error: Set(None),
-        ..Default::default()
-    })
-    .on_conflict(OnConflict::column(inbox_activities::Column::ApId).do_nothing().to_owned())
-    .exec_without_returning(&ctx.db)
-    .await?;
-    if inserted == 1 {
-        ctx.inbox_wakeup.notify_one();
-        Ok(Receipt::Stored)
-    } else {
-        Ok(Receipt::Duplicate)
+    let row = NewInboxRow {
+        ap_id: activity.id.to_string(),
+        activity_type: activity.kind.clone(),
+        actor_ap_id: activity.actor.to_string(),
+        payload: String::from_utf8_lossy(body).into_owned(),
+    };
+    match ctx.inbox_writer.insert(row).await? {
+        Inserted::New => Ok(Receipt::Stored),
+        Inserted::Duplicate => Ok(Receipt::Duplicate),
     }
 }
 
@@ -237,8 +245,11 @@ pub const FAILED: &str = "failed";
 pub const MAX_ATTEMPTS: i32 = 8;
 /// How long a worker owns a leased row.
 const LEASE: Duration = Duration::seconds(60);
-/// Rows taken per round.
-const BATCH: u64 = 32;
+/// Rows leased per round (one statement), processed in order and finished together.
+const BATCH: u64 = 64;
+/// A round stops taking up leased rows after this long and gives the rest back, so that
+/// no row is still being worked on when its lease runs out.
+const ROUND_BUDGET: StdDuration = StdDuration::from_secs(30);
 
 /// Processes stored activities until `shutdown` turns true. Several workers (in one process
 /// or several) may run: a row is processed by whoever leases it first.
@@ -266,85 +277,133 @@ pub async fn run_worker(ctx: FederationContext, mut shutdown: watch::Receiver<bo
     tracing::info!("inbox worker stopped");
 }
 
+/// Rows any worker may lease at `now`: pending, and not leased or the lease ran out.
+fn leasable(now: chrono::DateTime<Utc>) -> Condition {
+    Condition::all().add(inbox_activities::Column::State.eq(PENDING)).add(
+        Condition::any()
+            .add(inbox_activities::Column::LeaseUntil.is_null())
+            .add(inbox_activities::Column::LeaseUntil.lt(now)),
+    )
+}
+
 /// Leases and processes one batch; returns how many rows were handled.
+///
+/// One `UPDATE … WHERE id IN (oldest due rows) AND still leasable RETURNING *` leases the
+/// batch: a row another worker leased meanwhile fails the re-check and is not returned,
+/// so each row is processed by one worker. Rows are dispatched in id order, then finished
+/// with one `UPDATE` per outcome (done, each ignore reason) and one per failure.
 pub async fn process_batch(ctx: &FederationContext) -> Result<usize, DbErr> {
+    use inbox_activities::Column as C;
+    let started = std::time::Instant::now();
     let now = Utc::now();
-    let candidates: Vec<i64> = inbox_activities::Entity::find()
-        .select_only()
-        .column(inbox_activities::Column::Id)
-        .filter(inbox_activities::Column::State.eq(PENDING))
-        .filter(inbox_activities::Column::AvailableAt.lte(now))
-        .filter(
-            Condition::any()
-                .add(inbox_activities::Column::LeaseUntil.is_null())
-                .add(inbox_activities::Column::LeaseUntil.lt(now)),
-        )
-        .order_by_asc(inbox_activities::Column::Id)
+    let lease_until = now + LEASE;
+    let due = Query::select()
+        .column(C::Id)
+        .from(inbox_activities::Entity)
+        .cond_where(leasable(now).add(C::AvailableAt.lte(now)))
+        .order_by(C::Id, Order::Asc)
         .limit(BATCH)
-        .into_tuple()
-        .all(&ctx.db)
+        .to_owned();
+    let mut rows = inbox_activities::Entity::update_many()
+        .col_expr(C::LeaseUntil, Expr::value(lease_until))
+        .col_expr(C::Attempts, Expr::col(C::Attempts).add(1))
+        .filter(C::Id.in_subquery(due))
+        .filter(leasable(now))
+        .exec_with_returning(&ctx.db)
         .await?;
-    let mut handled = 0;
-    for id in candidates {
-        // The conditional update is the lease: only one worker sees rows_affected = 1.
-        let claimed = inbox_activities::Entity::update_many()
-            .col_expr(inbox_activities::Column::LeaseUntil, Expr::value(now + LEASE))
-            .col_expr(inbox_activities::Column::Attempts, Expr::col(inbox_activities::Column::Attempts).add(1))
-            .filter(inbox_activities::Column::Id.eq(id))
-            .filter(inbox_activities::Column::State.eq(PENDING))
-            .filter(
-                Condition::any()
-                    .add(inbox_activities::Column::LeaseUntil.is_null())
-                    .add(inbox_activities::Column::LeaseUntil.lt(now)),
-            )
-            .exec(&ctx.db)
-            .await?;
-        if claimed.rows_affected != 1 {
+    rows.sort_by_key(|r| r.id);
+    let mut outcomes = Outcomes::default();
+    let mut unstarted = Vec::new();
+    for row in rows {
+        if started.elapsed() > ROUND_BUDGET {
+            unstarted.push(row.id);
             continue;
         }
-        let Some(row) = inbox_activities::Entity::find_by_id(id).one(&ctx.db).await? else { continue };
         let outcome = activities::dispatch(ctx, &row).await;
-        finish(ctx, &row, outcome).await?;
-        handled += 1;
+        outcomes.add(&row, outcome);
+    }
+    let handled = outcomes.len();
+    outcomes.finish(ctx).await?;
+    if !unstarted.is_empty() {
+        // Give back what this round did not reach, as if it had never been leased.
+        inbox_activities::Entity::update_many()
+            .col_expr(C::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+            .col_expr(C::Attempts, Expr::col(C::Attempts).sub(1))
+            .filter(C::Id.is_in(unstarted))
+            .filter(C::LeaseUntil.eq(lease_until))
+            .exec(&ctx.db)
+            .await?;
     }
     Ok(handled)
 }
 
-async fn finish(
-    ctx: &FederationContext,
-    row: &inbox_activities::Model,
-    outcome: Result<activities::Handled, activities::HandleError>,
-) -> Result<(), DbErr> {
-    let now = Utc::now();
-    let mut update = inbox_activities::Entity::update_many()
-        .col_expr(inbox_activities::Column::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
-        .filter(inbox_activities::Column::Id.eq(row.id));
-    update = match outcome {
-        Ok(activities::Handled::Applied) => update
-            .col_expr(inbox_activities::Column::State, Expr::value(DONE))
-            .col_expr(inbox_activities::Column::ProcessedAt, Expr::value(now)),
-        Ok(activities::Handled::Ignored(reason)) => {
-            tracing::debug!(id = %row.ap_id, kind = %row.activity_type, reason, "activity ignored");
-            update
-                .col_expr(inbox_activities::Column::State, Expr::value(IGNORED))
-                .col_expr(inbox_activities::Column::ProcessedAt, Expr::value(now))
-                .col_expr(inbox_activities::Column::LastError, Expr::value(reason))
-        }
-        Err(e) => {
-            let give_up = !e.is_retryable() || row.attempts >= MAX_ATTEMPTS;
-            tracing::warn!(id = %row.ap_id, kind = %row.activity_type, attempts = row.attempts, error = %e, give_up, "activity failed");
-            let update = update.col_expr(inbox_activities::Column::LastError, Expr::value(e.to_string()));
-            if give_up {
-                update
-                    .col_expr(inbox_activities::Column::State, Expr::value(FAILED))
-                    .col_expr(inbox_activities::Column::ProcessedAt, Expr::value(now))
-            } else {
-                let backoff = Duration::seconds(10 * i64::from(Ord::max(row.attempts, 1)).pow(2));
-                update.col_expr(inbox_activities::Column::AvailableAt, Expr::value(now + backoff))
+/// The results of one round, grouped so that each group is finished by one statement.
+#[derive(Default)]
+struct Outcomes {
+    done: Vec<i64>,
+    ignored: BTreeMap<&'static str, Vec<i64>>,
+    /// Failures: id, error text, whether to give up, attempts so far.
+    failed: Vec<(i64, String, bool, i32)>,
+}
+
+impl Outcomes {
+    fn len(&self) -> usize {
+        self.done.len() + self.ignored.values().map(Vec::len).sum::<usize>() + self.failed.len()
+    }
+
+    fn add(&mut self, row: &inbox_activities::Model, outcome: Result<activities::Handled, activities::HandleError>) {
+        match outcome {
+            Ok(activities::Handled::Applied) => self.done.push(row.id),
+            Ok(activities::Handled::Ignored(reason)) => {
+                tracing::debug!(id = %row.ap_id, kind = %row.activity_type, reason, "activity ignored");
+                self.ignored.entry(reason).or_default().push(row.id);
+            }
+            Err(e) => {
+                let give_up = !e.is_retryable() || row.attempts >= MAX_ATTEMPTS;
+                tracing::warn!(id = %row.ap_id, kind = %row.activity_type, attempts = row.attempts, error = %e, give_up, "activity failed");
+                self.failed.push((row.id, e.to_string(), give_up, row.attempts));
             }
         }
-    };
-    update.exec(&ctx.db).await.map(|_| ())
+    }
+
+    async fn finish(self, ctx: &FederationContext) -> Result<(), DbErr> {
+        use inbox_activities::Column as C;
+        let now = Utc::now();
+        let no_lease = Expr::value(Option::<chrono::DateTime<Utc>>::None);
+        if !self.done.is_empty() {
+            inbox_activities::Entity::update_many()
+                .col_expr(C::LeaseUntil, no_lease.clone())
+                .col_expr(C::State, Expr::value(DONE))
+                .col_expr(C::ProcessedAt, Expr::value(now))
+                .filter(C::Id.is_in(self.done))
+                .exec(&ctx.db)
+                .await?;
+        }
+        for (reason, ids) in self.ignored {
+            inbox_activities::Entity::update_many()
+                .col_expr(C::LeaseUntil, no_lease.clone())
+                .col_expr(C::State, Expr::value(IGNORED))
+                .col_expr(C::ProcessedAt, Expr::value(now))
+                .col_expr(C::LastError, Expr::value(reason))
+                .filter(C::Id.is_in(ids))
+                .exec(&ctx.db)
+                .await?;
+        }
+        for (id, error, give_up, attempts) in self.failed {
+            let update = inbox_activities::Entity::update_many()
+                .col_expr(C::LeaseUntil, no_lease.clone())
+                .col_expr(C::LastError, Expr::value(error))
+                .filter(C::Id.eq(id));
+            let update = if give_up {
+                update.col_expr(C::State, Expr::value(FAILED)).col_expr(C::ProcessedAt, Expr::value(now))
+            } else {
+                let backoff = Duration::seconds(10 * i64::from(Ord::max(attempts, 1)).pow(2));
+                update.col_expr(C::AvailableAt, Expr::value(now + backoff))
+            };
+            update.exec(&ctx.db).await?;
+        }
+        Ok(())
+    }
 }
 
 /// proptest properties of the envelope check: any bytes and any ActivityStreams-shaped JSON

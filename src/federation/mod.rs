@@ -4,9 +4,10 @@
 //! - `objects/`: newtypes over our entities that convert to and from wire types.
 //! - `fetch`: the SSRF-safe client every outbound request goes through.
 //! - `webfinger`: looking up remote handles.
-//! - `resolve`: remote actors, cached and refreshed; `mentions`: the handles a post names.
+//! - `resolve`: remote actors, cached and refreshed (`actor_cache`: the in-memory copy);
+//!   `mentions`: the handles a post names.
 //! - `inbox`: receiving activities (all checks, durable insert) and the inbox worker;
-//!   `activities/`: one file per activity type.
+//!   `inbox_writer`: the group commit of inbox inserts; `activities/`: one file per type.
 //! - `threads`: remote notes in threads: fetching a note and its missing ancestors on a
 //!   budget, and the worker that continues long chains.
 //! - `signatures/`: HTTP signatures (draft-cavage and RFC 9421).
@@ -16,10 +17,12 @@
 //! Inbound activities call `services/`; services never call back into here.
 
 pub mod activities;
+pub mod actor_cache;
 pub mod context;
 pub mod delivery;
 pub mod fetch;
 pub mod inbox;
+pub mod inbox_writer;
 pub mod mentions;
 pub mod objects;
 pub mod protocol;

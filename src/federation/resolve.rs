@@ -1,6 +1,7 @@
-//! Remote actors: found in our cache, or fetched (signed by the instance actor), checked
-//! and stored. Cached copies are refreshed after 24 hours (F6); a 410 deletes them (their
-//! notes become tombstones and the row stays as a deleted marker, see ADR 0008).
+//! Remote actors: found in our cache (in memory, then the `actors` table), or fetched
+//! (signed by the instance actor), checked and stored. Cached copies are refreshed after
+//! 24 hours (F6); a 410 deletes them (their notes become tombstones and the row stays as a
+//! deleted marker, see ADR 0008).
 
 use chrono::{Duration, Utc};
 use url::Url;
@@ -53,19 +54,27 @@ pub async fn actor(ctx: &FederationContext, url: &Url, freshness: Freshness) -> 
     if ctx.is_local(url) {
         return Err(ResolveError::Local(url.to_string()));
     }
+    // The in-memory copy first (no database read for a known sender), under the same rule.
+    if freshness == Freshness::Cached
+        && let Some(found) = ctx.actors.get(url.as_str())
+        && is_fresh(&found)
+    {
+        return Ok(found);
+    }
     let cached = queries::actors::find_by_ap_id(&ctx.db, url.as_str()).await?;
     if let Some(found) = &cached {
         if found.local {
             return Err(ResolveError::Local(url.to_string()));
         }
-        let fresh = found.last_fetched_at.is_some_and(|at| Utc::now() - at < ACTOR_REFRESH);
-        if fresh && freshness == Freshness::Cached {
+        if is_fresh(found) && freshness == Freshness::Cached {
+            ctx.actors.put(found);
             return Ok(found.clone());
         }
     }
     match fetch(ctx, url).await {
         Ok(doc) => store(ctx, doc).await,
         Err(ResolveError::Fetch(FetchError::Status { status, .. })) if status == reqwest::StatusCode::GONE => {
+            ctx.actors.remove(url.as_str());
             if let Some(found) = cached {
                 ctx.keys.remove(&found.public_key_id);
                 // Its notes may hold threads together: they become tombstones, the row a
@@ -85,6 +94,24 @@ pub async fn actor(ctx: &FederationContext, url: &Url, freshness: Freshness) -> 
             _ => Err(e),
         },
     }
+}
+
+/// Whether a stored copy is young enough to use without fetching (F6).
+fn is_fresh(actor: &actors::Model) -> bool {
+    actor.last_fetched_at.is_some_and(|at| Utc::now() - at < ACTOR_REFRESH)
+}
+
+/// The actor as stored in the database right now (the in-memory copy is dropped), without
+/// fetching: what another process may have stored since we cached it.
+pub async fn reload(ctx: &FederationContext, url: &Url) -> Result<Option<actors::Model>, ResolveError> {
+    ctx.actors.remove(url.as_str());
+    let found = queries::actors::find_by_ap_id(&ctx.db, url.as_str()).await?.filter(|a| !a.local);
+    if let Some(actor) = &found
+        && is_fresh(actor)
+    {
+        ctx.actors.put(actor);
+    }
+    Ok(found)
 }
 
 async fn fetch(ctx: &FederationContext, url: &Url) -> Result<RemoteActorDoc, ResolveError> {
@@ -131,6 +158,7 @@ async fn store(ctx: &FederationContext, doc: RemoteActorDoc) -> Result<actors::M
     for key_id in previous_key.iter().chain(std::iter::once(&stored.public_key_id)) {
         ctx.keys.remove(key_id);
     }
+    ctx.actors.put(&stored);
     Ok(stored)
 }
 

@@ -109,6 +109,13 @@ impl TestApp {
         Self { addr, base, state, client, shutdown: Some(tx), _tmp: tmp, _db: db }
     }
 
+    /// Starts a graceful shutdown: the server stops accepting and finishes open requests.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
     /// The actor id of a local account.
     pub fn actor_url(&self, username: &str) -> String {
         format!("{}/users/{username}", self.base)

@@ -6,7 +6,10 @@ use std::time::{Duration, SystemTime};
 use openhouse::{
     db::{entities::inbox_activities, queries},
     domain::ActorKind,
-    federation::signatures::{SigningKey, sign_request},
+    federation::{
+        inbox_writer::{Inserted, NewInboxRow},
+        signatures::{SigningKey, sign_request},
+    },
 };
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -234,4 +237,115 @@ async fn a_bad_key_triggers_one_refetch_per_five_minutes() {
     let cached = queries::actors::find_by_ap_id(&a.state.db, &peer.actor).await.unwrap().unwrap();
     assert_eq!(cached.key_refetched_at, Some(first), "no second re-fetch within 5 minutes");
     assert_eq!(stored(&a).await, 1);
+}
+
+/// Group commit (docs/adr/0008): many concurrent requests, distinct and duplicate, each get
+/// the right answer and every activity is stored exactly once.
+#[tokio::test]
+async fn concurrent_distinct_and_duplicate_posts_are_each_stored_once() {
+    let (a, b) = two_instances().await;
+    a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    b.create_actor("ada", ActorKind::Staff, "Ada").await;
+    let peer = std::sync::Arc::new(Peer::new(&b, "ada", &a, "acme").await);
+    let target = a.actor_url("acme");
+    // 40 distinct activities, each sent 3 times, all at once.
+    let mut sends = tokio::task::JoinSet::new();
+    for copy in 0..3 {
+        for n in 0..40 {
+            let peer = peer.clone();
+            let mut activity = peer.follow(&format!("listens/{n}"), &target);
+            activity["type"] = json!("Listen");
+            sends.spawn(async move { (n, copy, peer.send(&activity).await) });
+        }
+    }
+    while let Some(sent) = sends.join_next().await {
+        let (n, copy, status) = sent.unwrap();
+        assert_eq!(status, 202, "listen {n} copy {copy}");
+    }
+    let rows = inbox_activities::Entity::find().all(&a.state.db).await.unwrap();
+    assert_eq!(rows.len(), 40, "one row per activity id");
+    let mut ids: Vec<&str> = rows.iter().map(|r| r.ap_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 40);
+
+    // The writer's own answers: within one batch and across batches, the first copy of an
+    // id is new and every other copy is a duplicate.
+    let writer = a.state.federation.inbox_writer.clone();
+    let mut inserts = tokio::task::JoinSet::new();
+    for n in 0..60 {
+        for _ in 0..3 {
+            let writer = writer.clone();
+            let row = NewInboxRow {
+                ap_id: format!("https://remote.example/activities/{}", n % 30),
+                activity_type: "Listen".into(),
+                actor_ap_id: "https://remote.example/users/x".into(),
+                payload: "{}".into(),
+            };
+            inserts.spawn(async move { (n % 30, writer.insert(row).await.unwrap()) });
+        }
+    }
+    let mut new_per_id = std::collections::HashMap::<usize, usize>::new();
+    let mut answers = 0;
+    while let Some(answer) = inserts.join_next().await {
+        let (id, inserted) = answer.unwrap();
+        answers += 1;
+        if inserted == Inserted::New {
+            *new_per_id.entry(id).or_default() += 1;
+        }
+    }
+    assert_eq!(answers, 180);
+    assert_eq!(new_per_id.len(), 30, "each of the 30 ids was new once: {new_per_id:?}");
+    assert!(new_per_id.values().all(|&n| n == 1), "never twice: {new_per_id:?}");
+    assert_eq!(stored(&a).await, 70);
+}
+
+/// A graceful shutdown finishes the requests in flight: every activity answered 202 is in
+/// the table, none is lost in a pending batch.
+#[tokio::test]
+async fn shutdown_flushes_every_accepted_activity() {
+    let (mut a, b) = two_instances().await;
+    a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    b.create_actor("ada", ActorKind::Staff, "Ada").await;
+    let peer = std::sync::Arc::new(Peer::new(&b, "ada", &a, "acme").await);
+    // Prime the actor cache so the requests below are quick.
+    assert_eq!(peer.send(&peer.follow("follows/prime", &a.actor_url("acme"))).await, 202);
+    let target = a.actor_url("acme");
+    let mut sends = tokio::task::JoinSet::new();
+    for n in 0..60 {
+        let peer = peer.clone();
+        let mut activity = peer.follow(&format!("listens/{n}"), &target);
+        activity["type"] = json!("Listen");
+        let id = activity["id"].as_str().unwrap().to_owned();
+        sends.spawn(async move {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/activity+json"));
+            let body = activity.to_string().into_bytes();
+            sign_request(&peer.key, &reqwest::Method::POST, &peer.inbox, &mut headers, Some(&body), SystemTime::now())
+                .unwrap();
+            headers.remove(reqwest::header::HOST);
+            let status = peer.client.post(peer.inbox.clone()).headers(headers).body(body).send().await;
+            (id, status.map(|r| r.status().as_u16()).ok())
+        });
+    }
+    // Shut down as soon as the first of them is stored: the others are in flight.
+    while stored(&a).await < 2 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    a.begin_shutdown();
+    let mut accepted = Vec::new();
+    let mut statuses = Vec::new();
+    while let Some(sent) = sends.join_next().await {
+        let (id, status) = sent.unwrap();
+        statuses.push(status);
+        if status == Some(202) {
+            accepted.push(id);
+        }
+    }
+    println!("answers during shutdown: {statuses:?}");
+    assert!(!accepted.is_empty(), "some requests were in flight when the shutdown began");
+    let rows = inbox_activities::Entity::find().all(&a.state.db).await.unwrap();
+    for id in &accepted {
+        assert!(rows.iter().any(|r| &r.ap_id == id), "{id} was answered 202 but is not stored");
+    }
 }

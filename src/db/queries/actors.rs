@@ -119,6 +119,7 @@ pub async fn insert_local(db: &impl ConnectionTrait, new: NewLocalActor) -> Resu
 }
 
 /// What we store of a remote actor.
+#[derive(Clone, Debug)]
 pub struct RemoteActorRow {
     pub ap_id: String,
     pub ap_type: String,

@@ -23,7 +23,10 @@ pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Resu
         return Err(HandleError::Rejected("Delete of an object on another host".into()));
     }
     let change = if id == actor_url {
-        conversations::actor_deleted(&ctx.db, &activity.actor).await?
+        let change = conversations::actor_deleted(&ctx.db, &activity.actor).await?;
+        // The in-memory copy would still say "alive" to the inbox and this worker.
+        ctx.actors.remove(&activity.actor.ap_id);
+        change
     } else {
         conversations::delete_note(&ctx.db, &activity.actor, id.as_str()).await?
     };
