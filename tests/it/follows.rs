@@ -110,3 +110,52 @@ async fn a_locked_account_holds_requests_until_staff_decide() {
         a.client.post(format!("{}/api/v1/follow-requests/{bob_request}/approve", a.base)).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
 }
+
+/// D2 at the query: one inbox per accepted follower, the shared inbox when there is one, each
+/// once, in a stable order; pending requests and other accounts' followers are not included.
+#[tokio::test]
+async fn follower_inboxes_are_distinct_shared_first_and_accepted_only() {
+    let a = crate::helpers::TestApp::spawn().await;
+    let brand = a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    let locked = a.create_actor_with("beta", ActorKind::Product, "Beta", "", true, vec![]).await;
+    let remote = |n: u32, host: &str, shared: bool| queries::actors::RemoteActorRow {
+        ap_id: format!("https://{host}/users/u{n}"),
+        ap_type: "Person".into(),
+        username: format!("u{n}"),
+        domain: host.into(),
+        display_name: String::new(),
+        summary_html: String::new(),
+        inbox_url: format!("https://{host}/users/u{n}/inbox"),
+        shared_inbox_url: shared.then(|| format!("https://{host}/inbox")),
+        outbox_url: None,
+        followers_url: None,
+        profile_url: None,
+        icon_url: None,
+        image_url: None,
+        public_key_pem: String::new(),
+        public_key_id: format!("https://{host}/users/u{n}#main-key"),
+        manually_approves_followers: false,
+        discoverable: true,
+        now: chrono::Utc::now(),
+    };
+    // Three on one server with a shared inbox, two on a server without one.
+    let rows = [
+        (1, "big.example", true),
+        (2, "big.example", true),
+        (3, "big.example", true),
+        (4, "small.example", false),
+        (5, "small.example", false),
+    ];
+    for (n, host, shared) in rows {
+        let actor = queries::actors::upsert_remote(&a.state.db, remote(n, host, shared)).await.unwrap();
+        follows::receive_follow(&a.state.db, &actor, &brand, &format!("https://{host}/follows/{n}")).await.unwrap();
+        // Requests to the locked account stay pending: they must not count for it.
+        follows::receive_follow(&a.state.db, &actor, &locked, &format!("https://{host}/follows/l{n}")).await.unwrap();
+    }
+    let inboxes = queries::follows::follower_inboxes(&a.state.db, brand.id).await.unwrap();
+    assert_eq!(
+        inboxes,
+        ["https://big.example/inbox", "https://small.example/users/u4/inbox", "https://small.example/users/u5/inbox"]
+    );
+    assert!(queries::follows::follower_inboxes(&a.state.db, locked.id).await.unwrap().is_empty());
+}
