@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     config::Config,
     federation::{context::FederationContext, fetch::SafeClient},
+    http::pages::cache::PageCache,
     rate_limit::InboxLimits,
     urls::Urls,
 };
@@ -30,6 +31,8 @@ pub struct Inner {
     pub federation: FederationContext,
     /// Inbox rate limits (I11), per remote address and per remote actor.
     pub inbox_limits: InboxLimits,
+    /// Rendered thread pages, served again while their thread is unchanged.
+    pub pages: PageCache,
 }
 
 impl AppState {
@@ -39,7 +42,7 @@ impl AppState {
         let federation = FederationContext::new(db.clone(), urls.clone(), fetcher.clone()).await?;
         let inbox_limits =
             InboxLimits::new(config.inbox_rate_per_ip, config.inbox_rate_per_actor, config.trusted_proxies.clone());
-        Ok(Self(Arc::new(Inner { db, config, urls, fetcher, federation, inbox_limits })))
+        Ok(Self(Arc::new(Inner { db, config, urls, fetcher, federation, inbox_limits, pages: PageCache::default() })))
     }
 }
 

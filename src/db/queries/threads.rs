@@ -126,3 +126,40 @@ fn readable() -> Condition {
         .add(posts::Column::PublishedAt.is_not_null())
         .add(posts::Column::Visibility.is_in(SHOWN.iter().map(|v| (*v).to_owned())))
 }
+
+/// What a thread page shows of the replies under `root_id`, summed up: when any reply is
+/// added, edited, deleted, liked or boosted, this changes. The page cache keys on it
+/// (`http::pages::cache`); one aggregate over the thread's index, no rows decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadStamp {
+    pub replies: i64,
+    pub last_updated: Option<DateTime<Utc>>,
+    pub last_deleted: Option<DateTime<Utc>>,
+    pub likes: i64,
+    pub announces: i64,
+}
+
+/// The [`ThreadStamp`] of the thread rooted at `root_id`.
+pub async fn thread_stamp(db: &impl ConnectionTrait, root_id: i64) -> Result<ThreadStamp, DbErr> {
+    type Row = (i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<i64>, Option<i64>);
+    let row: Option<Row> = posts::Entity::find()
+        .select_only()
+        .column_as(posts::Column::Id.count(), "replies")
+        .column_as(posts::Column::UpdatedAt.max(), "last_updated")
+        .column_as(posts::Column::DeletedAt.max(), "last_deleted")
+        // SUM of an integer is a 64-bit integer on both engines.
+        .column_as(posts::Column::LikesCount.sum(), "likes")
+        .column_as(posts::Column::AnnouncesCount.sum(), "announces")
+        .filter(posts::Column::ThreadRootId.eq(root_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (replies, last_updated, last_deleted, likes, announces) = row.unwrap_or((0, None, None, None, None));
+    Ok(ThreadStamp {
+        replies,
+        last_updated,
+        last_deleted,
+        likes: likes.unwrap_or(0),
+        announces: announces.unwrap_or(0),
+    })
+}

@@ -46,6 +46,7 @@ pub(super) async fn note(
     Path((username, id)): Path<(String, String)>,
     wants: Representation,
     uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     let found = lookup(&state, &username, &id).await;
     if wants == Representation::Html {
@@ -56,7 +57,8 @@ pub(super) async fn note(
             .and_then(|n| n.parse::<u64>().ok())
             .unwrap_or(1)
             .min(1_000_000);
-        return pages::post::render(&state, found, page).await;
+        let if_none_match = headers.get(axum::http::header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+        return pages::post::render(&state, found, page, if_none_match).await;
     }
     match found {
         Err(e) => e.into_response(),

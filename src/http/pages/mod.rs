@@ -1,6 +1,7 @@
 //! Server-rendered pages (templates in `frontend/templates`, compiled in by askama) and
 //! the static files of `frontend/static`, embedded in the binary. No JavaScript needed.
 
+pub mod cache;
 pub mod home;
 pub mod post;
 pub mod profile;

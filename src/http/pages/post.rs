@@ -8,12 +8,19 @@
 //! never embedded (no `img` pointing at another server) — it is a link out.
 
 use askama::Template;
-use axum::{http::StatusCode, response::Response};
+use axum::{
+    body::Bytes,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
 
 use crate::{
-    db::entities::{actors, posts},
+    db::{
+        entities::{actors, posts},
+        queries,
+    },
     error::{AppError, AppResult},
-    http::pages::{error_page, profile::AccountCard, render as render_page},
+    http::pages::{cache::Stamp, error_page, profile::AccountCard},
     services::{
         instance,
         posts::{Lookup, PostDetails},
@@ -244,15 +251,67 @@ async fn page(state: &AppState, d: &PostDetails, page: u64) -> AppResult<PostPag
     })
 }
 
+/// What the page shows depends on, read now (see `cache`): one aggregate over the thread
+/// and the instance name, on top of the lookup the caller made.
+async fn stamp(state: &AppState, d: &PostDetails) -> AppResult<Stamp> {
+    let root_id = d.post.thread_root_id.unwrap_or(d.post.id);
+    Ok(Stamp {
+        root_updated: d.post.updated_at,
+        root_edited: d.post.edited_at,
+        root_likes: d.post.likes_count,
+        root_announces: d.post.announces_count,
+        author_updated: d.author.updated_at,
+        instance_name: instance::name(&state.db).await?,
+        thread: queries::threads::thread_stamp(&state.db, root_id).await?,
+    })
+}
+
 /// The page for what `services::posts::public` found: the post, the 410 page, or the 404.
-/// `page` is the page of direct replies (from 1).
-pub async fn render(state: &AppState, found: AppResult<Lookup>, page_number: u64) -> Response {
-    match found {
-        Ok(Lookup::Visible(d)) => match page(state, &d, page_number.max(1)).await {
-            Ok(page) => render_page(StatusCode::OK, &page),
-            Err(e) => error_page(&e),
-        },
-        Ok(Lookup::Gone { .. }) => error_page(&AppError::gone("This post was deleted by its author.")),
-        Err(e) => error_page(&e),
+/// `page` is the page of direct replies (from 1). A page whose thread did not change since it
+/// was last rendered comes from the cache (`cache`), or as `304` when the browser's
+/// `If-None-Match` names it.
+pub async fn render(
+    state: &AppState,
+    found: AppResult<Lookup>,
+    page_number: u64,
+    if_none_match: Option<&str>,
+) -> Response {
+    let d = match found {
+        Ok(Lookup::Visible(d)) => d,
+        Ok(Lookup::Gone { .. }) => return error_page(&AppError::gone("This post was deleted by its author.")),
+        Err(e) => return error_page(&e),
+    };
+    let page_number = page_number.max(1);
+    let stamp = match stamp(state, &d).await {
+        Ok(stamp) => stamp,
+        Err(e) => return error_page(&e),
+    };
+    let etag = stamp.etag(d.post.id, page_number);
+    if if_none_match.is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag)) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
+    let body = match state.pages.get(d.post.id, page_number, &stamp) {
+        Some(body) => body,
+        None => {
+            let rendered = page(state, &d, page_number).await.and_then(|p| p.render().map_err(AppError::internal));
+            match rendered {
+                Ok(html) => {
+                    let body = Bytes::from(html);
+                    state.pages.put(d.post.id, page_number, stamp, body.clone());
+                    body
+                }
+                Err(e) => return error_page(&e),
+            }
+        }
+    };
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
+            (header::CACHE_CONTROL, "no-cache".to_owned()),
+            (header::ETAG, etag),
+        ],
+        body,
+    )
+        .into_response()
 }
