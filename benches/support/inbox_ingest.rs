@@ -1,6 +1,7 @@
 //! B2, inbox ingest (PERFORMANCE.md): signed activities from many distinct remote actors,
 //! sent by concurrent senders to one instance: request → durable 202, then the inbox worker
-//! drains what was stored. Shared by `benches/inbox_ingest.rs` (full size) and the smoke
+//! drains what was stored: each request is a reply to a real product update, and the worker
+//! stores it in that update's thread (ADR 0008), as a reply from Mastodon would be. Shared by `benches/inbox_ingest.rs` (full size) and the smoke
 //! test in `tests/it/bench_smoke.rs` (tiny size); the generator parts (actor server,
 //! pre-signing, senders) are shared with the baseline in `inbox_ingest_baseline.rs`.
 //! Measures and prints; never asserts a time.
@@ -17,10 +18,13 @@ use axum::{Json, Router, extract::Path, routing::get};
 use openhouse::{
     config::Config,
     crypto::generate_rsa_keys,
-    db::entities::inbox_activities,
-    domain::{ActorKind, Username},
+    db::entities::{inbox_activities, posts},
+    domain::{ActorKind, Username, Visibility},
     federation::signatures::{SigningKey, sign_request},
-    services::accounts::{self, NewAccount},
+    services::{
+        accounts::{self, NewAccount},
+        posts::{self as posts_service, Draft},
+    },
     startup::Application,
 };
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
@@ -47,6 +51,8 @@ pub struct Report {
     pub accepted: usize,
     /// Rows in the inbox table afterwards (distinct activities stored).
     pub stored: usize,
+    /// Replies the worker stored in the update's thread (the baseline only stores activities: 0).
+    pub threaded: usize,
     pub seconds: f64,
     pub per_second: f64,
     pub p50_ms: f64,
@@ -93,6 +99,18 @@ pub async fn run(params: Params) -> Report {
         fields: vec![],
     };
     let brand = accounts::create(&state.db, &state.urls, brand).await.expect("brand");
+    // The product update every request replies to: the worker stores each reply in its thread.
+    let draft = Draft {
+        text: "Acme 3.0 beta: tell us what breaks. #beta".into(),
+        content_warning: None,
+        visibility: Visibility::Public,
+        scheduled_at: None,
+        in_reply_to: None,
+    };
+    let update =
+        posts_service::publish(&state.db, &state.urls, &tmp.path().join("media"), &brand, draft, &[], Vec::new())
+            .await
+            .expect("update");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
@@ -101,7 +119,7 @@ pub async fn run(params: Params) -> Report {
     // Sign every request before the clock starts: the generator's signing is not measured.
     // Each actor's key is fetched on its first request and cached after (as B2 defines).
     let inbox = Url::parse(&format!("{base}/inbox")).expect("inbox");
-    let reply_to = format!("{}/posts/1", brand.ap_id);
+    let reply_to = update.ap_id.clone();
     let requests = presign(&params, &remote_origin, &inbox, &reply_to, &keys.private_pem);
     let sent = send_all(requests, &inbox, params.senders).await;
 
@@ -121,12 +139,19 @@ pub async fn run(params: Params) -> Report {
     }
     let drain_seconds = drain_start.elapsed().as_secs_f64().max(0.001);
     let stored = inbox_activities::Entity::find().count(&state.db).await.expect("count");
+    let threaded = posts::Entity::find()
+        .filter(posts::Column::ThreadRootId.eq(update.id))
+        .filter(posts::Column::InReplyToPostId.eq(update.id))
+        .count(&state.db)
+        .await
+        .expect("count");
     let _ = stop.send(());
     let _ = server.await;
     Report {
         requests: params.requests,
         accepted: sent.accepted,
         stored: stored as usize,
+        threaded: threaded as usize,
         seconds: sent.seconds,
         per_second: sent.accepted as f64 / sent.seconds,
         p50_ms: sent.percentile_ms(0.50),

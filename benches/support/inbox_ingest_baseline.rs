@@ -254,6 +254,7 @@ pub async fn run(params: Params) -> Report {
         requests: params.requests,
         accepted: sent.accepted,
         stored: stored as usize,
+        threaded: 0,
         seconds: sent.seconds,
         per_second: sent.accepted as f64 / sent.seconds,
         p50_ms: sent.percentile_ms(0.50),

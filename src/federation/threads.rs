@@ -142,6 +142,10 @@ pub async fn walk_ancestors(
     start: posts::Model,
     budget: &mut FetchBudget,
 ) -> Result<(), HandleError> {
+    if start.in_reply_to_post_id.is_some() || start.in_reply_to_ap_id.is_none() {
+        // Threaded already, or a thread's top: nothing to walk (the common case).
+        return Ok(());
+    }
     let mut current = start;
     let mut walked = conversations::subtree_depth(&ctx.db, current.id).await?;
     let mut seen: HashSet<String> = HashSet::from([current.ap_id.clone()]);

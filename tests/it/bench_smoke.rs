@@ -19,6 +19,7 @@ async fn b2_inbox_ingest_runs_at_a_tiny_size() {
     println!("{report:?}");
     assert_eq!(report.accepted, 40, "every signed request was accepted with 202");
     assert_eq!(report.stored, 40, "every accepted activity was stored once");
+    assert_eq!(report.threaded, 40, "and the worker stored every reply in the update's thread");
 }
 
 #[tokio::test]
