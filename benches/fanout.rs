@@ -29,9 +29,10 @@ fn shard(spec: &str) {
 
 fn summary(name: &str, runs: &[Run]) {
     println!(
-        "{name:>9}: enqueue {:>8.1} ms (publish {:.1} ms) | first {:>7.1} ms | p50 {:>7.1} ms | last {:>8.1} ms | {:>6.0} deliveries/s | recorded {:>8.1} ms | RSS {:.1} → peak {:.1} MB (+{:.1}) | bad {}",
-        median(runs, |r| r.enqueue_ms),
+        "{name:>9}: publish {:.1} ms | started {:>7.1} ms | enqueue {:>8.1} ms | first {:>7.1} ms | p50 {:>7.1} ms | last {:>8.1} ms | {:>6.0} deliveries/s | recorded {:>8.1} ms | RSS {:.1} → peak {:.1} MB (+{:.1}) | bad {}",
         median(runs, |r| r.publish_ms),
+        median(runs, |r| r.started_ms),
+        median(runs, |r| r.enqueue_ms),
         median(runs, |r| r.first_ms),
         median(runs, |r| r.p50_ms),
         median(runs, |r| r.last_ms),

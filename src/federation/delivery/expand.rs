@@ -92,10 +92,20 @@ async fn expand_one(ctx: &FederationContext, event: &outbox_events::Model) -> Re
     let id = Url::parse(&format!("{}/activities/{}", ctx.urls.origin(), event.id))
         .map_err(|e| DbErr::Custom(e.to_string()))?;
     let built = build(ctx, &parsed, id).await?;
-    let txn = crate::db::begin_write(&ctx.db).await?;
+    let mut rest = Vec::new();
+    let mut activity_id = 0;
     if let Some(built) = built {
-        store(&txn, built).await?;
+        // The activity and its first deliveries commit at once so the workers start while
+        // the rest of a large audience is written (B1: publish → first delivery).
+        let txn = crate::db::begin_write(&ctx.db).await?;
+        let stored = store(&txn, built).await?;
+        activity_id = stored.0;
+        rest = stored.1;
+        txn.commit().await?;
+        ctx.delivery_wakeup.notify_waiters();
     }
+    let txn = crate::db::begin_write(&ctx.db).await?;
+    insert_deliveries(&txn, activity_id, &rest).await?;
     outbox_events::Entity::update_many()
         .col_expr(outbox_events::Column::ProcessedAt, Expr::value(Utc::now()))
         .filter(outbox_events::Column::Id.eq(event.id))
@@ -219,8 +229,13 @@ fn personal(activity: Activity, from: &actors::Model, to: &actors::Model) -> Bui
     }
 }
 
-/// Stores the activity and its deliveries (idempotently).
-pub async fn store(db: &impl ConnectionTrait, built: Built) -> Result<i64, DbErr> {
+/// Deliveries committed with the activity itself; the rest follow in a second transaction.
+const FIRST: usize = 256;
+
+/// Stores the activity and its first [`FIRST`] deliveries (idempotently); returns its row id
+/// and the inboxes still to insert with [`insert_deliveries`]. A crash between the two leaves
+/// the event unprocessed: expanding it again inserts only what is missing.
+async fn store(db: &impl ConnectionTrait, built: Built) -> Result<(i64, Vec<String>), DbErr> {
     let now = Utc::now();
     let ap_id = built.activity.id.to_string();
     let payload = serde_json::to_string(&built.activity).map_err(|e| DbErr::Custom(e.to_string()))?;
@@ -259,6 +274,14 @@ pub async fn store(db: &impl ConnectionTrait, built: Built) -> Result<i64, DbErr
     inboxes.retain(|inbox| !skip.contains(inbox));
     inboxes.sort();
     inboxes.dedup();
+    let rest = inboxes.split_off(inboxes.len().min(FIRST));
+    insert_deliveries(db, activity_id, &inboxes).await?;
+    Ok((activity_id, rest))
+}
+
+/// Inserts one pending delivery of activity `activity_id` per inbox, skipping existing ones.
+async fn insert_deliveries(db: &impl ConnectionTrait, activity_id: i64, inboxes: &[String]) -> Result<(), DbErr> {
+    let now = Utc::now();
     for chunk in inboxes.chunks(CHUNK) {
         let rows: Vec<deliveries::ActiveModel> = chunk
             .iter()
@@ -293,7 +316,7 @@ pub async fn store(db: &impl ConnectionTrait, built: Built) -> Result<i64, DbErr
             .exec_without_returning(db)
             .await?;
     }
-    Ok(activity_id)
+    Ok(())
 }
 
 /// `host[:port]` of a URL: the unit of per-host limits and health.
