@@ -20,7 +20,10 @@ use std::{
 };
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, HeaderValue, Method, header::CONTENT_TYPE};
+use axum::http::{
+    HeaderMap, HeaderValue, Method,
+    header::{CONNECTION, CONTENT_TYPE},
+};
 use chrono::{Duration, Utc};
 use sea_orm::{
     ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -105,8 +108,47 @@ struct Shared {
     per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
     keys: Mutex<HashMap<i64, Arc<SigningKey>>>,
     payloads: Mutex<HashMap<i64, Payload>>,
+    /// This worker's rows per host, leased and not yet done (see [`Queued`]).
+    queued: Mutex<HashMap<String, usize>>,
     limits: DeliveryLimits,
     recorder: mpsc::UnboundedSender<Delivered>,
+}
+
+/// One leased row counted against its host while its task lives. A delivery that is the
+/// last one queued for its host asks the peer to close the connection (`Connection: close`)
+/// instead of leaving it idle in the pool: in a fan-out every host gets one delivery, and
+/// thousands of idle keep-alive connections (each with its buffers and task) were most of
+/// the fan-out's memory (B1). A host with a backlog still reuses its connections.
+struct Queued {
+    shared: Arc<Shared>,
+    host: String,
+}
+
+impl Queued {
+    fn new(shared: &Arc<Shared>, host: &str) -> Self {
+        if let Ok(mut queued) = shared.queued.lock() {
+            *queued.entry(host.to_owned()).or_default() += 1;
+        }
+        Self { shared: shared.clone(), host: host.to_owned() }
+    }
+
+    /// Whether other rows for the same host are queued besides this one.
+    fn more_for_host(&self) -> bool {
+        self.shared.queued.lock().ok().and_then(|q| q.get(&self.host).copied()).unwrap_or(0) > 1
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        if let Ok(mut queued) = self.shared.queued.lock()
+            && let Some(n) = queued.get_mut(&self.host)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                queued.remove(&self.host);
+            }
+        }
+    }
 }
 
 /// Delivers until `shutdown` turns true, then lets in-flight requests finish.
@@ -125,6 +167,7 @@ pub async fn run(
         per_host: Mutex::new(HashMap::new()),
         keys: Mutex::new(HashMap::new()),
         payloads: Mutex::new(HashMap::new()),
+        queued: Mutex::new(HashMap::new()),
         ctx,
         limits,
     });
@@ -148,9 +191,9 @@ pub async fn run(
         };
         let idle = claimed.is_empty();
         for row in claimed {
-            let shared = shared.clone();
+            let queued = Queued::new(&shared, &row.host);
             tasks.spawn(async move {
-                if let Err(e) = attempt(&shared, row).await {
+                if let Err(e) = attempt(&queued, row).await {
                     tracing::warn!(error = %e, "delivery bookkeeping failed; the lease will expire and it is retried");
                 }
             });
@@ -265,7 +308,8 @@ async fn claim(shared: &Shared, worker_id: &str, limit: u64) -> Result<Vec<deliv
 }
 
 /// One attempt at one delivery, with its bookkeeping.
-async fn attempt(shared: &Shared, row: deliveries::Model) -> Result<(), DbErr> {
+async fn attempt(queued: &Queued, row: deliveries::Model) -> Result<(), DbErr> {
+    let shared = &*queued.shared;
     let db = &shared.ctx.db;
     let now = Utc::now();
     match shared.health.gate(&row.host, now) {
@@ -283,7 +327,7 @@ async fn attempt(shared: &Shared, row: deliveries::Model) -> Result<(), DbErr> {
         return Ok(());
     }
 
-    let (status, retry_after, error) = match send(shared, &row).await {
+    let (status, retry_after, error) = match send(shared, &row, queued.more_for_host()).await {
         Ok((status, retry_after)) => (Some(status), retry_after, None),
         Err(SendError::Permanent(e)) => return finish(shared, &row, FAILED, None, Some(e)).await,
         Err(SendError::Temporary(e)) => (None, None, Some(e)),
@@ -328,12 +372,20 @@ enum SendError {
     Temporary(String),
 }
 
-async fn send(shared: &Shared, row: &deliveries::Model) -> Result<(reqwest::StatusCode, Option<String>), SendError> {
+/// POSTs the activity to the row's inbox; `keep_alive`: more rows for the host are queued.
+async fn send(
+    shared: &Shared,
+    row: &deliveries::Model,
+    keep_alive: bool,
+) -> Result<(reqwest::StatusCode, Option<String>), SendError> {
     let inbox = Url::parse(&row.inbox_url).map_err(|e| SendError::Permanent(format!("bad inbox URL: {e}")))?;
     let payload = payload(shared, row.activity_id).await.map_err(|e| SendError::Temporary(e.to_string()))?;
     let key = signing_key(shared, payload.actor_id).await?;
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(ACTIVITY_JSON));
+    if !keep_alive {
+        headers.insert(CONNECTION, HeaderValue::from_static("close"));
+    }
     sign_with_digest(&key, &Method::POST, &inbox, &mut headers, Some(&payload.digest), SystemTime::now())
         .map_err(|e| SendError::Permanent(format!("signing: {e}")))?;
     match shared.ctx.fetcher.post_activity(&inbox, headers, payload.body).await {
