@@ -6,11 +6,15 @@
 use url::Url;
 
 use crate::{
-    db::{entities::actors, queries},
+    db::{
+        entities::{actors, posts},
+        queries,
+    },
     error::{AppError, AppResult},
     federation::{
         context::FederationContext,
         fetch::FetchBudget,
+        objects::remote_note::RemoteNoteDoc,
         resolve::{self, Freshness},
         threads,
     },
@@ -66,15 +70,23 @@ pub fn handle_of(ctx: &FederationContext, actor: &actors::Model) -> String {
     format!("{}@{domain}", actor.username)
 }
 
-/// The post a staff reply answers, named by its URL: one of ours, a remote note already
-/// stored, or a remote note fetched now (signed by the instance actor; its `id` must be the
-/// URL it was served from and its author on the same host).
-pub async fn resolve_reply_target(ctx: &FederationContext, raw: &str) -> AppResult<ReplyTarget> {
+/// A post named by its URL, as staff name the post they answer or react to.
+enum Found {
+    /// Ours, or a remote note we stored, with its author.
+    Stored(posts::Model, actors::Model),
+    /// A remote note fetched now and checked, with its author.
+    Fetched(RemoteNoteDoc, actors::Model),
+}
+
+/// Finds the post at `raw`: one of ours, a remote note already stored, or a remote note
+/// fetched now (signed by the instance actor; its `id` must be the URL it was served from
+/// and its author on the same host).
+async fn find_post(ctx: &FederationContext, raw: &str) -> AppResult<Found> {
     let raw = raw.trim();
     let url = Url::parse(raw)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .ok_or_else(|| AppError::unprocessable(format!("in_reply_to must be the URL of a post, not {raw:?}")))?;
+        .ok_or_else(|| AppError::unprocessable(format!("expected the URL of a post, not {raw:?}")))?;
     let stored = match queries::posts::find_by_ap_id(&ctx.db, url.as_str()).await? {
         Some(post) => Some(post),
         None => queries::posts::find_by_ap_id(&ctx.db, url.as_str().trim_end_matches('/')).await?,
@@ -89,13 +101,7 @@ pub async fn resolve_reply_target(ctx: &FederationContext, raw: &str) -> AppResu
         let author = queries::actors::find(&ctx.db, post.actor_id)
             .await?
             .ok_or_else(|| AppError::unprocessable(format!("the author of {raw} is unknown")))?;
-        let handle = handle_of(ctx, &author);
-        return Ok(ReplyTarget {
-            ap_id: post.ap_id.clone(),
-            visibility: post.visibility.clone(),
-            post: Some(post),
-            author: Mention { handle, actor: author },
-        });
+        return Ok(Found::Stored(post, author));
     }
     if ctx.is_local(&url) {
         return Err(AppError::unprocessable(format!("there is no post {raw} here")));
@@ -104,15 +110,38 @@ pub async fn resolve_reply_target(ctx: &FederationContext, raw: &str) -> AppResu
     let mut budget = FetchBudget::per_activity();
     let doc = threads::fetch_note(ctx, &url, &mut budget)
         .await
-        .map_err(|e| AppError::unprocessable(format!("cannot reply to {raw}: {e}")))?;
+        .map_err(|e| AppError::unprocessable(format!("cannot fetch {raw}: {e}")))?;
     let author = resolve::actor(ctx, &doc.attributed_to, Freshness::Cached)
         .await
-        .map_err(|e| AppError::unprocessable(format!("cannot reply to {raw}: its author: {e}")))?;
-    let handle = handle_of(ctx, &author);
-    Ok(ReplyTarget {
-        ap_id: doc.ap_id.to_string(),
-        post: None,
-        author: Mention { handle, actor: author },
-        visibility: doc.visibility.to_owned(),
+        .map_err(|e| AppError::unprocessable(format!("cannot fetch {raw}: its author: {e}")))?;
+    Ok(Found::Fetched(doc, author))
+}
+
+/// The post a staff reply answers, named by its URL (see [`find_post`]).
+pub async fn resolve_reply_target(ctx: &FederationContext, raw: &str) -> AppResult<ReplyTarget> {
+    Ok(match find_post(ctx, raw).await? {
+        Found::Stored(post, author) => ReplyTarget {
+            ap_id: post.ap_id.clone(),
+            visibility: post.visibility.clone(),
+            post: Some(post),
+            author: Mention { handle: handle_of(ctx, &author), actor: author },
+        },
+        Found::Fetched(doc, author) => ReplyTarget {
+            ap_id: doc.ap_id.to_string(),
+            post: None,
+            visibility: doc.visibility.to_owned(),
+            author: Mention { handle: handle_of(ctx, &author), actor: author },
+        },
     })
+}
+
+/// The post one of our accounts likes or boosts, named by its URL (see [`find_post`]): a
+/// remote note fetched now is stored, so the reaction has a row to hang on.
+pub async fn resolve_post(ctx: &FederationContext, raw: &str) -> AppResult<posts::Model> {
+    match find_post(ctx, raw).await? {
+        Found::Stored(post, _) => Ok(post),
+        Found::Fetched(doc, author) => threads::keep(ctx, doc, &author)
+            .await
+            .map_err(|e| AppError::unprocessable(format!("cannot keep {}: {e}", raw.trim()))),
+    }
 }

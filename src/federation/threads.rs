@@ -136,6 +136,17 @@ pub async fn ingest(
     }
 }
 
+/// Stores a fetched note (checked by [`fetch_note`]) whether or not it is in our threads:
+/// one of our accounts is about to act on it (like or boost it). Returns the row, new or old.
+pub async fn keep(
+    ctx: &FederationContext,
+    doc: RemoteNoteDoc,
+    author: &crate::db::entities::actors::Model,
+) -> Result<posts::Model, HandleError> {
+    let note = incoming(ctx, doc, author.id).await?;
+    Ok(conversations::store_note(&ctx.db, note).await?.post().clone())
+}
+
 /// Fetches the missing ancestors of `start` upward, iteratively, on `budget`.
 pub async fn walk_ancestors(
     ctx: &FederationContext,

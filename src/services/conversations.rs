@@ -353,10 +353,20 @@ pub enum Reaction {
 }
 
 impl Reaction {
-    fn kind(self) -> &'static str {
+    /// The stored `kind`.
+    pub fn kind(self) -> &'static str {
         match self {
             Self::Like => reactions::KIND_LIKE,
             Self::Announce => reactions::KIND_ANNOUNCE,
+        }
+    }
+
+    /// From the stored `kind`.
+    pub fn from_kind(kind: &str) -> Option<Self> {
+        match kind {
+            reactions::KIND_LIKE => Some(Self::Like),
+            reactions::KIND_ANNOUNCE => Some(Self::Announce),
+            _ => None,
         }
     }
 
@@ -412,7 +422,8 @@ pub async fn react(
     Ok(Change::Applied)
 }
 
-async fn bump(db: &impl ConnectionTrait, post_id: i64, reaction: Reaction, by: i32) -> Result<(), DbErr> {
+/// Moves a post's like or announce counter by `by`.
+pub(crate) async fn bump(db: &impl ConnectionTrait, post_id: i64, reaction: Reaction, by: i32) -> Result<(), DbErr> {
     let column = reaction.counter();
     posts::Entity::update_many()
         .col_expr(column, Expr::col(column).add(by))

@@ -14,6 +14,7 @@ pub mod instance;
 pub mod media;
 pub mod outbox;
 pub mod posts;
+pub mod reactions;
 pub mod setup;
 pub mod staff;
 pub mod threads;

@@ -55,6 +55,22 @@ pub enum OutboxEvent {
         /// The `posts` row (kept, soft-deleted).
         post_id: i64,
     },
+    /// A local account liked or boosted a post.
+    ReactionGiven {
+        /// The `reactions` row.
+        reaction_id: i64,
+    },
+    /// A local account withdrew a like or boost (the row is gone, so the event carries it).
+    ReactionWithdrawn {
+        /// The local account.
+        actor_id: i64,
+        /// The post it was about.
+        post_id: i64,
+        /// `like` or `announce`.
+        reaction: String,
+        /// The id of the `Like`/`Announce` withdrawn.
+        reaction_ap_id: String,
+    },
 }
 
 impl OutboxEvent {
@@ -68,6 +84,8 @@ impl OutboxEvent {
             Self::PostPublished { .. } => "post_published",
             Self::PostEdited { .. } => "post_edited",
             Self::PostDeleted { .. } => "post_deleted",
+            Self::ReactionGiven { .. } => "reaction_given",
+            Self::ReactionWithdrawn { .. } => "reaction_withdrawn",
         }
     }
 }

@@ -99,7 +99,8 @@ pub async fn remote_reply(
     post
 }
 
-/// The activity of `kind` whose object is `object_id`, as `app`'s inbox stored it.
+/// The activity of `kind` whose object is `object_id` (embedded, or named by its id), as
+/// `app`'s inbox stored it.
 async fn received(app: &TestApp, kind: &str, object_id: &str) -> Option<Value> {
     let rows = inbox_activities::Entity::find()
         .filter(inbox_activities::Column::ActivityType.eq(kind))
@@ -108,7 +109,7 @@ async fn received(app: &TestApp, kind: &str, object_id: &str) -> Option<Value> {
         .unwrap();
     rows.into_iter().find_map(|row| {
         let json: Value = serde_json::from_str(&row.payload).unwrap();
-        (json["object"]["id"] == object_id).then_some(json)
+        (json["object"]["id"] == object_id || json["object"] == object_id).then_some(json)
     })
 }
 
@@ -232,6 +233,78 @@ async fn a_remote_reply_is_answered_by_the_brand_and_the_person_is_mentioned_and
     let between = &html[at_reply..at_answer];
     assert!(between.contains("<ol class=\"replies\">"), "the answer is nested under the reply: {between}");
     assert!(html.contains("&lt;b&gt;the export&lt;/b&gt;"));
+    // Ada likes and boosts the update, and likes the answer: A counts them.
+    let (status, like) = api_react(&b, &b_token, "ada", &update_url, "like").await;
+    assert_eq!(status, 201, "{like}");
+    assert!(like["ap_id"].as_str().unwrap().starts_with(&format!("{}#likes/", b.actor_url("ada"))), "{like}");
+    let (status, again) = api_react(&b, &b_token, "ada", &update_url, "like").await;
+    assert_eq!((status, &again["id"]), (200, &like["id"]), "liking twice is one like: {again}");
+    let (status, boost) = api_react(&b, &b_token, "ada", &update_url, "boost").await;
+    assert_eq!(status, 201, "{boost}");
+    let (status, answer_like) = api_react(&b, &b_token, "ada", &answer_url, "like").await;
+    assert_eq!(status, 201, "{answer_like}");
+    eventually(20, "A counted the like and the boost", || async {
+        (counts(&a, &update_url).await == (1, 1) && counts(&a, &answer_url).await == (1, 0)).then_some(())
+    })
+    .await;
+    let boosted = eventually(20, "A stored the boost", || received(&a, "Announce", &update_url)).await;
+    assert_eq!(boosted["actor"], b.actor_url("ada"));
+    assert_eq!(boosted["to"], json!([PUBLIC]));
+    assert_eq!(boosted["cc"], json!([a.actor_url("acme"), format!("{}/followers", b.actor_url("ada"))]));
+    let html = a.get_html(path).await.text().await.unwrap();
+    assert!(html.contains(r#"<span class="count likes" data-count="1">1 like</span>"#), "{html}");
+    assert!(html.contains(r#"<span class="count boosts" data-count="1">1 boost</span>"#), "{html}");
+
+    // Ada withdraws them: A counts nothing.
+    for reaction in [&like, &boost, &answer_like] {
+        let url = format!("{}/api/v1/reactions/{}", b.base, reaction["id"]);
+        let response = b.client.delete(url).bearer_auth(&b_token).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    eventually(20, "A uncounted the like and the boost", || async {
+        (counts(&a, &update_url).await == (0, 0) && counts(&a, &answer_url).await == (0, 0)).then_some(())
+    })
+    .await;
+
+    // Ada edits her reply, then deletes it: A shows the edit, then a tombstone.
+    let reply_id = reply["id"].as_i64().unwrap();
+    let response = b
+        .client
+        .patch(format!("{}/api/v1/posts/{reply_id}", b.base))
+        .bearer_auth(&b_token)
+        .json(&json!({ "text": "Update: the export works after a restart." }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    eventually(20, "A shows the edited reply", || async {
+        let row = stored_post(&a, &reply_url).await;
+        row.content_html.contains("the export works after a restart").then_some(())
+    })
+    .await;
+    let response = b.client.delete(format!("{}/api/v1/posts/{reply_id}", b.base)).bearer_auth(&b_token).send();
+    assert_eq!(response.await.unwrap().status(), 200);
+    eventually(20, "A tombstoned the reply", || async {
+        stored_post(&a, &reply_url).await.deleted_at.is_some().then_some(())
+    })
+    .await;
+    let html = a.get_html(path).await.text().await.unwrap();
+    assert!(!html.contains("the export works after a restart"), "{html}");
+    assert!(html.contains(&format!("data-ap-id=\"{answer_url}\"")), "the answer stays in the thread");
+}
+
+/// (likes, boosts) of the post `url` as `app` counts them.
+async fn counts(app: &TestApp, url: &str) -> (i32, i32) {
+    let post = queries::posts::find_by_ap_id(&app.state.db, url).await.unwrap().unwrap();
+    (post.likes_count, post.announces_count)
+}
+
+/// Likes or boosts `object` as `actor` through the API.
+async fn api_react(app: &TestApp, token: &str, actor: &str, object: &str, kind: &str) -> (u16, Value) {
+    let body = json!({ "actor": actor, "object": object, "kind": kind });
+    let response =
+        app.client.post(format!("{}/api/v1/reactions", app.base)).bearer_auth(token).json(&body).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
 }
 
 #[tokio::test]
@@ -506,4 +579,44 @@ async fn the_thread_page_is_served_again_until_its_thread_changes() {
     let response = a.client.delete(format!("{}/api/v1/posts/{}", a.base, root.id)).bearer_auth(token.expose());
     assert_eq!(response.send().await.unwrap().status(), 200);
     assert_eq!(a.get_html(&path).await.status(), 410);
+}
+
+#[tokio::test]
+async fn reactions_are_checked_and_counted_once() {
+    let a = TestApp::spawn().await;
+    let acme = a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    a.create_actor("bob", ActorKind::Staff, "Bob").await;
+    let (_, token) = tokens::create(&a.state.db, "t", None).await.unwrap();
+    let (_, acme_only) = tokens::create(&a.state.db, "acme only", Some(&acme)).await.unwrap();
+    let token = token.expose().to_owned();
+    let (_, post) = api_post(&a, &token, json!({ "actor": "acme", "text": "Vote for the next feature" })).await;
+    let url = post["url"].as_str().unwrap().to_owned();
+
+    let (status, body) = api_react(&a, &token, "bob", &url, "love").await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = api_react(&a, &token, "nobody", &url, "like").await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = api_react(&a, &token, "bob", "not a url", "like").await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = api_react(&a, &token, "bob", &format!("{}/users/acme/posts/999999", a.base), "like").await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = api_react(&a, acme_only.expose(), "bob", &url, "like").await;
+    assert_eq!(status, 403, "a token for @acme cannot act as @bob: {body}");
+    let response = a.client.post(format!("{}/api/v1/reactions", a.base)).bearer_auth(&token).body("{").send();
+    assert_eq!(response.await.unwrap().status(), 400);
+
+    // A staff member +1s the brand's post: counted once, withdrawn once.
+    let (status, like) = api_react(&a, &token, "bob", &url, "like").await;
+    assert_eq!(status, 201, "{like}");
+    assert_eq!(api_react(&a, &token, "bob", &url, "like").await.0, 200);
+    assert_eq!(counts(&a, &url).await, (1, 0));
+    let withdraw = |token: String| {
+        a.client.delete(format!("{}/api/v1/reactions/{}", a.base, like["id"])).bearer_auth(token).send()
+    };
+    assert_eq!(withdraw(acme_only.expose().to_owned()).await.unwrap().status(), 403);
+    assert_eq!(withdraw(token.clone()).await.unwrap().status(), 200);
+    assert_eq!(withdraw(token.clone()).await.unwrap().status(), 404, "withdrawn already");
+    assert_eq!(counts(&a, &url).await, (0, 0));
+    let response = a.client.delete(format!("{}/api/v1/reactions/abc", a.base)).bearer_auth(&token).send();
+    assert_eq!(response.await.unwrap().status(), 404);
 }

@@ -8,7 +8,7 @@ use crate::{
     db::entities::actors,
     federation::protocol::{
         activity::Activity,
-        context::{ACTIVITYSTREAMS, note_context},
+        context::{ACTIVITYSTREAMS, PUBLIC, note_context},
         note::{Note, Tombstone},
     },
 };
@@ -101,4 +101,59 @@ pub fn delete_note(
         map.remove("@context");
     }
     Some(Activity { context: note_context(), id, kind: "Delete".into(), actor: url(&author.ap_id)?, object, to, cc })
+}
+
+/// What a `Like` or `Announce` of `post_ap_id` by `actor` is addressed to: a like to the
+/// post's author alone; a boost publicly, with the author and the booster's followers in `cc`.
+pub fn reaction_addressing(kind: &str, actor: &actors::Model, author_ap_id: &str) -> Option<(Vec<Url>, Vec<Url>)> {
+    let author = url(author_ap_id)?;
+    if kind == "Announce" {
+        let followers = url(actor.followers_url.as_deref()?)?;
+        Some((vec![url(PUBLIC)?], vec![author, followers]))
+    } else {
+        Some((vec![author], Vec::new()))
+    }
+}
+
+/// `Like` or `Announce` (`kind`) of the post `post_ap_id` by `actor` (ours); its id is the
+/// reaction's.
+pub fn reaction(
+    ap_id: &str,
+    kind: &str,
+    actor: &actors::Model,
+    post_ap_id: &str,
+    author_ap_id: &str,
+) -> Option<Activity> {
+    let (to, cc) = reaction_addressing(kind, actor, author_ap_id)?;
+    Some(Activity {
+        context: Value::String(ACTIVITYSTREAMS.into()),
+        id: url(ap_id)?,
+        kind: kind.to_owned(),
+        actor: url(&actor.ap_id)?,
+        object: Value::String(post_ap_id.to_owned()),
+        to,
+        cc,
+    })
+}
+
+/// `Undo` of the reaction `ap_id` (a `Like` or `Announce`), addressed as the reaction was.
+pub fn undo_reaction(
+    id: Url,
+    ap_id: &str,
+    kind: &str,
+    actor: &actors::Model,
+    post_ap_id: &str,
+    author_ap_id: &str,
+) -> Option<Activity> {
+    let mut undone = reaction(ap_id, kind, actor, post_ap_id, author_ap_id)?;
+    let object = serde_json::to_value(&undone).ok().map(|mut v| {
+        if let Some(map) = v.as_object_mut() {
+            map.remove("@context");
+        }
+        v
+    })?;
+    undone.id = id;
+    undone.kind = "Undo".into();
+    undone.object = object;
+    Some(undone)
 }

@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::{
     db::{
-        entities::{activities, actors, deliveries, follows, outbox_events},
+        entities::{activities, actors, deliveries, follows, outbox_events, reactions},
         queries,
     },
     federation::{
@@ -189,7 +189,66 @@ async fn build(ctx: &FederationContext, event: &OutboxEvent, id: Url) -> Result<
                 .and_then(|t| outbound::delete_note(id, &d.author, &t, to, cc))
                 .map(|activity| Built { activity, actor_id: d.author.id, audience })
         }
+        OutboxEvent::ReactionGiven { reaction_id } => {
+            let Some(row) = reactions::Entity::find_by_id(*reaction_id).one(&ctx.db).await? else { return Ok(None) };
+            let Some(target) = reaction_target(ctx, row.actor_id, row.post_id, &row.kind).await? else {
+                return Ok(None);
+            };
+            outbound::reaction(&row.ap_id, target.kind, &target.actor, &target.post.ap_id, &target.author.ap_id)
+                .map(|activity| target.built(activity))
+        }
+        OutboxEvent::ReactionWithdrawn { actor_id, post_id, reaction, reaction_ap_id } => {
+            let Some(target) = reaction_target(ctx, *actor_id, *post_id, reaction).await? else { return Ok(None) };
+            outbound::undo_reaction(
+                id,
+                reaction_ap_id,
+                target.kind,
+                &target.actor,
+                &target.post.ap_id,
+                &target.author.ap_id,
+            )
+            .map(|activity| target.built(activity))
+        }
     })
+}
+
+/// A reaction of one of our actors, with what its activity needs.
+struct ReactionTarget {
+    /// `Like` or `Announce`.
+    kind: &'static str,
+    actor: actors::Model,
+    post: crate::db::entities::posts::Model,
+    author: actors::Model,
+}
+
+impl ReactionTarget {
+    /// A like goes to the post's author; a boost also to the booster's followers.
+    fn built(&self, activity: Activity) -> Built {
+        let inboxes = if self.author.local {
+            Vec::new()
+        } else {
+            self.author.shared_inbox_url.clone().or_else(|| self.author.inbox_url.clone()).into_iter().collect()
+        };
+        let followers_of = (self.kind == "Announce").then_some(self.actor.id);
+        Built { activity, actor_id: self.actor.id, audience: Audience { inboxes, followers_of } }
+    }
+}
+
+async fn reaction_target(
+    ctx: &FederationContext,
+    actor_id: i64,
+    post_id: i64,
+    kind: &str,
+) -> Result<Option<ReactionTarget>, DbErr> {
+    let kind = match kind {
+        reactions::KIND_LIKE => "Like",
+        reactions::KIND_ANNOUNCE => "Announce",
+        _ => return Ok(None),
+    };
+    let Some(actor) = queries::actors::find(&ctx.db, actor_id).await?.filter(|a| a.local) else { return Ok(None) };
+    let Some(post) = queries::posts::find(&ctx.db, post_id).await? else { return Ok(None) };
+    let Some(author) = queries::actors::find(&ctx.db, post.actor_id).await? else { return Ok(None) };
+    Ok(Some(ReactionTarget { kind, actor, post, author }))
 }
 
 /// A post with its author and parts.

@@ -8,10 +8,26 @@ use axum::{
 };
 use serde_json::json;
 
-use crate::{db::entities::api_tokens, services::tokens, state::AppState};
+use crate::{
+    db::entities::{actors, api_tokens},
+    error::{AppError, AppResult},
+    services::tokens,
+    state::AppState,
+};
 
 /// The token the request presented, verified.
 pub struct ApiToken(pub api_tokens::Model);
+
+impl ApiToken {
+    /// 403 unless this token may act as `actor`.
+    pub fn check_acts_as(&self, actor: &actors::Model) -> AppResult<()> {
+        if tokens::may_act_as(&self.0, actor) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(format!("this token cannot act as @{}", actor.username)))
+        }
+    }
+}
 
 fn unauthorized(message: &str) -> Response {
     (

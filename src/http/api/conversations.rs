@@ -20,7 +20,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     http::api::auth::ApiToken,
-    services::{accounts, threads, tokens},
+    services::{accounts, threads},
     state::AppState,
 };
 
@@ -82,9 +82,7 @@ pub(super) async fn list(
             let account = accounts::find(&state.db, name)
                 .await?
                 .ok_or_else(|| AppError::not_found(format!("there is no account {name:?} here")))?;
-            if !tokens::may_act_as(&token.0, &account) {
-                return Err(AppError::forbidden(format!("this token cannot act as @{}", account.username)));
-            }
+            token.check_acts_as(&account)?;
             Some(account.id)
         }
         // A token limited to one account sees that account's conversations only.

@@ -14,7 +14,7 @@ use crate::{
     db::queries,
     error::{AppError, AppResult},
     http::api::auth::ApiToken,
-    services::{accounts, follows, tokens},
+    services::{accounts, follows},
     state::AppState,
 };
 
@@ -31,9 +31,7 @@ pub(super) async fn list(
     let name = q.actor.ok_or_else(|| AppError::bad_request("the actor parameter is required"))?;
     let account =
         accounts::find(&state.db, &name).await?.ok_or_else(|| AppError::not_found(format!("no account {name:?}")))?;
-    if !tokens::may_act_as(&token.0, &account) {
-        return Err(AppError::forbidden(format!("this token cannot act as @{}", account.username)));
-    }
+    token.check_acts_as(&account)?;
     let pending = follows::pending_for(&state.db, account.id).await?;
     let items: Vec<_> = pending
         .into_iter()
@@ -59,10 +57,7 @@ async fn request(state: &AppState, token: &ApiToken, id: i64) -> AppResult<()> {
         .await?
         .filter(|a| a.local)
         .ok_or_else(|| AppError::not_found(format!("no follow request {id}")))?;
-    if !tokens::may_act_as(&token.0, &account) {
-        return Err(AppError::forbidden(format!("this token cannot act as @{}", account.username)));
-    }
-    Ok(())
+    token.check_acts_as(&account)
 }
 
 pub(super) async fn approve(

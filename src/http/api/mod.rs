@@ -11,11 +11,14 @@
 //! | GET | `/api/v1/conversations?state=unanswered\|answered\|all&actor=NAME&cursor=…` | the staff inbox |
 //! | GET | `/api/v1/follow-requests?actor=NAME` | pending requests to a locked account |
 //! | POST | `/api/v1/follow-requests/{id}/approve`, `…/reject` | decide one |
+//! | POST | `/api/v1/reactions` | `{actor, object: <post URL>, kind: like\|boost}` → 201 (200 if given before) |
+//! | DELETE | `/api/v1/reactions/{id}` | withdraw a like or boost (`Undo`) → 200 |
 
 mod auth;
 mod conversations;
 mod follow_requests;
 mod posts;
+mod reactions;
 
 use axum::{
     Router,
@@ -33,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/posts/{id}/deliveries", get(posts::deliveries))
         .route("/api/v1/deliveries", get(posts::queue))
         .route("/api/v1/conversations", get(conversations::list))
+        .route("/api/v1/reactions", post(reactions::create))
+        .route("/api/v1/reactions/{id}", axum::routing::delete(reactions::remove))
         .route("/api/v1/follow-requests", get(follow_requests::list))
         .route("/api/v1/follow-requests/{id}/approve", post(follow_requests::approve))
         .route("/api/v1/follow-requests/{id}/reject", post(follow_requests::reject))

@@ -29,7 +29,6 @@ use crate::{
     services::{
         accounts, media,
         posts::{self, Draft},
-        tokens,
     },
     state::AppState,
 };
@@ -90,14 +89,6 @@ fn answer(status: StatusCode, post: &post_rows::Model) -> Response {
         "in_reply_to": post.in_reply_to_ap_id,
     });
     (status, [(header::LOCATION, post.ap_id.clone())], Json(body)).into_response()
-}
-
-fn check_token(token: &ApiToken, actor: &actors::Model) -> AppResult<()> {
-    if tokens::may_act_as(&token.0, actor) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(format!("this token cannot act as @{}", actor.username)))
-    }
 }
 
 /// The largest publishing request: four images of 10 MiB and the text around them.
@@ -206,7 +197,7 @@ async fn publish_new(
     let actor = accounts::find(&state.db, &input.actor)
         .await?
         .ok_or_else(|| AppError::not_found(format!("there is no account {:?} here", input.actor)))?;
-    check_token(&token, &actor)?;
+    token.check_acts_as(&actor)?;
     let visibility = match input.visibility.as_deref() {
         None => Visibility::Public,
         Some(v) => v.parse().map_err(AppError::unprocessable)?,
@@ -238,7 +229,7 @@ async fn own(state: &AppState, token: &ApiToken, id: &str) -> AppResult<(post_ro
     let not_found = || AppError::not_found(format!("there is no post {id:?}"));
     let id = id.parse::<i64>().map_err(|_| not_found())?;
     let details = posts::details(&state.db, id).await?.filter(|d| d.post.local).ok_or_else(not_found)?;
-    check_token(token, &details.author)?;
+    token.check_acts_as(&details.author)?;
     Ok((details.post, details.author))
 }
 

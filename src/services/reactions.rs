@@ -1,0 +1,109 @@
+//! Our accounts like and boost posts: a staff member +1s a customer's feedback, the brand
+//! boosts a tester's reply. The reaction is stored (so it can be withdrawn and is counted on
+//! the post like a remote one) and recorded as an outbox event in the same transaction; the
+//! federation wing sends the `Like`/`Announce` and, later, its `Undo`.
+
+use chrono::Utc;
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::{
+    db::entities::{actors, posts, reactions},
+    error::{AppError, AppResult},
+    services::{
+        conversations::{Reaction, bump},
+        outbox::{self, OutboxEvent},
+    },
+    urls::Urls,
+};
+
+/// A reaction given now, or the one given before (the same actor, post and kind).
+#[derive(Clone, Debug)]
+pub struct Given {
+    pub reaction: reactions::Model,
+    /// `false` when the actor had already reacted so: nothing changed, nothing is sent.
+    pub created: bool,
+}
+
+/// `actor` (one of ours) likes or boosts `post` (ours or a stored remote note).
+#[tracing::instrument(skip_all, fields(actor = %actor.username, post = post.id))]
+pub async fn give(
+    db: &DatabaseConnection,
+    urls: &Urls,
+    actor: &actors::Model,
+    post: &posts::Model,
+    reaction: Reaction,
+) -> AppResult<Given> {
+    if !actor.local {
+        return Err(AppError::forbidden("only local accounts react from here"));
+    }
+    if post.deleted_at.is_some() {
+        return Err(AppError::gone(format!("{} was deleted", post.ap_id)));
+    }
+    if post.published_at.is_none() {
+        return Err(AppError::unprocessable(format!("{} is not published yet", post.ap_id)));
+    }
+    if reaction == Reaction::Announce && !matches!(post.visibility.as_str(), "public" | "unlisted") {
+        return Err(AppError::unprocessable("only public and unlisted posts can be boosted"));
+    }
+    let txn = crate::db::begin_write(db).await?;
+    let existing = reactions::Entity::find()
+        .filter(reactions::Column::PostId.eq(post.id))
+        .filter(reactions::Column::ActorId.eq(actor.id))
+        .filter(reactions::Column::Kind.eq(reaction.kind()))
+        .one(&txn)
+        .await?;
+    if let Some(reaction) = existing {
+        return Ok(Given { reaction, created: false });
+    }
+    // Like Mastodon: a fragment of the actor's URL, on our host (I8 on the receiving side).
+    let fragment = match reaction {
+        Reaction::Like => "likes",
+        Reaction::Announce => "announces",
+    };
+    let ap_id = format!("{}#{fragment}/{}", urls.actor(&actor.username), uuid::Uuid::now_v7().simple());
+    let row = reactions::Entity::insert(reactions::ActiveModel {
+        post_id: Set(post.id),
+        actor_id: Set(actor.id),
+        kind: Set(reaction.kind().to_owned()),
+        ap_id: Set(ap_id),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .exec_with_returning(&txn)
+    .await?;
+    bump(&txn, post.id, reaction, 1).await?;
+    outbox::record(&txn, &OutboxEvent::ReactionGiven { reaction_id: row.id }).await?;
+    txn.commit().await?;
+    Ok(Given { reaction: row, created: true })
+}
+
+/// One of our reactions, by its row id, when `actor` gave it.
+pub async fn find(db: &DatabaseConnection, id: i64) -> AppResult<Option<reactions::Model>> {
+    Ok(reactions::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Withdraws reaction `id` given by `actor`; the peers hear an `Undo`.
+#[tracing::instrument(skip_all, fields(actor = %actor.username, reaction = row.id))]
+pub async fn withdraw(db: &DatabaseConnection, actor: &actors::Model, row: &reactions::Model) -> AppResult<()> {
+    if row.actor_id != actor.id {
+        return Err(AppError::not_found("no such reaction"));
+    }
+    let Some(reaction) = Reaction::from_kind(&row.kind) else {
+        return Err(AppError::unprocessable(format!("unknown reaction kind {:?}", row.kind)));
+    };
+    let txn = crate::db::begin_write(db).await?;
+    let gone = reactions::Entity::delete_by_id(row.id).exec(&txn).await?;
+    if gone.rows_affected == 0 {
+        return Ok(());
+    }
+    bump(&txn, row.post_id, reaction, -1).await?;
+    let event = OutboxEvent::ReactionWithdrawn {
+        actor_id: actor.id,
+        post_id: row.post_id,
+        reaction: row.kind.clone(),
+        reaction_ap_id: row.ap_id.clone(),
+    };
+    outbox::record(&txn, &event).await?;
+    txn.commit().await?;
+    Ok(())
+}
