@@ -314,13 +314,12 @@ pub async fn process_batch(ctx: &FederationContext) -> Result<usize, DbErr> {
     rows.sort_by_key(|r| r.id);
     let mut outcomes = Outcomes::default();
     let mut unstarted = Vec::new();
-    for row in rows {
-        if started.elapsed() > ROUND_BUDGET {
-            unstarted.push(row.id);
-            continue;
+    let results = activities::dispatch_round(ctx, &rows, ROUND_BUDGET.saturating_sub(started.elapsed())).await;
+    for (row, outcome) in rows.iter().zip(results) {
+        match outcome {
+            Some(outcome) => outcomes.add(row, outcome),
+            None => unstarted.push(row.id),
         }
-        let outcome = activities::dispatch(ctx, &row).await;
-        outcomes.add(&row, outcome);
     }
     let handled = outcomes.len();
     outcomes.finish(ctx).await?;

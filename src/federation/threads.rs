@@ -115,25 +115,57 @@ pub enum Ingested {
     NotOurs,
 }
 
-/// Stores a note that arrived in a `Create` from its author (already checked), if it is
-/// ours to keep, then walks its missing ancestors on `budget`.
-pub async fn ingest(
-    ctx: &FederationContext,
-    doc: RemoteNoteDoc,
-    author: &crate::db::entities::actors::Model,
-    budget: &mut FetchBudget,
-) -> Result<Ingested, HandleError> {
-    let note = incoming(ctx, doc, author.id).await?;
-    if !conversations::is_relevant(&ctx.db, note.in_reply_to.as_deref(), !note.mentions.is_empty()).await? {
-        return Ok(Ingested::NotOurs);
-    }
-    match conversations::store_note(&ctx.db, note).await? {
-        Stored::Known(_) => Ok(Ingested::Known),
-        Stored::Created(post) => {
-            walk_ancestors(ctx, post, budget).await?;
-            Ok(Ingested::Stored)
+/// A note that arrived in a `Create` from its author (already checked), with what is left
+/// of its activity's fetch budget.
+pub struct Arrived {
+    pub doc: RemoteNoteDoc,
+    pub author: crate::db::entities::actors::Model,
+    pub budget: FetchBudget,
+}
+
+/// Stores the notes that are ours to keep, in order and in one transaction
+/// (`conversations::store_relevant_notes`), then walks each new orphan's missing ancestors
+/// on its own activity's budget. One result per note, in order.
+pub async fn ingest_many(ctx: &FederationContext, arrived: Vec<Arrived>) -> Vec<Result<Ingested, HandleError>> {
+    let mut results: Vec<Option<Result<Ingested, HandleError>>> = Vec::with_capacity(arrived.len());
+    let mut notes = Vec::new();
+    let mut budgets = Vec::new();
+    for a in arrived {
+        match incoming(ctx, a.doc, a.author.id).await {
+            Ok(note) => {
+                notes.push(note);
+                budgets.push((results.len(), a.budget));
+                results.push(None);
+            }
+            Err(e) => results.push(Some(Err(e))),
         }
     }
+    match conversations::store_relevant_notes(&ctx.db, notes).await {
+        Ok(kept) => {
+            for (kept, (slot, mut budget)) in kept.into_iter().zip(budgets) {
+                let outcome = match kept {
+                    None => Ok(Ingested::NotOurs),
+                    Some(Stored::Known(_)) => Ok(Ingested::Known),
+                    Some(Stored::Created(post)) => {
+                        walk_ancestors(ctx, post, &mut budget).await.map(|()| Ingested::Stored)
+                    }
+                };
+                if let Some(r) = results.get_mut(slot) {
+                    *r = Some(outcome);
+                }
+            }
+        }
+        Err(e) => {
+            // The whole batch rolled back: each of its notes is retried with its activity.
+            let e = HandleError::from(e);
+            for (slot, _) in budgets {
+                if let Some(r) = results.get_mut(slot) {
+                    *r = Some(Err(e.clone()));
+                }
+            }
+        }
+    }
+    results.into_iter().map(|r| r.unwrap_or_else(|| Err(HandleError::Temporary("not processed".into())))).collect()
 }
 
 /// Stores a fetched note (checked by [`fetch_note`]) whether or not it is in our threads:

@@ -7,6 +7,8 @@
 //! input twice changes nothing the second time. Threading is described in
 //! `docs/adr/0008-remote-notes-and-threads.md`.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set,
@@ -70,21 +72,80 @@ impl Stored {
     }
 }
 
-/// Whether a note may be stored: it replies to a post we have (ours or in our threads), or
-/// it mentions one of our accounts. Anything else is not our business.
-pub async fn is_relevant(db: &DatabaseConnection, in_reply_to: Option<&str>, mentions_local: bool) -> AppResult<bool> {
-    if mentions_local {
-        return Ok(true);
-    }
-    match in_reply_to {
-        Some(parent) => Ok(queries::posts::find_by_ap_id(db, parent).await?.is_some()),
-        None => Ok(false),
-    }
-}
-
 /// A post by its ActivityPub id.
 pub async fn find_post(db: &DatabaseConnection, ap_id: &str) -> AppResult<Option<posts::Model>> {
     Ok(queries::posts::find_by_ap_id(db, ap_id).await?)
+}
+
+/// Stores, in order and in **one transaction**, each note that is ours to keep: it replies
+/// to a post we have (one of ours, one in our threads, or one stored earlier in the same
+/// batch) or it mentions one of our accounts. Each is stored as [`store_note`] stores one;
+/// `None` for a note that is neither (not stored).
+///
+/// One transaction per batch instead of one per note is what lets the inbox worker keep up
+/// with a busy feedback thread (B2): the write lock is taken once, the connection's page
+/// cache stays valid from one note to the next (on SQLite, another connection's commit
+/// empties it), and the parent, thread root and local actors that most replies of a batch
+/// share are read once ([`Lookups`]).
+pub async fn store_relevant_notes(db: &DatabaseConnection, notes: Vec<IncomingNote>) -> AppResult<Vec<Option<Stored>>> {
+    let txn = crate::db::begin_write(db).await?;
+    let mut lookups = Lookups::default();
+    let mut kept = Vec::with_capacity(notes.len());
+    for note in notes {
+        let relevant = !note.mentions.is_empty()
+            || match note.in_reply_to.as_deref() {
+                Some(parent) => lookups.post(&txn, parent).await?.is_some(),
+                None => false,
+            };
+        kept.push(if relevant { Some(store_in(&txn, note, &mut lookups).await?) } else { None });
+    }
+    txn.commit().await?;
+    for k in &kept {
+        if let Some(Stored::Created(post)) = k {
+            tracing::info!(post = post.id, ap_id = %post.ap_id, orphan = post.in_reply_to_post_id.is_none() && post.in_reply_to_ap_id.is_some(), "remote note stored");
+        }
+    }
+    Ok(kept)
+}
+
+/// Rows read during one transaction, so that a batch reads each parent, root and actor once.
+/// Only valid inside that transaction; emptied when re-linking orphans changes rows.
+#[derive(Default)]
+struct Lookups {
+    /// By ActivityPub id (`None`: looked up, not there).
+    posts: HashMap<String, Option<posts::Model>>,
+    actors: HashMap<i64, Option<actors::Model>>,
+}
+
+impl Lookups {
+    async fn post(&mut self, db: &impl ConnectionTrait, ap_id: &str) -> Result<Option<posts::Model>, DbErr> {
+        if let Some(found) = self.posts.get(ap_id) {
+            return Ok(found.clone());
+        }
+        let found = queries::posts::find_by_ap_id(db, ap_id).await?;
+        self.posts.insert(ap_id.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    async fn post_by_id(&mut self, db: &impl ConnectionTrait, id: i64) -> Result<Option<posts::Model>, DbErr> {
+        if let Some(found) = self.posts.values().flatten().find(|p| p.id == id) {
+            return Ok(Some(found.clone()));
+        }
+        let found = queries::posts::find(db, id).await?;
+        if let Some(post) = &found {
+            self.posts.insert(post.ap_id.clone(), Some(post.clone()));
+        }
+        Ok(found)
+    }
+
+    async fn actor(&mut self, db: &impl ConnectionTrait, id: i64) -> Result<Option<actors::Model>, DbErr> {
+        if let Some(found) = self.actors.get(&id) {
+            return Ok(found.clone());
+        }
+        let found = queries::actors::find(db, id).await?;
+        self.actors.insert(id, found.clone());
+        Ok(found)
+    }
 }
 
 /// Stores a remote note (`Create{Note}`, or an ancestor fetched for a thread), links it
@@ -92,11 +153,21 @@ pub async fn find_post(db: &DatabaseConnection, ap_id: &str) -> AppResult<Option
 /// conversations-inbox rows for the local actors it replies to or mentions.
 pub async fn store_note(db: &DatabaseConnection, note: IncomingNote) -> AppResult<Stored> {
     let txn = crate::db::begin_write(db).await?;
-    if let Some(existing) = queries::posts::find_by_ap_id(&txn, &note.ap_id).await? {
+    let stored = store_in(&txn, note, &mut Lookups::default()).await?;
+    txn.commit().await?;
+    if let Stored::Created(post) = &stored {
+        tracing::info!(post = post.id, ap_id = %post.ap_id, orphan = post.in_reply_to_post_id.is_none() && post.in_reply_to_ap_id.is_some(), "remote note stored");
+    }
+    Ok(stored)
+}
+
+/// [`store_note`] inside the caller's transaction.
+async fn store_in(db: &impl ConnectionTrait, note: IncomingNote, lookups: &mut Lookups) -> Result<Stored, DbErr> {
+    if let Some(existing) = lookups.post(db, &note.ap_id).await? {
         return Ok(Stored::Known(existing));
     }
     let parent = match note.in_reply_to.as_deref() {
-        Some(ap_id) => queries::posts::find_by_ap_id(&txn, ap_id).await?,
+        Some(ap_id) => lookups.post(db, ap_id).await?,
         None => None,
     };
     let (root, depth) = match &parent {
@@ -105,7 +176,7 @@ pub async fn store_note(db: &DatabaseConnection, note: IncomingNote) -> AppResul
     };
     let now = Utc::now();
     let post = queries::posts::insert(
-        &txn,
+        db,
         posts::ActiveModel {
             ap_id: Set(note.ap_id.clone()),
             actor_id: Set(note.author_id),
@@ -132,18 +203,20 @@ pub async fn store_note(db: &DatabaseConnection, note: IncomingNote) -> AppResul
     )
     .await?;
     if !note.mentions.is_empty() {
-        queries::posts::replace_refs(&txn, post.id, note.mentions.clone(), Vec::new()).await?;
+        queries::posts::replace_refs(db, post.id, note.mentions.clone(), Vec::new()).await?;
     }
-    relink_orphans(&txn, &post).await?;
-    record_conversations(&txn, &post, parent.as_ref(), &note.mentions, now).await?;
-    txn.commit().await?;
-    tracing::info!(post = post.id, ap_id = %post.ap_id, orphan = post.in_reply_to_post_id.is_none() && post.in_reply_to_ap_id.is_some(), "remote note stored");
+    if relink_orphans(db, &post).await? > 0 {
+        // Rows under this post changed their root and depth: what was read is stale.
+        lookups.posts.clear();
+    }
+    lookups.posts.insert(post.ap_id.clone(), Some(post.clone()));
+    record_conversations(db, &post, parent.as_ref(), &note.mentions, now, lookups).await?;
     Ok(Stored::Created(post))
 }
 
 /// Orphans that answer `post` move under it, with their whole subtree: two `UPDATE`s per
 /// orphan. An orphan that roots the subtree `post` itself is in (a cycle) stays put.
-async fn relink_orphans(db: &impl ConnectionTrait, post: &posts::Model) -> Result<(), DbErr> {
+async fn relink_orphans(db: &impl ConnectionTrait, post: &posts::Model) -> Result<usize, DbErr> {
     let orphans = posts::Entity::find()
         .filter(posts::Column::InReplyToApId.eq(post.ap_id.as_str()))
         .filter(posts::Column::InReplyToPostId.is_null())
@@ -151,6 +224,7 @@ async fn relink_orphans(db: &impl ConnectionTrait, post: &posts::Model) -> Resul
         .all(db)
         .await?;
     let root = post.thread_root_id.unwrap_or(post.id);
+    let mut moved = 0;
     for orphan in orphans {
         if orphan.id == root {
             tracing::warn!(post = post.id, orphan = orphan.id, "reply cycle: not re-linked");
@@ -176,8 +250,9 @@ async fn relink_orphans(db: &impl ConnectionTrait, post: &posts::Model) -> Resul
             .filter(conversations::Column::ThreadRootId.eq(orphan.id))
             .exec(db)
             .await?;
+        moved += 1;
     }
-    Ok(())
+    Ok(moved)
 }
 
 /// One inbox row per local actor the note replies to (the parent's or the thread root's
@@ -188,11 +263,12 @@ async fn record_conversations(
     parent: Option<&posts::Model>,
     mentions: &[(i64, String, String)],
     now: DateTime<Utc>,
+    lookups: &mut Lookups,
 ) -> Result<(), DbErr> {
     let mut addressed: Vec<(i64, &'static str)> = Vec::new();
     if let Some(parent) = parent {
         let root = match parent.thread_root_id {
-            Some(root_id) => queries::posts::find(db, root_id).await?,
+            Some(root_id) => lookups.post_by_id(db, root_id).await?,
             None => Some(parent.clone()),
         };
         for candidate in [Some(parent), root.as_ref()].into_iter().flatten() {
@@ -208,7 +284,7 @@ async fn record_conversations(
     }
     let root = post.thread_root_id.unwrap_or(post.id);
     for (actor_id, kind) in addressed {
-        let Some(actor) = queries::actors::find(db, actor_id).await? else { continue };
+        let Some(actor) = lookups.actor(db, actor_id).await? else { continue };
         if !actor.local || actor.kind == queries::actors::INSTANCE_KIND {
             continue;
         }

@@ -44,6 +44,10 @@ struct Fake {
     docs: Arc<Mutex<HashMap<String, Value>>>,
     /// GETs of notes (paths containing `/notes/`).
     note_fetches: Arc<AtomicUsize>,
+    /// GETs of actor documents (`/users/NAME`).
+    actor_fetches: Arc<AtomicUsize>,
+    /// Paths answered `410 Gone`.
+    gone: Arc<Mutex<std::collections::HashSet<String>>>,
     /// POSTs received, by path.
     posts: Arc<Mutex<Vec<String>>>,
     /// Paths whose GET is held (answered only once released).
@@ -57,6 +61,11 @@ async fn serve(State(fake): State<Fake>, method: axum::http::Method, uri: Uri) -
     }
     if uri.path().contains("/notes/") {
         fake.note_fetches.fetch_add(1, Ordering::SeqCst);
+    } else if uri.path().starts_with("/users/") && uri.path().matches('/').count() == 2 {
+        fake.actor_fetches.fetch_add(1, Ordering::SeqCst);
+    }
+    if fake.gone.lock().unwrap().contains(uri.path()) {
+        return StatusCode::GONE.into_response();
     }
     while fake.held.lock().unwrap().contains(uri.path()) {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -74,6 +83,8 @@ impl Fake {
             base: format!("http://{}", listener.local_addr().unwrap()),
             docs: Arc::default(),
             note_fetches: Arc::default(),
+            actor_fetches: Arc::default(),
+            gone: Arc::default(),
             posts: Arc::default(),
             held: Arc::default(),
         };
@@ -90,6 +101,11 @@ impl Fake {
         } else {
             set.remove(&path);
         }
+    }
+
+    /// From now on `url` answers `410 Gone`.
+    fn make_gone(&self, url: &str) {
+        self.gone.lock().unwrap().insert(Url::parse(url).unwrap().path().to_owned());
     }
 
     fn put(&self, url: &str, doc: Value) {
@@ -200,7 +216,12 @@ async fn processed(a: &TestApp, id: &str) -> String {
 const FAKE_HOSTS: &str = "127.0.0.4/32:*,127.0.0.5/32:*";
 
 async fn instance() -> (TestApp, Fake, Fake) {
-    let a = TestApp::spawn_with(Options { ip: Some("127.0.0.2"), allow_private_fetch: Some(FAKE_HOSTS.into()) }).await;
+    let a = TestApp::spawn_with(Options {
+        ip: Some("127.0.0.2"),
+        allow_private_fetch: Some(FAKE_HOSTS.into()),
+        ..Default::default()
+    })
+    .await;
     (a, Fake::start("127.0.0.4").await, Fake::start("127.0.0.5").await)
 }
 
@@ -592,4 +613,117 @@ async fn an_openhouse_reply_from_another_instance_is_threaded_edited_and_deleted
     assert!(gone.content_html.is_empty());
     assert_eq!(gone.in_reply_to_post_id, Some(update.id));
     assert_eq!(conversations::Entity::find().count(&a.state.db).await.unwrap(), 0);
+}
+
+/// Makes A's copy of `actor` older than a day, as if the last fetch was yesterday (the
+/// in-memory copy, which lives minutes, is long gone by then).
+async fn age_actor(a: &TestApp, actor: &FakeActor) {
+    let row = queries::actors::find_by_ap_id(&a.state.db, &actor.id).await.unwrap().unwrap();
+    let mut row: openhouse::db::entities::actors::ActiveModel = row.into();
+    row.last_fetched_at = sea_orm::ActiveValue::Set(Some(chrono::Utc::now() - chrono::Duration::hours(25)));
+    sea_orm::ActiveModelTrait::update(row, &a.state.db).await.unwrap();
+    a.state.federation.actors.remove(&actor.id);
+}
+
+#[tokio::test]
+async fn remote_actors_are_cached_for_a_day_refreshed_after_and_forgotten_when_gone() {
+    let (a, fake, _) = instance().await;
+    let brand = a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    let update = publish(&a, &brand, "Acme 3.0 beta").await;
+    let eve = fake.actor("eve");
+    let fetches = || fake.actor_fetches.load(Ordering::SeqCst);
+    let stored_eve = || queries::actors::find_by_ap_id(&a.state.db, &eve.id);
+
+    // First contact fetches the actor; later activities within a day use the stored copy.
+    let reply = eve.note("1", Some(&update.ap_id), None, "<p>first</p>");
+    assert_eq!(eve.deliver(&a, &eve.activity("Create", reply.clone())).await, "done");
+    assert_eq!(fetches(), 1);
+    let like = eve.activity("Like", json!(update.ap_id));
+    assert_eq!(eve.deliver(&a, &like).await, "done");
+    age_actor(&a, &eve).await;
+    let mut renamed = eve.doc.clone();
+    renamed["name"] = json!("Eve, renamed");
+    fake.put(&eve.id, renamed);
+    assert_eq!(fetches(), 1, "a fresh copy is not fetched again");
+
+    // A day later the next activity refreshes it (F6).
+    let second = eve.note("2", Some(&update.ap_id), None, "<p>second</p>");
+    assert_eq!(eve.deliver(&a, &eve.activity("Create", second)).await, "done");
+    assert_eq!(fetches(), 2, "a copy older than 24 h is fetched again");
+    let stored = stored_eve().await.unwrap().unwrap();
+    assert_eq!(stored.display_name, "Eve, renamed");
+    assert!(stored.last_fetched_at.unwrap() > chrono::Utc::now() - chrono::Duration::minutes(5));
+
+    // When the actor's server says 410, the cached copy is deleted: its notes become
+    // tombstones in the thread, and its requests are no longer accepted.
+    age_actor(&a, &eve).await;
+    fake.make_gone(&eve.id);
+    let third = eve.note("3", Some(&update.ap_id), None, "<p>third</p>");
+    let status = eve.send(&a, &eve.activity("Create", third.clone())).await;
+    assert_eq!(status, 401, "an actor that is gone cannot be verified");
+    assert_eq!(fetches(), 3);
+    let stored = stored_eve().await.unwrap().unwrap();
+    assert!(stored.deleted_at.is_some(), "the cached actor is marked deleted");
+    let first = post(&a, reply["id"].as_str().unwrap()).await.unwrap();
+    assert!(first.deleted_at.is_some() && first.content_html.is_empty(), "its notes are tombstones");
+    assert!(post(&a, third["id"].as_str().unwrap()).await.is_none(), "nothing from it is stored");
+    assert_eq!(post(&a, &update.ap_id).await.unwrap().likes_count, 0, "its like is gone with it");
+}
+
+#[tokio::test]
+async fn one_round_stores_its_creates_together_and_keeps_their_order() {
+    // The inbox worker is run by hand, so every activity below is in the same round.
+    let a = TestApp::spawn_with(Options {
+        ip: Some("127.0.0.2"),
+        allow_private_fetch: Some(FAKE_HOSTS.into()),
+        no_workers: true,
+    })
+    .await;
+    let fake = Fake::start("127.0.0.4").await;
+    let brand = a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    let update = publish(&a, &brand, "Acme 3.0 beta: what breaks?").await;
+    let eve = fake.actor("eve");
+
+    let first = eve.note("1", Some(&update.ap_id), None, "<p>first</p>");
+    let nested = eve.note("2", first["id"].as_str(), None, "<p>an answer to the first, same round</p>");
+    let mut edited = first.clone();
+    edited["content"] = json!("<p>first, edited</p>");
+    edited["updated"] = json!("2026-11-23T11:00:00Z");
+    let elsewhere = eve.note("3", Some("http://127.0.0.4/users/someone/notes/9"), None, "<p>not ours</p>");
+    let round = [
+        eve.activity("Create", first.clone()),
+        eve.activity("Create", nested.clone()),
+        eve.activity("Update", edited),
+        eve.activity("Create", elsewhere.clone()),
+        eve.activity("Create", first.clone()),
+        eve.activity("Like", json!(update.ap_id)),
+        eve.activity("Create", eve.note("4", Some(&update.ap_id), None, "<p>after the like</p>")),
+    ];
+    for activity in &round {
+        assert_eq!(eve.send(&a, activity).await, 202, "{activity}");
+    }
+    let handled = openhouse::federation::inbox::process_batch(&a.state.federation).await.unwrap();
+    assert_eq!(handled, round.len());
+
+    let states: Vec<String> = {
+        let mut states = Vec::new();
+        for activity in &round {
+            states.push(processed(&a, activity["id"].as_str().unwrap()).await);
+        }
+        states
+    };
+    assert_eq!(states, ["done", "done", "done", "ignored", "ignored", "done", "done"]);
+    let first = post(&a, first["id"].as_str().unwrap()).await.unwrap();
+    assert_eq!(first.content_html, "<p>first, edited</p>", "the Update found the note its Create stored");
+    let nested = post(&a, nested["id"].as_str().unwrap()).await.unwrap();
+    assert_eq!(nested.in_reply_to_post_id, Some(first.id), "a parent stored earlier in the same round");
+    assert_eq!((nested.thread_root_id, nested.depth), (Some(update.id), 2));
+    assert!(post(&a, elsewhere["id"].as_str().unwrap()).await.is_none());
+    assert_eq!(post(&a, &update.ap_id).await.unwrap().likes_count, 1);
+    let brand_inbox = conversations::Entity::find()
+        .filter(conversations::Column::ActorId.eq(brand.id))
+        .count(&a.state.db)
+        .await
+        .unwrap();
+    assert_eq!(brand_inbox, 3, "three replies in the brand's thread reached its conversations inbox");
 }

@@ -66,6 +66,8 @@ pub struct Options {
     pub ip: Option<&'static str>,
     /// `OPENHOUSE_ALLOW_PRIVATE_FETCH`.
     pub allow_private_fetch: Option<String>,
+    /// Serve without the background workers (`serve --no-workers`): the test runs them.
+    pub no_workers: bool,
 }
 
 impl TestApp {
@@ -99,7 +101,10 @@ impl TestApp {
         }
         env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let config = Config::from_sources("", &env).expect("valid test configuration");
-        let app = Application::build_on(config, listener).await.expect("application builds");
+        let mut app = Application::build_on(config, listener).await.expect("application builds");
+        if options.no_workers {
+            app = app.without_workers();
+        }
         let state = app.state().clone();
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async {
@@ -211,9 +216,17 @@ where
 
 /// Two instances on different loopback addresses that may reach each other.
 pub async fn two_instances() -> (TestApp, TestApp) {
-    let a = TestApp::spawn_with(Options { ip: Some("127.0.0.2"), allow_private_fetch: Some("127.0.0.3/32:*".into()) })
-        .await;
-    let b = TestApp::spawn_with(Options { ip: Some("127.0.0.3"), allow_private_fetch: Some("127.0.0.2/32:*".into()) })
-        .await;
+    let a = TestApp::spawn_with(Options {
+        ip: Some("127.0.0.2"),
+        allow_private_fetch: Some("127.0.0.3/32:*".into()),
+        ..Default::default()
+    })
+    .await;
+    let b = TestApp::spawn_with(Options {
+        ip: Some("127.0.0.3"),
+        allow_private_fetch: Some("127.0.0.2/32:*".into()),
+        ..Default::default()
+    })
+    .await;
     (a, b)
 }

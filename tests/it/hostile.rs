@@ -368,7 +368,12 @@ impl<'a> Suite<'a> {
 const FAKE_HOSTS: &str = "127.0.0.4/32:*,127.0.0.5/32:*";
 
 async fn instance() -> (TestApp, Fake, Fake) {
-    let a = TestApp::spawn_with(Options { ip: Some("127.0.0.2"), allow_private_fetch: Some(FAKE_HOSTS.into()) }).await;
+    let a = TestApp::spawn_with(Options {
+        ip: Some("127.0.0.2"),
+        allow_private_fetch: Some(FAKE_HOSTS.into()),
+        ..Default::default()
+    })
+    .await;
     (a, Fake::start("127.0.0.4").await, Fake::start("127.0.0.5").await)
 }
 

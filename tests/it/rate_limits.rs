@@ -12,12 +12,16 @@ use crate::{
 /// A on 127.0.0.2 with the given limits; B on 127.0.0.3 is where the senders' keys live.
 async fn instances(extra: &[(&str, &str)]) -> (TestApp, TestApp) {
     let a = TestApp::spawn_with_env(
-        Options { ip: Some("127.0.0.2"), allow_private_fetch: Some("127.0.0.3/32:*".into()) },
+        Options { ip: Some("127.0.0.2"), allow_private_fetch: Some("127.0.0.3/32:*".into()), ..Default::default() },
         extra,
     )
     .await;
-    let b = TestApp::spawn_with(Options { ip: Some("127.0.0.3"), allow_private_fetch: Some("127.0.0.2/32:*".into()) })
-        .await;
+    let b = TestApp::spawn_with(Options {
+        ip: Some("127.0.0.3"),
+        allow_private_fetch: Some("127.0.0.2/32:*".into()),
+        ..Default::default()
+    })
+    .await;
     a.create_actor("acme", ActorKind::Brand, "Acme").await;
     (a, b)
 }

@@ -9,9 +9,12 @@ use crate::helpers::{Options, TestApp};
 async fn a_visitor_is_sent_to_their_own_server_to_confirm() {
     let home = TestApp::spawn_with(Options { ip: Some("127.0.0.3"), ..Default::default() }).await;
     home.create_actor("ada", ActorKind::Staff, "Ada").await;
-    let brand =
-        TestApp::spawn_with(Options { ip: Some("127.0.0.2"), allow_private_fetch: Some(format!("{}", home.addr)) })
-            .await;
+    let brand = TestApp::spawn_with(Options {
+        ip: Some("127.0.0.2"),
+        allow_private_fetch: Some(format!("{}", home.addr)),
+        ..Default::default()
+    })
+    .await;
     brand.create_actor("acme", ActorKind::Brand, "Acme").await;
 
     let res = brand
@@ -56,8 +59,12 @@ async fn remote_follow_refuses_private_servers_that_are_not_allow_listed() {
 #[tokio::test]
 async fn remote_follow_explains_bad_handles_and_unknown_accounts() {
     let home = TestApp::spawn_with(Options { ip: Some("127.0.0.3"), ..Default::default() }).await;
-    let brand =
-        TestApp::spawn_with(Options { ip: Some("127.0.0.2"), allow_private_fetch: Some(home.addr.to_string()) }).await;
+    let brand = TestApp::spawn_with(Options {
+        ip: Some("127.0.0.2"),
+        allow_private_fetch: Some(home.addr.to_string()),
+        ..Default::default()
+    })
+    .await;
     brand.create_actor("acme", ActorKind::Brand, "Acme").await;
     let post = |account: String| {
         brand.client.post(format!("{}/users/acme/remote-follow", brand.base)).form(&[("account", account)]).send()

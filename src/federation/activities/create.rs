@@ -1,21 +1,43 @@
 //! `Create{Note}`: a reply to one of our posts or to a reply in our threads, or a mention
 //! of one of our accounts. Other `Create`s are not ours to keep and are ignored.
+//!
+//! Checking a `Create` ([`prepare`]: I8, the note's shape, a fetch when only its id is
+//! given) is done per activity; storing is done for a run of consecutive `Create`s at once
+//! ([`store`]), in one transaction, so a busy thread does not cost a transaction per reply.
 
 use crate::federation::{
     activities::{HandleError, Handled, Inbound, note_from_activity},
     context::FederationContext,
     fetch::FetchBudget,
-    threads::{self, Ingested},
+    threads::{self, Arrived, Ingested},
 };
 
-pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Result<Handled, HandleError> {
+/// A checked `Create`: settled already, or a note to store.
+pub(super) enum Prepared {
+    Settled(Handled),
+    Note(Box<Arrived>),
+}
+
+/// Checks a `Create` and reads its note, without storing anything.
+pub(super) async fn prepare(ctx: &FederationContext, activity: Inbound) -> Result<Prepared, HandleError> {
     let mut budget = FetchBudget::per_activity();
-    let Some(doc) = note_from_activity(ctx, activity, &mut budget).await? else {
-        return Ok(Handled::Ignored("Create of an object type not handled"));
+    let Some(doc) = note_from_activity(ctx, &activity, &mut budget).await? else {
+        return Ok(Prepared::Settled(Handled::Ignored("Create of an object type not handled")));
     };
-    Ok(match threads::ingest(ctx, doc, &activity.actor, &mut budget).await? {
-        Ingested::Stored => Handled::Applied,
-        Ingested::Known => Handled::Ignored("note already stored"),
-        Ingested::NotOurs => Handled::Ignored("a note that neither answers nor mentions us"),
-    })
+    Ok(Prepared::Note(Box::new(Arrived { doc, author: activity.actor, budget })))
+}
+
+/// Stores the notes of several prepared `Create`s, in order; one outcome each.
+pub(super) async fn store(ctx: &FederationContext, notes: Vec<Arrived>) -> Vec<Result<Handled, HandleError>> {
+    threads::ingest_many(ctx, notes)
+        .await
+        .into_iter()
+        .map(|r| {
+            r.map(|ingested| match ingested {
+                Ingested::Stored => Handled::Applied,
+                Ingested::Known => Handled::Ignored("note already stored"),
+                Ingested::NotOurs => Handled::Ignored("a note that neither answers nor mentions us"),
+            })
+        })
+        .collect()
 }

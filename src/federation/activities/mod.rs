@@ -55,7 +55,7 @@ pub enum Handled {
 }
 
 /// Why processing failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum HandleError {
     /// Not worth retrying: the activity itself is unacceptable.
     #[error("rejected: {0}")]
@@ -100,8 +100,9 @@ impl Inbound {
     }
 }
 
-/// Processes one stored activity.
-pub async fn dispatch(ctx: &FederationContext, row: &inbox_activities::Model) -> Result<Handled, HandleError> {
+/// Parses a stored activity and resolves its (verified) actor; `Ok(Err(handled))` when
+/// there is nothing more to do.
+async fn load(ctx: &FederationContext, row: &inbox_activities::Model) -> Result<Result<Inbound, Handled>, HandleError> {
     let json: Value =
         serde_json::from_str(&row.payload).map_err(|e| HandleError::Rejected(format!("stored payload: {e}")))?;
     let actor_url = Url::parse(&row.actor_ap_id).map_err(|e| HandleError::Rejected(e.to_string()))?;
@@ -109,23 +110,83 @@ pub async fn dispatch(ctx: &FederationContext, row: &inbox_activities::Model) ->
         .await
         .map_err(|e| HandleError::Temporary(format!("actor: {e}")))?;
     if actor.deleted_at.is_some() {
-        return Ok(Handled::Ignored("the actor was deleted"));
+        return Ok(Err(Handled::Ignored("the actor was deleted")));
     }
-    let inbound = Inbound { json, actor };
-    match row.activity_type.as_str() {
-        "Follow" => follow::receive(ctx, &inbound).await,
-        "Undo" => undo::receive(ctx, &inbound).await,
-        "Accept" => accept::receive(ctx, &inbound).await,
-        "Reject" => reject::receive(ctx, &inbound).await,
-        "Create" => create::receive(ctx, &inbound).await,
-        "Update" => update::receive(ctx, &inbound).await,
-        "Delete" => delete::receive(ctx, &inbound).await,
-        "Like" => like::receive(ctx, &inbound, Reaction::Like).await,
-        "Announce" => like::receive(ctx, &inbound, Reaction::Announce).await,
-        "Flag" => flag::receive(ctx, &inbound).await,
-        "Block" => block::receive(ctx, &inbound).await,
-        "Move" => moved::receive(ctx, &inbound).await,
+    Ok(Ok(Inbound { json, actor }))
+}
+
+/// Processes one stored activity of any type but `Create`.
+async fn handle(ctx: &FederationContext, kind: &str, inbound: &Inbound) -> Result<Handled, HandleError> {
+    match kind {
+        "Follow" => follow::receive(ctx, inbound).await,
+        "Undo" => undo::receive(ctx, inbound).await,
+        "Accept" => accept::receive(ctx, inbound).await,
+        "Reject" => reject::receive(ctx, inbound).await,
+        "Update" => update::receive(ctx, inbound).await,
+        "Delete" => delete::receive(ctx, inbound).await,
+        "Like" => like::receive(ctx, inbound, Reaction::Like).await,
+        "Announce" => like::receive(ctx, inbound, Reaction::Announce).await,
+        "Flag" => flag::receive(ctx, inbound).await,
+        "Block" => block::receive(ctx, inbound).await,
+        "Move" => moved::receive(ctx, inbound).await,
         _ => Ok(Handled::Ignored("activity type not handled")),
+    }
+}
+
+/// Processes stored activities in order, one outcome per row; `None` for rows not started
+/// because the round ran past `budget`. The notes of consecutive `Create`s are stored
+/// together (`create::store`); any other activity first waits for the `Create`s before
+/// it, so order is kept (an `Update` right after its `Create` finds the note).
+pub async fn dispatch_round(
+    ctx: &FederationContext,
+    rows: &[inbox_activities::Model],
+    budget: std::time::Duration,
+) -> Vec<Option<Result<Handled, HandleError>>> {
+    let started = std::time::Instant::now();
+    let mut outcomes: Vec<Option<Result<Handled, HandleError>>> = rows.iter().map(|_| None).collect();
+    let mut creates: Vec<(usize, threads::Arrived)> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        if started.elapsed() > budget {
+            break;
+        }
+        let outcome = match load(ctx, row).await {
+            Err(e) => Err(e),
+            Ok(Err(settled)) => Ok(settled),
+            Ok(Ok(inbound)) if row.activity_type == "Create" => match create::prepare(ctx, inbound).await {
+                Ok(create::Prepared::Note(note)) => {
+                    creates.push((i, *note));
+                    continue;
+                }
+                Ok(create::Prepared::Settled(settled)) => Ok(settled),
+                Err(e) => Err(e),
+            },
+            Ok(Ok(inbound)) => {
+                store_creates(ctx, &mut creates, &mut outcomes).await;
+                handle(ctx, &row.activity_type, &inbound).await
+            }
+        };
+        if let Some(slot) = outcomes.get_mut(i) {
+            *slot = Some(outcome);
+        }
+    }
+    store_creates(ctx, &mut creates, &mut outcomes).await;
+    outcomes
+}
+
+/// Stores the pending `Create`s and records their outcomes.
+async fn store_creates(
+    ctx: &FederationContext,
+    creates: &mut Vec<(usize, threads::Arrived)>,
+    outcomes: &mut [Option<Result<Handled, HandleError>>],
+) {
+    if creates.is_empty() {
+        return;
+    }
+    let (slots, notes): (Vec<usize>, Vec<threads::Arrived>) = std::mem::take(creates).into_iter().unzip();
+    for (slot, outcome) in slots.into_iter().zip(create::store(ctx, notes).await) {
+        if let Some(o) = outcomes.get_mut(slot) {
+            *o = Some(outcome);
+        }
     }
 }
 
