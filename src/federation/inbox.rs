@@ -304,6 +304,7 @@ pub async fn process_batch(ctx: &FederationContext) -> Result<usize, DbErr> {
         .order_by(C::Id, Order::Asc)
         .limit(BATCH)
         .to_owned();
+    let turn = crate::db::write_turn(&ctx.db).await?;
     let mut rows = inbox_activities::Entity::update_many()
         .col_expr(C::LeaseUntil, Expr::value(lease_until))
         .col_expr(C::Attempts, Expr::col(C::Attempts).add(1))
@@ -311,6 +312,7 @@ pub async fn process_batch(ctx: &FederationContext) -> Result<usize, DbErr> {
         .filter(leasable(now))
         .exec_with_returning(&ctx.db)
         .await?;
+    drop(turn);
     rows.sort_by_key(|r| r.id);
     let mut outcomes = Outcomes::default();
     let mut unstarted = Vec::new();
@@ -325,6 +327,7 @@ pub async fn process_batch(ctx: &FederationContext) -> Result<usize, DbErr> {
     outcomes.finish(ctx).await?;
     if !unstarted.is_empty() {
         // Give back what this round did not reach, as if it had never been leased.
+        let _turn = crate::db::write_turn(&ctx.db).await?;
         inbox_activities::Entity::update_many()
             .col_expr(C::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
             .col_expr(C::Attempts, Expr::col(C::Attempts).sub(1))
@@ -368,6 +371,7 @@ impl Outcomes {
     async fn finish(self, ctx: &FederationContext) -> Result<(), DbErr> {
         use inbox_activities::Column as C;
         let now = Utc::now();
+        let _turn = crate::db::write_turn(&ctx.db).await?;
         let no_lease = Expr::value(Option::<chrono::DateTime<Utc>>::None);
         if !self.done.is_empty() {
             inbox_activities::Entity::update_many()

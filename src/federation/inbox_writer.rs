@@ -182,7 +182,10 @@ async fn insert_batch(db: &DatabaseConnection, batch: &[Pending]) -> Result<Vec<
             .map_err(|e| DbErr::Custom(e.to_string()))?;
     }
     insert.on_conflict(OnConflict::column(C::ApId).do_nothing().to_owned()).returning_col(C::ApId);
-    let returned = db.query_all(&insert).await?;
+    let returned = {
+        let _turn = crate::db::write_turn(db).await?;
+        db.query_all(&insert).await?
+    };
     let mut new: HashSet<String> = HashSet::with_capacity(returned.len());
     for row in returned {
         new.insert(row.try_get_by_index::<String>(0)?);

@@ -216,11 +216,15 @@ where
 
 /// Two instances on different loopback addresses that may reach each other.
 pub async fn two_instances() -> (TestApp, TestApp) {
-    let a = TestApp::spawn_with(Options {
-        ip: Some("127.0.0.2"),
-        allow_private_fetch: Some("127.0.0.3/32:*".into()),
-        ..Default::default()
-    })
+    two_instances_with(&[]).await
+}
+
+/// [`two_instances`], with extra `OPENHOUSE_*` settings for A.
+pub async fn two_instances_with(extra_a: &[(&str, &str)]) -> (TestApp, TestApp) {
+    let a = TestApp::spawn_with_env(
+        Options { ip: Some("127.0.0.2"), allow_private_fetch: Some("127.0.0.3/32:*".into()), ..Default::default() },
+        extra_a,
+    )
     .await;
     let b = TestApp::spawn_with(Options {
         ip: Some("127.0.0.3"),

@@ -5,23 +5,13 @@ use openhouse::domain::ActorKind;
 use url::Url;
 
 use crate::{
-    helpers::{Options, TestApp},
+    helpers::{TestApp, two_instances_with},
     inbox::{Peer, stored},
 };
 
 /// A on 127.0.0.2 with the given limits; B on 127.0.0.3 is where the senders' keys live.
 async fn instances(extra: &[(&str, &str)]) -> (TestApp, TestApp) {
-    let a = TestApp::spawn_with_env(
-        Options { ip: Some("127.0.0.2"), allow_private_fetch: Some("127.0.0.3/32:*".into()), ..Default::default() },
-        extra,
-    )
-    .await;
-    let b = TestApp::spawn_with(Options {
-        ip: Some("127.0.0.3"),
-        allow_private_fetch: Some("127.0.0.2/32:*".into()),
-        ..Default::default()
-    })
-    .await;
+    let (a, b) = two_instances_with(extra).await;
     a.create_actor("acme", ActorKind::Brand, "Acme").await;
     (a, b)
 }

@@ -190,8 +190,10 @@ pub async fn run(
             Vec::new()
         };
         let idle = claimed.is_empty();
-        for row in claimed {
-            let queued = Queued::new(&shared, &row.host);
+        // Every row is counted against its host before any is sent, so the first delivery
+        // of a backlog sees the ones behind it.
+        let counted: Vec<_> = claimed.into_iter().map(|row| (Queued::new(&shared, &row.host), row)).collect();
+        for (queued, row) in counted {
             tasks.spawn(async move {
                 if let Err(e) = attempt(&queued, row).await {
                     tracing::warn!(error = %e, "delivery bookkeeping failed; the lease will expire and it is retried");
@@ -292,6 +294,7 @@ async fn claim(shared: &Shared, worker_id: &str, limit: u64) -> Result<Vec<deliv
     }
     let token = format!("{worker_id}:{}", uuid::Uuid::new_v4().simple());
     // Only rows still free are taken: of two workers racing, each row goes to one.
+    let turn = crate::db::write_turn(db).await?;
     deliveries::Entity::update_many()
         .col_expr(deliveries::Column::LeaseOwner, Expr::value(token.clone()))
         .col_expr(deliveries::Column::LeaseUntil, Expr::value(now + shared.limits.lease))
@@ -300,6 +303,7 @@ async fn claim(shared: &Shared, worker_id: &str, limit: u64) -> Result<Vec<deliv
         .filter(free())
         .exec(db)
         .await?;
+    drop(turn);
     deliveries::Entity::find()
         .filter(deliveries::Column::Id.is_in(ids))
         .filter(deliveries::Column::LeaseOwner.eq(token))
@@ -432,6 +436,7 @@ async fn keep_lease(shared: &Shared, row: &deliveries::Model) -> Result<bool, Db
         return Ok(true);
     }
     let Some(owner) = row.lease_owner.clone() else { return Ok(false) };
+    let _turn = crate::db::write_turn(&shared.ctx.db).await?;
     let renewed = deliveries::Entity::update_many()
         .col_expr(deliveries::Column::LeaseUntil, Expr::value(now + shared.limits.lease))
         .filter(deliveries::Column::Id.eq(row.id))
@@ -492,6 +497,7 @@ async fn finish(
     error: Option<String>,
 ) -> Result<(), DbErr> {
     let now = Utc::now();
+    let _turn = crate::db::write_turn(&shared.ctx.db).await?;
     deliveries::Entity::update_many()
         .col_expr(deliveries::Column::State, Expr::value(state))
         .col_expr(deliveries::Column::Attempts, Expr::value(row.attempts + 1))
@@ -514,6 +520,7 @@ async fn postpone(
     error: Option<String>,
 ) -> Result<(), DbErr> {
     let attempted = status.is_some() || error.as_deref().is_some_and(|e| e != "circuit breaker open");
+    let _turn = crate::db::write_turn(&shared.ctx.db).await?;
     deliveries::Entity::update_many()
         .col_expr(deliveries::Column::Attempts, Expr::value(row.attempts + i32::from(attempted)))
         .col_expr(deliveries::Column::NextAttemptAt, Expr::value(at))

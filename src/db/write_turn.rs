@@ -1,0 +1,49 @@
+//! Turns at SQLite's write lock, taken in this process in order, without sleeping.
+//!
+//! SQLite lets one connection write at a time. A connection that finds the lock taken
+//! waits in SQLite's busy handler, which *sleeps* (1, 2, 5, 10, 15, 20, 25… ms) and retries:
+//! with the inbox writer and the workers writing at once, B2 showed the process using one
+//! of its two cores while requests waited tens of milliseconds. So every write of this
+//! process first takes its turn here, an async FIFO lock per database file: the next writer
+//! is woken the moment the previous one commits, and SQLite never sees two of our writers
+//! at once. Other processes on the same file (a `worker` beside `serve`) still meet at
+//! SQLite's own lock and its busy timeout. PostgreSQL has row locks and needs no turn.
+//!
+//! The registry is process-wide because SQLite's lock is: two pools on one file (tests
+//! and benchmarks open several) must share the same turn.
+
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::{Arc, LazyLock, Mutex},
+    time::Duration,
+};
+
+use sea_orm::{DatabaseConnection, DbBackend, DbErr};
+use tokio::sync::OwnedMutexGuard;
+
+/// How long a writer waits for its turn before giving up, as SQLite's busy timeout would.
+const WAIT: Duration = Duration::from_secs(5);
+
+static TURNS: LazyLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> = LazyLock::new(Mutex::default);
+
+/// This process's turn to write to `db`'s SQLite file, held until dropped; `None` on
+/// PostgreSQL. Take it before the first statement of a write and keep it until the commit.
+pub async fn write_turn(db: &DatabaseConnection) -> Result<Option<WriteTurn>, DbErr> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Ok(None);
+    }
+    let file = db.get_sqlite_connection_pool().connect_options().get_filename().to_path_buf();
+    let turn = {
+        let mut turns = TURNS.lock().map_err(|_| DbErr::Custom("write turns poisoned".into()))?;
+        turns.entry(file).or_default().clone()
+    };
+    match tokio::time::timeout(WAIT, turn.lock_owned()).await {
+        Ok(guard) => Ok(Some(WriteTurn(guard))),
+        Err(_) => Err(DbErr::Custom("database is busy: no write turn within 5 s".into())),
+    }
+}
+
+/// A turn at the write lock (see [`write_turn`]); the next writer goes when it is dropped.
+#[derive(Debug)]
+pub struct WriteTurn(#[allow(dead_code)] OwnedMutexGuard<()>);
