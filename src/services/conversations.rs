@@ -25,6 +25,9 @@ use crate::{
     error::{AppError, AppResult},
 };
 
+/// Ids per `IN (…)` list when a batch of notes is prefetched.
+const PREFETCH_CHUNK: usize = 200;
+
 /// Stored `visibility` of a note addressed only to the actors it names.
 pub const DIRECT: &str = "direct";
 
@@ -90,6 +93,7 @@ pub async fn find_post(db: &DatabaseConnection, ap_id: &str) -> AppResult<Option
 pub async fn store_relevant_notes(db: &DatabaseConnection, notes: Vec<IncomingNote>) -> AppResult<Vec<Option<Stored>>> {
     let txn = crate::db::begin_write(db).await?;
     let mut lookups = Lookups::default();
+    lookups.prefetch(&txn, &notes).await?;
     let mut kept = Vec::with_capacity(notes.len());
     for note in notes {
         let relevant = !note.mentions.is_empty()
@@ -115,9 +119,50 @@ struct Lookups {
     /// By ActivityPub id (`None`: looked up, not there).
     posts: HashMap<String, Option<posts::Model>>,
     actors: HashMap<i64, Option<actors::Model>>,
+    /// `Some`: the only ids that stored orphans wait for (read once for a batch, and grown as
+    /// it stores orphans); `None`: unknown, ask the database.
+    awaited: Option<std::collections::HashSet<String>>,
 }
 
 impl Lookups {
+    /// Reads what a batch of notes needs in two queries instead of two per note: the notes
+    /// themselves and their parents (stored or not), and which of the notes an orphan awaits.
+    async fn prefetch(&mut self, db: &impl ConnectionTrait, notes: &[IncomingNote]) -> Result<(), DbErr> {
+        let mut wanted: Vec<&str> = notes.iter().map(|n| n.ap_id.as_str()).collect();
+        wanted.extend(notes.iter().filter_map(|n| n.in_reply_to.as_deref()));
+        wanted.sort_unstable();
+        wanted.dedup();
+        for chunk in wanted.chunks(PREFETCH_CHUNK) {
+            let found = posts::Entity::find().filter(posts::Column::ApId.is_in(chunk.iter().copied())).all(db).await?;
+            for ap_id in chunk {
+                self.posts.entry((*ap_id).to_owned()).or_insert(None);
+            }
+            for post in found {
+                self.posts.insert(post.ap_id.clone(), Some(post));
+            }
+        }
+        let ids: Vec<&str> = notes.iter().map(|n| n.ap_id.as_str()).collect();
+        let mut awaited = std::collections::HashSet::new();
+        for chunk in ids.chunks(PREFETCH_CHUNK) {
+            let waiting: Vec<Option<String>> = posts::Entity::find()
+                .select_only()
+                .column(posts::Column::InReplyToApId)
+                .filter(posts::Column::InReplyToApId.is_in(chunk.iter().copied()))
+                .filter(posts::Column::InReplyToPostId.is_null())
+                .into_tuple()
+                .all(db)
+                .await?;
+            awaited.extend(waiting.into_iter().flatten());
+        }
+        self.awaited = Some(awaited);
+        Ok(())
+    }
+
+    /// Whether a stored orphan may be waiting for `ap_id`.
+    fn may_be_awaited(&self, ap_id: &str) -> bool {
+        self.awaited.as_ref().is_none_or(|awaited| awaited.contains(ap_id))
+    }
+
     async fn post(&mut self, db: &impl ConnectionTrait, ap_id: &str) -> Result<Option<posts::Model>, DbErr> {
         if let Some(found) = self.posts.get(ap_id) {
             return Ok(found.clone());
@@ -205,9 +250,16 @@ async fn store_in(db: &impl ConnectionTrait, note: IncomingNote, lookups: &mut L
     if !note.mentions.is_empty() {
         queries::posts::replace_refs(db, post.id, note.mentions.clone(), Vec::new()).await?;
     }
-    if relink_orphans(db, &post).await? > 0 {
+    if lookups.may_be_awaited(&post.ap_id) && relink_orphans(db, &post).await? > 0 {
         // Rows under this post changed their root and depth: what was read is stale.
         lookups.posts.clear();
+        lookups.awaited = None;
+    }
+    if parent.is_none()
+        && let (Some(awaited), Some(wanted)) = (lookups.awaited.as_mut(), post.in_reply_to_ap_id.as_ref())
+    {
+        // An orphan now: a later note of the batch may be its parent.
+        awaited.insert(wanted.clone());
     }
     lookups.posts.insert(post.ap_id.clone(), Some(post.clone()));
     record_conversations(db, &post, parent.as_ref(), &note.mentions, now, lookups).await?;
