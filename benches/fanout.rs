@@ -29,7 +29,7 @@ fn shard(spec: &str) {
 
 fn summary(name: &str, runs: &[Run]) {
     println!(
-        "{name:>9}: publish {:.1} ms | started {:>7.1} ms | enqueue {:>8.1} ms | first {:>7.1} ms | p50 {:>7.1} ms | last {:>8.1} ms | {:>6.0} deliveries/s | recorded {:>8.1} ms | RSS {:.1} → peak {:.1} MB (+{:.1}) | bad {}",
+        "{name:>9}: publish {:.1} ms | started {:>7.1} ms | enqueue {:>8.1} ms | first {:>7.1} ms | p50 {:>7.1} ms | last {:>8.1} ms | {:>6.0} deliveries/s | recorded {:>8.1} ms | RSS {:.1} → peak {:.1} MB (+{:.1}; own memory +{:.1}) | bad {}",
         median(runs, |r| r.publish_ms),
         median(runs, |r| r.started_ms),
         median(runs, |r| r.enqueue_ms),
@@ -41,6 +41,7 @@ fn summary(name: &str, runs: &[Run]) {
         median(runs, |r| r.rss_before_mb),
         median(runs, |r| r.rss_peak_mb),
         median(runs, |r| r.rss_peak_mb - r.rss_before_mb),
+        median(runs, |r| r.anon_peak_mb - r.anon_before_mb),
         runs.iter().map(|r| r.bad).sum::<usize>(),
     );
 }

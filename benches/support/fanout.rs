@@ -98,8 +98,13 @@ pub struct Run {
     /// Requests a sink refused (bad digest or no signature).
     pub bad: usize,
     pub per_second: f64,
+    /// VmRSS: everything resident, including pages of the SQLite file mapped by `mmap_size`
+    /// (shared, evictable page cache).
     pub rss_before_mb: f64,
     pub rss_peak_mb: f64,
+    /// RssAnon: the process's own (private) memory.
+    pub anon_before_mb: f64,
+    pub anon_peak_mb: f64,
 }
 
 /// Everything measured.
@@ -327,33 +332,37 @@ impl Sinks {
 
 struct RssSampler {
     stop: Arc<AtomicBool>,
-    peak: Arc<Mutex<f64>>,
+    /// Peaks of (VmRSS, RssAnon).
+    peak: Arc<Mutex<(f64, f64)>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl RssSampler {
     fn start() -> Self {
         let stop = Arc::new(AtomicBool::new(false));
-        let peak = Arc::new(Mutex::new(rss_mb("VmRSS:")));
+        let peak = Arc::new(Mutex::new((rss_mb("VmRSS:"), rss_mb("RssAnon:"))));
         let (s, p) = (stop.clone(), peak.clone());
         let task = tokio::spawn(async move {
             while !s.load(Ordering::Relaxed) {
-                let now = rss_mb("VmRSS:");
-                {
-                    let mut peak = p.lock().unwrap();
-                    *peak = peak.max(now);
-                }
+                Self::sample(&p);
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         });
         Self { stop, peak, task }
     }
 
-    async fn finish(self) -> f64 {
+    fn sample(peak: &Mutex<(f64, f64)>) {
+        let (rss, anon) = (rss_mb("VmRSS:"), rss_mb("RssAnon:"));
+        let mut peak = peak.lock().unwrap();
+        *peak = (peak.0.max(rss), peak.1.max(anon));
+    }
+
+    /// Peaks of (VmRSS, RssAnon) in MB.
+    async fn finish(self) -> (f64, f64) {
         self.stop.store(true, Ordering::Relaxed);
         let _ = self.task.await;
-        let peak = *self.peak.lock().unwrap();
-        peak.max(rss_mb("VmRSS:"))
+        Self::sample(&self.peak);
+        *self.peak.lock().unwrap()
     }
 }
 
@@ -467,7 +476,7 @@ async fn run_ours(state: &AppState, brand: &actors::Model, sinks: &mut Sinks, n:
         scheduled_at: None,
         in_reply_to: None,
     };
-    let rss_before = rss_mb("VmRSS:");
+    let (rss_before, anon_before) = (rss_mb("VmRSS:"), rss_mb("RssAnon:"));
     let sampler = RssSampler::start();
     let wall = SystemTime::now();
     let t0 = Instant::now();
@@ -507,8 +516,8 @@ async fn run_ours(state: &AppState, brand: &actors::Model, sinks: &mut Sinks, n:
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     run.recorded_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    run.rss_peak_mb = sampler.finish().await;
-    run.rss_before_mb = rss_before;
+    (run.rss_peak_mb, run.anon_peak_mb) = sampler.finish().await;
+    (run.rss_before_mb, run.anon_before_mb) = (rss_before, anon_before);
     run.publish_ms = publish_ms;
     run.started_ms = started_ms;
     run.enqueue_ms = enqueue_ms;
@@ -647,7 +656,7 @@ async fn run_baseline(
         public_pem: brand.public_key_pem.clone(),
     };
     sinks.arm().await;
-    let rss_before = rss_mb("VmRSS:");
+    let (rss_before, anon_before) = (rss_mb("VmRSS:"), rss_mb("RssAnon:"));
     let sampler = RssSampler::start();
     let wall = SystemTime::now();
     let t0 = Instant::now();
@@ -686,8 +695,8 @@ async fn run_baseline(
     let (bad, arrivals) = sinks.wait(Duration::from_secs(900)).await;
     let _ = sender.await;
     let mut run = figures(wall, &arrivals, bad);
-    run.rss_peak_mb = sampler.finish().await;
-    run.rss_before_mb = rss_before;
+    (run.rss_peak_mb, run.anon_peak_mb) = sampler.finish().await;
+    (run.rss_before_mb, run.anon_before_mb) = (rss_before, anon_before);
     run.started_ms = enqueue_ms;
     run.enqueue_ms = enqueue_ms;
     run

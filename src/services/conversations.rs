@@ -94,14 +94,23 @@ pub async fn store_relevant_notes(db: &DatabaseConnection, notes: Vec<IncomingNo
     let txn = crate::db::begin_write(db).await?;
     let mut lookups = Lookups::default();
     lookups.prefetch(&txn, &notes).await?;
-    let mut kept = Vec::with_capacity(notes.len());
-    for note in notes {
-        let relevant = !note.mentions.is_empty()
-            || match note.in_reply_to.as_deref() {
-                Some(parent) => lookups.post(&txn, parent).await?.is_some(),
-                None => false,
-            };
-        kept.push(if relevant { Some(store_in(&txn, note, &mut lookups).await?) } else { None });
+    let mut kept: Vec<Option<Stored>> = notes.iter().map(|_| None).collect();
+    let bulk = store_bulk(&txn, &notes, &mut lookups).await?;
+    for (i, note) in notes.into_iter().enumerate() {
+        let stored = match bulk.get(&i) {
+            Some(post) => Some(Stored::Created(post.clone())),
+            None => {
+                let relevant = !note.mentions.is_empty()
+                    || match note.in_reply_to.as_deref() {
+                        Some(parent) => lookups.post(&txn, parent).await?.is_some(),
+                        None => false,
+                    };
+                if relevant { Some(store_in(&txn, note, &mut lookups).await?) } else { None }
+            }
+        };
+        if let Some(slot) = kept.get_mut(i) {
+            *slot = stored;
+        }
     }
     txn.commit().await?;
     for k in &kept {
@@ -110,6 +119,63 @@ pub async fn store_relevant_notes(db: &DatabaseConnection, notes: Vec<IncomingNo
         }
     }
     Ok(kept)
+}
+
+/// Stores, with one multi-row statement per table, the notes of a batch that need nothing
+/// done one by one: new (and once in the batch), answering a post stored before the batch,
+/// and awaited by no orphan. The common case (replies to an update) goes this way; the
+/// others are left to [`store_in`], in order. Returns the stored rows by batch position.
+async fn store_bulk(
+    db: &impl ConnectionTrait,
+    notes: &[IncomingNote],
+    lookups: &mut Lookups,
+) -> Result<HashMap<usize, posts::Model>, DbErr> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for note in notes {
+        *seen.entry(note.ap_id.as_str()).or_default() += 1;
+    }
+    let mut chosen: Vec<(usize, &IncomingNote, posts::Model)> = Vec::new();
+    for (i, note) in notes.iter().enumerate() {
+        let new = matches!(lookups.posts.get(&note.ap_id), Some(None)) && seen.get(note.ap_id.as_str()) == Some(&1);
+        let parent = note.in_reply_to.as_ref().and_then(|p| lookups.posts.get(p).cloned().flatten());
+        if let Some(parent) = parent
+            && new
+            && !lookups.may_be_awaited(&note.ap_id)
+        {
+            chosen.push((i, note, parent));
+        }
+    }
+    let mut stored = HashMap::new();
+    if chosen.is_empty() {
+        return Ok(stored);
+    }
+    let now = Utc::now();
+    let rows: Vec<posts::ActiveModel> =
+        chosen.iter().map(|(_, note, parent)| new_post_row(note, Some(parent), now)).collect();
+    let inserted = posts::Entity::insert_many(rows).exec_with_returning(db).await?;
+    let by_ap_id: HashMap<String, posts::Model> = inserted.into_iter().map(|p| (p.ap_id.clone(), p)).collect();
+    let mut mentions = Vec::new();
+    let mut conversation = Vec::new();
+    for (i, note, parent) in &chosen {
+        let Some(post) = by_ap_id.get(&note.ap_id) else {
+            return Err(DbErr::Custom(format!("{} was not returned by its insert", note.ap_id)));
+        };
+        mentions.extend(note.mentions.iter().map(|(actor_id, href, name)| post_mentions::ActiveModel {
+            post_id: Set(post.id),
+            actor_id: Set(*actor_id),
+            href: Set(href.clone()),
+            name: Set(name.clone()),
+            ..Default::default()
+        }));
+        conversation.extend(conversation_rows(db, post, Some(parent), &note.mentions, now, lookups).await?);
+        lookups.posts.insert(post.ap_id.clone(), Some(post.clone()));
+        stored.insert(*i, post.clone());
+    }
+    if !mentions.is_empty() {
+        post_mentions::Entity::insert_many(mentions).exec_without_returning(db).await?;
+    }
+    insert_conversations(db, conversation).await?;
+    Ok(stored)
 }
 
 /// Rows read during one transaction, so that a batch reads each parent, root and actor once.
@@ -206,6 +272,37 @@ pub async fn store_note(db: &DatabaseConnection, note: IncomingNote) -> AppResul
     Ok(stored)
 }
 
+/// The row of a new remote note under `parent`.
+fn new_post_row(note: &IncomingNote, parent: Option<&posts::Model>, now: DateTime<Utc>) -> posts::ActiveModel {
+    let (root, depth) = match parent {
+        Some(p) => (Some(p.thread_root_id.unwrap_or(p.id)), p.depth.saturating_add(1)),
+        None => (None, 0),
+    };
+    posts::ActiveModel {
+        ap_id: Set(note.ap_id.clone()),
+        actor_id: Set(note.author_id),
+        local: Set(false),
+        content_source: Set(String::new()),
+        content_html: Set(note.content_html.clone()),
+        sensitive: Set(note.sensitive),
+        summary: Set(note.summary.clone()),
+        visibility: Set(note.visibility.clone()),
+        in_reply_to_ap_id: Set(note.in_reply_to.clone()),
+        published_at: Set(Some(note.published)),
+        scheduled_at: Set(None),
+        edited_at: Set(note.updated),
+        deleted_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        url: Set(note.url.clone()),
+        in_reply_to_post_id: Set(parent.map(|p| p.id)),
+        thread_root_id: Set(root),
+        depth: Set(depth),
+        attachments: Set(note.attachments_json.clone()),
+        ..Default::default()
+    }
+}
+
 /// [`store_note`] inside the caller's transaction.
 async fn store_in(db: &impl ConnectionTrait, note: IncomingNote, lookups: &mut Lookups) -> Result<Stored, DbErr> {
     if let Some(existing) = lookups.post(db, &note.ap_id).await? {
@@ -215,38 +312,8 @@ async fn store_in(db: &impl ConnectionTrait, note: IncomingNote, lookups: &mut L
         Some(ap_id) => lookups.post(db, ap_id).await?,
         None => None,
     };
-    let (root, depth) = match &parent {
-        Some(p) => (Some(p.thread_root_id.unwrap_or(p.id)), p.depth.saturating_add(1)),
-        None => (None, 0),
-    };
     let now = Utc::now();
-    let post = queries::posts::insert(
-        db,
-        posts::ActiveModel {
-            ap_id: Set(note.ap_id.clone()),
-            actor_id: Set(note.author_id),
-            local: Set(false),
-            content_source: Set(String::new()),
-            content_html: Set(note.content_html),
-            sensitive: Set(note.sensitive),
-            summary: Set(note.summary),
-            visibility: Set(note.visibility),
-            in_reply_to_ap_id: Set(note.in_reply_to),
-            published_at: Set(Some(note.published)),
-            scheduled_at: Set(None),
-            edited_at: Set(note.updated),
-            deleted_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            url: Set(note.url),
-            in_reply_to_post_id: Set(parent.as_ref().map(|p| p.id)),
-            thread_root_id: Set(root),
-            depth: Set(depth),
-            attachments: Set(note.attachments_json),
-            ..Default::default()
-        },
-    )
-    .await?;
+    let post = queries::posts::insert(db, new_post_row(&note, parent.as_ref(), now)).await?;
     if !note.mentions.is_empty() {
         queries::posts::replace_refs(db, post.id, note.mentions.clone(), Vec::new()).await?;
     }
@@ -317,6 +384,19 @@ async fn record_conversations(
     now: DateTime<Utc>,
     lookups: &mut Lookups,
 ) -> Result<(), DbErr> {
+    let rows = conversation_rows(db, post, parent, mentions, now, lookups).await?;
+    insert_conversations(db, rows).await
+}
+
+/// The conversations-inbox rows of a stored note (see [`record_conversations`]).
+async fn conversation_rows(
+    db: &impl ConnectionTrait,
+    post: &posts::Model,
+    parent: Option<&posts::Model>,
+    mentions: &[(i64, String, String)],
+    now: DateTime<Utc>,
+    lookups: &mut Lookups,
+) -> Result<Vec<conversations::ActiveModel>, DbErr> {
     let mut addressed: Vec<(i64, &'static str)> = Vec::new();
     if let Some(parent) = parent {
         let root = match parent.thread_root_id {
@@ -335,12 +415,13 @@ async fn record_conversations(
         }
     }
     let root = post.thread_root_id.unwrap_or(post.id);
+    let mut rows = Vec::with_capacity(addressed.len());
     for (actor_id, kind) in addressed {
         let Some(actor) = lookups.actor(db, actor_id).await? else { continue };
         if !actor.local || actor.kind == queries::actors::INSTANCE_KIND {
             continue;
         }
-        conversations::Entity::insert(conversations::ActiveModel {
+        rows.push(conversations::ActiveModel {
             actor_id: Set(actor_id),
             post_id: Set(post.id),
             kind: Set(kind.to_owned()),
@@ -349,16 +430,25 @@ async fn record_conversations(
             answered_at: Set(None),
             answer_post_id: Set(None),
             ..Default::default()
-        })
+        });
+    }
+    Ok(rows)
+}
+
+/// Inserts conversations-inbox rows, skipping those that exist (one per actor and post).
+async fn insert_conversations(db: &impl ConnectionTrait, rows: Vec<conversations::ActiveModel>) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    conversations::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([conversations::Column::ActorId, conversations::Column::PostId])
                 .do_nothing()
                 .to_owned(),
         )
         .exec_without_returning(db)
-        .await?;
-    }
-    Ok(())
+        .await
+        .map(|_| ())
 }
 
 /// What an `Update{Note}` may change.
