@@ -19,7 +19,8 @@ fn env_or(key: &str, default: usize) -> usize {
 fn print(name: &str, report: &inbox_ingest::Report) {
     println!("B2 {name}: {report:#?}");
     println!(
-        "B2 {name}: {} requests, {} accepted, {} stored, {} threaded: {:.0} accepted/s, p50 {:.2} ms, p99 {:.2} ms; \
+        "B2 {name}: {} requests, {} accepted, {} stored, {} threaded: {:.0} accepted/s, p50 {:.2} ms, p99 {:.2} ms \
+         (without first contacts {:.2} ms); \
          drained {:.2} s after sending ({:.0} processed/s overall)",
         report.requests,
         report.accepted,
@@ -28,6 +29,7 @@ fn print(name: &str, report: &inbox_ingest::Report) {
         report.per_second,
         report.p50_ms,
         report.p99_ms,
+        report.steady_p99_ms,
         report.drain_seconds,
         report.processed_per_second
     );

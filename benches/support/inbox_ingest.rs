@@ -57,6 +57,8 @@ pub struct Report {
     pub per_second: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// p99 without each actor's first request (which includes fetching the actor).
+    pub steady_p99_ms: f64,
     /// Time after the sending phase until nothing was pending (0 for the synchronous baseline).
     pub drain_seconds: f64,
     /// Rows processed per second of sending + draining.
@@ -121,7 +123,7 @@ pub async fn run(params: Params) -> Report {
     let inbox = Url::parse(&format!("{base}/inbox")).expect("inbox");
     let reply_to = update.ap_id.clone();
     let requests = presign(&params, &remote_origin, &inbox, &reply_to, &keys.private_pem);
-    let sent = send_all(requests, &inbox, params.senders).await;
+    let sent = send_all(requests, &inbox, params.senders, params.actors).await;
 
     // Drain: the worker processes everything stored.
     let drain_start = Instant::now();
@@ -156,6 +158,7 @@ pub async fn run(params: Params) -> Report {
         per_second: sent.accepted as f64 / sent.seconds,
         p50_ms: sent.percentile_ms(0.50),
         p99_ms: sent.percentile_ms(0.99),
+        steady_p99_ms: sent.steady_percentile_ms(0.99),
         drain_seconds,
         processed_per_second: sent.accepted as f64 / (sent.seconds + drain_seconds),
     }
@@ -241,19 +244,33 @@ pub struct Sent {
     pub seconds: f64,
     /// Request → answer, sorted.
     pub latencies: Vec<Duration>,
+    /// The same without each actor's first request (which fetches the actor), sorted.
+    pub steady: Vec<Duration>,
 }
 
 impl Sent {
     /// The `p` quantile of request → answer latency, in ms.
     pub fn percentile_ms(&self, p: f64) -> f64 {
-        let idx = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
-        self.latencies.get(idx).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        quantile_ms(&self.latencies, p)
+    }
+
+    /// The `p` quantile without first-contact requests, in ms.
+    pub fn steady_percentile_ms(&self, p: f64) -> f64 {
+        quantile_ms(&self.steady, p)
     }
 }
 
+fn quantile_ms(sorted: &[Duration], p: f64) -> f64 {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(idx).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
 /// Sends every request with `senders` concurrent senders (each waits for its answer before
-/// sending the next) and counts the 202s; prints the first refusal each sender saw.
-pub async fn send_all(requests: Vec<Signed>, inbox: &Url, senders: usize) -> Sent {
+/// sending the next) and counts the 202s; prints the first refusal each sender saw. Requests
+/// go from the last to the first, so with `actors` actors taking turns (`presign`) the
+/// first `actors` sent are each actor's first contact.
+pub async fn send_all(requests: Vec<Signed>, inbox: &Url, senders: usize, actors: usize) -> Sent {
+    let total = requests.len();
     let client = reqwest::Client::builder().pool_max_idle_per_host(senders).build().expect("client");
     let queue = Arc::new(std::sync::Mutex::new(requests));
     let started = Instant::now();
@@ -264,14 +281,18 @@ pub async fn send_all(requests: Vec<Signed>, inbox: &Url, senders: usize) -> Sen
         let inbox = inbox.clone();
         tasks.spawn(async move {
             let mut latencies = Vec::new();
+            let mut steady = Vec::new();
             let mut accepted = 0usize;
             let mut first_refusal = None;
             loop {
-                let next = queue.lock().ok().and_then(|mut q| q.pop());
-                let Some((headers, body)) = next else { break };
+                let next = queue.lock().ok().and_then(|mut q| q.pop().map(|r| (r, q.len())));
+                let Some(((headers, body), n)) = next else { break };
                 let t = Instant::now();
                 let response = client.post(inbox.clone()).headers(headers).body(body).send().await;
                 latencies.push(t.elapsed());
+                if n + actors < total {
+                    steady.push(t.elapsed());
+                }
                 match response {
                     Ok(r) if r.status().as_u16() == 202 => accepted += 1,
                     Ok(r) if first_refusal.is_none() => {
@@ -281,13 +302,15 @@ pub async fn send_all(requests: Vec<Signed>, inbox: &Url, senders: usize) -> Sen
                     _ => {}
                 }
             }
-            (accepted, latencies, first_refusal)
+            (accepted, latencies, steady, first_refusal)
         });
     }
     let mut accepted = 0;
     let mut latencies: Vec<Duration> = Vec::new();
+    let mut steady: Vec<Duration> = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let (a, l, refusal) = joined.expect("sender");
+        let (a, l, st, refusal) = joined.expect("sender");
+        steady.extend(st);
         if let Some(refusal) = refusal {
             eprintln!("B2: a request was refused: {refusal}");
         }
@@ -296,5 +319,6 @@ pub async fn send_all(requests: Vec<Signed>, inbox: &Url, senders: usize) -> Sen
     }
     let seconds = started.elapsed().as_secs_f64();
     latencies.sort();
-    Sent { accepted, seconds, latencies }
+    steady.sort();
+    Sent { accepted, seconds, latencies, steady }
 }

@@ -245,7 +245,7 @@ pub async fn run(params: Params) -> Report {
     let inbox = Url::parse(&format!("http://{authority}/inbox")).expect("inbox");
     let reply_to = format!("http://{authority}/users/acme/posts/1");
     let requests = presign(&params, &remote_origin, &inbox, &reply_to, &keys.private_pem);
-    let sent = send_all(requests, &inbox, params.senders).await;
+    let sent = send_all(requests, &inbox, params.senders, params.actors).await;
     let stored = inbox_activities::Entity::find().count(&database).await.expect("count");
     let _ = stop.send(());
     let _ = server.await;
@@ -259,6 +259,7 @@ pub async fn run(params: Params) -> Report {
         per_second: sent.accepted as f64 / sent.seconds,
         p50_ms: sent.percentile_ms(0.50),
         p99_ms: sent.percentile_ms(0.99),
+        steady_p99_ms: sent.steady_percentile_ms(0.99),
         drain_seconds: 0.0,
         processed_per_second: sent.accepted as f64 / sent.seconds,
     }

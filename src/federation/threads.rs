@@ -17,6 +17,7 @@ use url::Url;
 
 use crate::{
     db::entities::posts,
+    error::AppResult,
     federation::{
         activities::{HandleError, local_actor},
         context::FederationContext,
@@ -140,32 +141,37 @@ pub async fn ingest_many(ctx: &FederationContext, arrived: Vec<Arrived>) -> Vec<
             Err(e) => results.push(Some(Err(e))),
         }
     }
-    match conversations::store_relevant_notes(&ctx.db, notes).await {
-        Ok(kept) => {
-            for (kept, (slot, mut budget)) in kept.into_iter().zip(budgets) {
-                let outcome = match kept {
-                    None => Ok(Ingested::NotOurs),
-                    Some(Stored::Known(_)) => Ok(Ingested::Known),
-                    Some(Stored::Created(post)) => {
-                        walk_ancestors(ctx, post, &mut budget).await.map(|()| Ingested::Stored)
-                    }
-                };
-                if let Some(r) = results.get_mut(slot) {
-                    *r = Some(outcome);
-                }
-            }
-        }
-        Err(e) => {
-            // The whole batch rolled back: each of its notes is retried with its activity.
-            let e = HandleError::from(e);
-            for (slot, _) in budgets {
-                if let Some(r) = results.get_mut(slot) {
-                    *r = Some(Err(e.clone()));
-                }
-            }
+    for (kept, (slot, mut budget)) in store_each_or_all(ctx, notes).await.into_iter().zip(budgets) {
+        let outcome = match kept {
+            Err(e) => Err(HandleError::from(e)),
+            Ok(None) => Ok(Ingested::NotOurs),
+            Ok(Some(Stored::Known(_))) => Ok(Ingested::Known),
+            Ok(Some(Stored::Created(post))) => walk_ancestors(ctx, post, &mut budget).await.map(|()| Ingested::Stored),
+        };
+        if let Some(r) = results.get_mut(slot) {
+            *r = Some(outcome);
         }
     }
     results.into_iter().map(|r| r.unwrap_or_else(|| Err(HandleError::Temporary("not processed".into())))).collect()
+}
+
+/// Stores the notes in one transaction; if that fails, each on its own, so that one note at
+/// fault (it fails alone) does not hold back the others, whose activities would otherwise
+/// fail with it until they are given up. One result per note, in order.
+pub async fn store_each_or_all(ctx: &FederationContext, notes: Vec<IncomingNote>) -> Vec<AppResult<Option<Stored>>> {
+    let e = match conversations::store_relevant_notes(&ctx.db, notes.clone()).await {
+        Ok(kept) => return kept.into_iter().map(Ok).collect(),
+        Err(e) => e,
+    };
+    if notes.len() == 1 {
+        return vec![Err(e)];
+    }
+    tracing::warn!(error = %e, notes = notes.len(), "storing a batch of notes failed; storing them one by one");
+    let mut kept = Vec::with_capacity(notes.len());
+    for note in notes {
+        kept.push(conversations::store_relevant_notes(&ctx.db, vec![note]).await.map(|mut k| k.pop().flatten()));
+    }
+    kept
 }
 
 /// Stores a fetched note (checked by [`fetch_note`]) whether or not it is in our threads:

@@ -727,3 +727,39 @@ async fn one_round_stores_its_creates_together_and_keeps_their_order() {
         .unwrap();
     assert_eq!(brand_inbox, 3, "three replies in the brand's thread reached its conversations inbox");
 }
+
+#[tokio::test]
+async fn a_note_at_fault_fails_alone_and_the_rest_of_its_batch_is_stored() {
+    use openhouse::services::conversations::{IncomingNote, Stored};
+    let (a, fake, _) = instance().await;
+    let brand = a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    let update = publish(&a, &brand, "Acme 3.0 beta").await;
+    let eve = fake.actor("eve");
+    let first = eve.note("1", Some(&update.ap_id), None, "<p>first</p>");
+    assert_eq!(eve.deliver(&a, &eve.activity("Create", first)).await, "done");
+    let author_id = queries::actors::find_by_ap_id(&a.state.db, &eve.id).await.unwrap().unwrap().id;
+    let note = |n: u32, author_id: i64| IncomingNote {
+        ap_id: format!("{}/notes/batch-{n}", eve.id),
+        author_id,
+        url: None,
+        content_html: format!("<p>batch {n}</p>"),
+        summary: None,
+        sensitive: false,
+        visibility: "public".into(),
+        in_reply_to: Some(update.ap_id.clone()),
+        published: chrono::Utc::now(),
+        updated: None,
+        attachments_json: None,
+        mentions: Vec::new(),
+    };
+    // The second names an author that does not exist: its insert breaks a foreign key.
+    let batch = vec![note(1, author_id), note(2, i64::MAX), note(3, author_id)];
+    let kept = openhouse::federation::threads::store_each_or_all(&a.state.federation, batch).await;
+    assert_eq!(kept.len(), 3);
+    assert!(matches!(kept[0], Ok(Some(Stored::Created(_)))), "{:?}", kept[0]);
+    assert!(kept[1].is_err(), "{:?}", kept[1]);
+    assert!(matches!(kept[2], Ok(Some(Stored::Created(_)))), "{:?}", kept[2]);
+    assert!(post(&a, &format!("{}/notes/batch-1", eve.id)).await.is_some());
+    assert!(post(&a, &format!("{}/notes/batch-2", eve.id)).await.is_none());
+    assert!(post(&a, &format!("{}/notes/batch-3", eve.id)).await.is_some());
+}
