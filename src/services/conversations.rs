@@ -329,7 +329,8 @@ async fn store_in(db: &impl ConnectionTrait, note: IncomingNote, lookups: &mut L
         awaited.insert(wanted.clone());
     }
     lookups.posts.insert(post.ap_id.clone(), Some(post.clone()));
-    record_conversations(db, &post, parent.as_ref(), &note.mentions, now, lookups).await?;
+    let rows = conversation_rows(db, &post, parent.as_ref(), &note.mentions, now, lookups).await?;
+    insert_conversations(db, rows).await?;
     Ok(Stored::Created(post))
 }
 
@@ -374,21 +375,8 @@ async fn relink_orphans(db: &impl ConnectionTrait, post: &posts::Model) -> Resul
     Ok(moved)
 }
 
-/// One inbox row per local actor the note replies to (the parent's or the thread root's
-/// local author) or mentions. The instance actor has no inbox.
-async fn record_conversations(
-    db: &impl ConnectionTrait,
-    post: &posts::Model,
-    parent: Option<&posts::Model>,
-    mentions: &[(i64, String, String)],
-    now: DateTime<Utc>,
-    lookups: &mut Lookups,
-) -> Result<(), DbErr> {
-    let rows = conversation_rows(db, post, parent, mentions, now, lookups).await?;
-    insert_conversations(db, rows).await
-}
-
-/// The conversations-inbox rows of a stored note (see [`record_conversations`]).
+/// The conversations-inbox rows of a stored note: one per local actor it replies to (the
+/// parent's or the thread root's local author) or mentions. The instance actor has no inbox.
 async fn conversation_rows(
     db: &impl ConnectionTrait,
     post: &posts::Model,
