@@ -1,6 +1,5 @@
 //! The supervisor of background work: the inbox worker, the outbox expander, the
-//! delivery worker, the post scheduler, the thread continuation worker and, on SQLite, the
-//! WAL checkpointer. `serve` runs them beside the web server (unless `--no-workers`);
+//! delivery worker, the post scheduler and the thread continuation worker. `serve` runs them beside the web server (unless `--no-workers`);
 //! `openhouse worker` runs only them. All stop together on shutdown, finishing what is in
 //! flight; anything interrupted is picked up again from the database.
 
@@ -35,7 +34,6 @@ impl Workers {
         tasks.spawn(delivery::expand::run(ctx.clone(), stopped.clone()));
         tasks.spawn(run_scheduler(ctx.clone(), stopped.clone()));
         tasks.spawn(threads::run_continuations(ctx.clone(), stopped.clone()));
-        tasks.spawn(crate::db::run_checkpoints(ctx.db.clone(), stopped.clone()));
         let delivery_ctx = ctx.clone();
         tasks.spawn(async move {
             if let Err(e) = delivery::worker::run(delivery_ctx, limits, stopped).await {

@@ -44,9 +44,6 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
                 // page cache whenever another one wrote, and re-reading through the map costs
                 // no copy and no system call per page (B2: the inbox worker's reads).
                 .pragma("mmap_size", "268435456")
-                // Checkpoints run beside the writers (`run_checkpoints`); a commit only
-                // checkpoints itself when the WAL has grown past ~16 MB regardless.
-                .pragma("wal_autocheckpoint", "4000")
         });
     let db = Database::connect(options).await?;
     db.execute_unprepared("SELECT 1").await?;
@@ -112,33 +109,6 @@ impl ConnectionTrait for WriteTxn {
 
     fn support_returning(&self) -> bool {
         self.txn.support_returning()
-    }
-}
-
-/// How often [`run_checkpoints`] copies the WAL back into the database file.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
-
-/// On SQLite, copies the write-ahead log back into the database file every
-/// [`CHECKPOINT_EVERY`], on a connection of its own and without taking a write turn
-/// (`PRAGMA wal_checkpoint(PASSIVE)` waits for no reader and no writer). Otherwise the
-/// commit that crosses SQLite's threshold does it while every other writer waits for it:
-/// the I/O and its `fsync` would sit in a request's write turn. Returns at once on
-/// PostgreSQL; stops when `shutdown` turns true.
-pub async fn run_checkpoints(db: DatabaseConnection, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    if db.get_database_backend() != DbBackend::Sqlite {
-        return;
-    }
-    loop {
-        if *shutdown.borrow() {
-            break;
-        }
-        if let Err(e) = db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)").await {
-            tracing::debug!(error = %e, "WAL checkpoint: will retry");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(CHECKPOINT_EVERY) => {}
-            _ = shutdown.changed() => {}
-        }
     }
 }
 
