@@ -382,3 +382,54 @@ async fn publish_in_reply_to_answers_a_conversation_from_the_command_line() {
     assert!(stderr(&out).contains("there is no post"), "{}", stderr(&out));
     assert_eq!(posts::Entity::find().all(&db).await.unwrap().len(), 3, "nothing stored for the refused reply");
 }
+
+#[tokio::test]
+async fn follow_requests_are_listed_approved_and_rejected_from_the_command_line() {
+    use openhouse::db::{
+        entities::{follows, outbox_events},
+        queries,
+    };
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+    let env = Env::new().await;
+    let created = env.run(&["actor", "create", "beta", "--kind", "product", "--name", "Beta", "--locked"]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let db = sea_orm::Database::connect(&env.database_url).await.unwrap();
+    let beta = queries::actors::find_local_by_username(&db, "beta").await.unwrap().unwrap();
+    let mut requests = Vec::new();
+    for name in ["ada", "bob"] {
+        let fan = crate::threads::remote_actor(&db, "remote.example", name, name).await;
+        let follow_id = format!("https://remote.example/follows/{name}");
+        queries::follows::insert(&db, fan.id, beta.id, &follow_id, "pending", chrono::Utc::now()).await.unwrap();
+        let row = follows::Entity::find().filter(follows::Column::FollowApId.eq(follow_id)).one(&db).await.unwrap();
+        requests.push(row.unwrap().id.to_string());
+    }
+
+    let list = env.run(&["follow-requests", "list", "--actor", "beta"]);
+    assert!(list.status.success(), "{}", stderr(&list));
+    assert!(stdout(&list).contains("@ada@remote.example") && stdout(&list).contains("@bob@remote.example"));
+    assert!(stdout(&list).contains(&requests[0]), "{}", stdout(&list));
+
+    let approve = env.run(&["follow-requests", "approve", &requests[0]]);
+    assert!(approve.status.success(), "{}", stderr(&approve));
+    assert!(stdout(&approve).contains(&format!("approved follow request {}", requests[0])));
+    let reject = env.run(&["follow-requests", "reject", &requests[1]]);
+    assert!(reject.status.success(), "{}", stderr(&reject));
+
+    let rows = follows::Entity::find().filter(follows::Column::FolloweeId.eq(beta.id)).all(&db).await.unwrap();
+    assert_eq!(rows.len(), 1, "the rejected request is gone");
+    assert_eq!(rows[0].state, "accepted");
+    for kind in ["follow_accepted", "follow_rejected"] {
+        let events = outbox_events::Entity::find().filter(outbox_events::Column::Kind.eq(kind)).count(&db).await;
+        assert_eq!(events.unwrap(), 1, "ada hears an Accept, bob a Reject: {kind}");
+    }
+    let list = env.run(&["follow-requests", "list", "--actor", "beta"]);
+    assert!(stdout(&list).contains("no pending follow requests for @beta"), "{}", stdout(&list));
+
+    let again = env.run(&["follow-requests", "approve", &requests[1]]);
+    assert!(!again.status.success(), "a request that is gone cannot be approved");
+    assert!(!stderr(&again).is_empty());
+    let nobody = env.run(&["follow-requests", "list", "--actor", "nobody"]);
+    assert!(!nobody.status.success());
+    assert!(stderr(&nobody).contains("no account"), "{}", stderr(&nobody));
+}
