@@ -67,6 +67,14 @@ pub enum Stored {
 }
 
 impl Stored {
+    /// Logs a new row (after its commit).
+    fn log(&self) {
+        if let Self::Created(post) = self {
+            let orphan = post.in_reply_to_post_id.is_none() && post.in_reply_to_ap_id.is_some();
+            tracing::info!(post = post.id, ap_id = %post.ap_id, orphan, "remote note stored");
+        }
+    }
+
     /// The row, new or old.
     pub fn post(&self) -> &posts::Model {
         match self {
@@ -113,11 +121,7 @@ pub async fn store_relevant_notes(db: &DatabaseConnection, notes: Vec<IncomingNo
         }
     }
     txn.commit().await?;
-    for k in &kept {
-        if let Some(Stored::Created(post)) = k {
-            tracing::info!(post = post.id, ap_id = %post.ap_id, orphan = post.in_reply_to_post_id.is_none() && post.in_reply_to_ap_id.is_some(), "remote note stored");
-        }
-    }
+    kept.iter().flatten().for_each(Stored::log);
     Ok(kept)
 }
 
@@ -266,9 +270,7 @@ pub async fn store_note(db: &DatabaseConnection, note: IncomingNote) -> AppResul
     let txn = crate::db::begin_write(db).await?;
     let stored = store_in(&txn, note, &mut Lookups::default()).await?;
     txn.commit().await?;
-    if let Stored::Created(post) = &stored {
-        tracing::info!(post = post.id, ap_id = %post.ap_id, orphan = post.in_reply_to_post_id.is_none() && post.in_reply_to_ap_id.is_some(), "remote note stored");
-    }
+    stored.log();
     Ok(stored)
 }
 
@@ -613,23 +615,49 @@ pub async fn react(
     if existing.is_some() {
         return Ok(Change::Unchanged);
     }
-    reactions::Entity::insert(reactions::ActiveModel {
-        post_id: Set(post.id),
-        actor_id: Set(actor.id),
-        kind: Set(reaction.kind().to_owned()),
-        ap_id: Set(activity_ap_id.to_owned()),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    })
-    .exec_without_returning(&txn)
-    .await?;
-    bump(&txn, post.id, reaction, 1).await?;
+    add_reaction(&txn, post.id, actor.id, reaction, activity_ap_id).await?;
     txn.commit().await?;
     Ok(Change::Applied)
 }
 
+/// Stores a like or announce of `post_id` by `actor_id` (remote or ours) and counts it.
+pub(crate) async fn add_reaction(
+    db: &impl ConnectionTrait,
+    post_id: i64,
+    actor_id: i64,
+    reaction: Reaction,
+    ap_id: &str,
+) -> Result<reactions::Model, DbErr> {
+    let row = reactions::Entity::insert(reactions::ActiveModel {
+        post_id: Set(post_id),
+        actor_id: Set(actor_id),
+        kind: Set(reaction.kind().to_owned()),
+        ap_id: Set(ap_id.to_owned()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .exec_with_returning(db)
+    .await?;
+    bump(db, post_id, reaction, 1).await?;
+    Ok(row)
+}
+
+/// Removes a stored like or announce and uncounts it; `false` when it was gone already.
+pub(crate) async fn remove_reaction(
+    db: &impl ConnectionTrait,
+    row: &reactions::Model,
+    reaction: Reaction,
+) -> Result<bool, DbErr> {
+    let gone = reactions::Entity::delete_by_id(row.id).exec(db).await?;
+    if gone.rows_affected == 0 {
+        return Ok(false);
+    }
+    bump(db, row.post_id, reaction, -1).await?;
+    Ok(true)
+}
+
 /// Moves a post's like or announce counter by `by`.
-pub(crate) async fn bump(db: &impl ConnectionTrait, post_id: i64, reaction: Reaction, by: i32) -> Result<(), DbErr> {
+async fn bump(db: &impl ConnectionTrait, post_id: i64, reaction: Reaction, by: i32) -> Result<(), DbErr> {
     let column = reaction.counter();
     posts::Entity::update_many()
         .col_expr(column, Expr::col(column).add(by))
@@ -667,8 +695,7 @@ pub async fn unreact(
         },
     };
     let Some(row) = query.one(&txn).await? else { return Ok(Change::Unchanged) };
-    reactions::Entity::delete_by_id(row.id).exec(&txn).await?;
-    bump(&txn, row.post_id, reaction, -1).await?;
+    remove_reaction(&txn, &row, reaction).await?;
     txn.commit().await?;
     Ok(Change::Applied)
 }

@@ -3,14 +3,13 @@
 //! the post like a remote one) and recorded as an outbox event in the same transaction; the
 //! federation wing sends the `Like`/`Announce` and, later, its `Undo`.
 
-use chrono::Utc;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::{
     db::entities::{actors, posts, reactions},
     error::{AppError, AppResult},
     services::{
-        conversations::{Reaction, bump},
+        conversations::{Reaction, add_reaction, remove_reaction},
         outbox::{self, OutboxEvent},
     },
     urls::Urls,
@@ -61,17 +60,7 @@ pub async fn give(
         Reaction::Announce => "announces",
     };
     let ap_id = format!("{}#{fragment}/{}", urls.actor(&actor.username), uuid::Uuid::now_v7().simple());
-    let row = reactions::Entity::insert(reactions::ActiveModel {
-        post_id: Set(post.id),
-        actor_id: Set(actor.id),
-        kind: Set(reaction.kind().to_owned()),
-        ap_id: Set(ap_id),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    })
-    .exec_with_returning(&txn)
-    .await?;
-    bump(&txn, post.id, reaction, 1).await?;
+    let row = add_reaction(&txn, post.id, actor.id, reaction, &ap_id).await?;
     outbox::record(&txn, &OutboxEvent::ReactionGiven { reaction_id: row.id }).await?;
     txn.commit().await?;
     Ok(Given { reaction: row, created: true })
@@ -92,11 +81,9 @@ pub async fn withdraw(db: &DatabaseConnection, actor: &actors::Model, row: &reac
         return Err(AppError::unprocessable(format!("unknown reaction kind {:?}", row.kind)));
     };
     let txn = crate::db::begin_write(db).await?;
-    let gone = reactions::Entity::delete_by_id(row.id).exec(&txn).await?;
-    if gone.rows_affected == 0 {
+    if !remove_reaction(&txn, row, reaction).await? {
         return Ok(());
     }
-    bump(&txn, row.post_id, reaction, -1).await?;
     let event = OutboxEvent::ReactionWithdrawn {
         actor_id: actor.id,
         post_id: row.post_id,

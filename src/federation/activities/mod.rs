@@ -55,7 +55,7 @@ pub enum Handled {
 }
 
 /// Why processing failed.
-#[derive(Clone, Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum HandleError {
     /// Not worth retrying: the activity itself is unacceptable.
     #[error("rejected: {0}")]

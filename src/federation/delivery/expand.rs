@@ -25,6 +25,7 @@ use crate::{
         protocol::{activity::Activity, note::Note},
     },
     services::{
+        conversations::Reaction,
         outbox::OutboxEvent,
         posts::{self, PostDetails},
     },
@@ -240,10 +241,10 @@ async fn reaction_target(
     post_id: i64,
     kind: &str,
 ) -> Result<Option<ReactionTarget>, DbErr> {
-    let kind = match kind {
-        reactions::KIND_LIKE => "Like",
-        reactions::KIND_ANNOUNCE => "Announce",
-        _ => return Ok(None),
+    let kind = match Reaction::from_kind(kind) {
+        Some(Reaction::Like) => "Like",
+        Some(Reaction::Announce) => "Announce",
+        None => return Ok(None),
     };
     let Some(actor) = queries::actors::find(&ctx.db, actor_id).await?.filter(|a| a.local) else { return Ok(None) };
     let Some(post) = queries::posts::find(&ctx.db, post_id).await? else { return Ok(None) };
