@@ -10,6 +10,7 @@ mod m20261123_000001_foundation;
 mod m20261123_000002_federation_queues;
 mod m20261123_000003_posts;
 mod m20261123_000004_conversations;
+mod m20261206_000005_inbox_lease_order;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_federation_queues::Migration),
             Box::new(m20261123_000003_posts::Migration),
             Box::new(m20261123_000004_conversations::Migration),
+            Box::new(m20261206_000005_inbox_lease_order::Migration),
         ]
     }
 }

@@ -286,6 +286,29 @@ fn leasable(now: chrono::DateTime<Utc>) -> Condition {
     )
 }
 
+/// The statement that leases the next batch at `now` until `lease_until`: the oldest
+/// [`BATCH`] due rows, re-checked as still leasable. The `(state, id)` index lets the
+/// database walk pending rows in id order and stop after the batch, whatever the backlog
+/// (`tests/it/inbox.rs` checks the plan on both engines).
+pub fn lease(
+    now: chrono::DateTime<Utc>,
+    lease_until: chrono::DateTime<Utc>,
+) -> sea_orm::UpdateMany<inbox_activities::Entity> {
+    use inbox_activities::Column as C;
+    let due = Query::select()
+        .column(C::Id)
+        .from(inbox_activities::Entity)
+        .cond_where(leasable(now).add(C::AvailableAt.lte(now)))
+        .order_by(C::Id, Order::Asc)
+        .limit(BATCH)
+        .to_owned();
+    inbox_activities::Entity::update_many()
+        .col_expr(C::LeaseUntil, Expr::value(lease_until))
+        .col_expr(C::Attempts, Expr::col(C::Attempts).add(1))
+        .filter(C::Id.in_subquery(due))
+        .filter(leasable(now))
+}
+
 /// Leases and processes one batch; returns how many rows were handled.
 ///
 /// One `UPDATE … WHERE id IN (oldest due rows) AND still leasable RETURNING *` leases the
@@ -297,21 +320,8 @@ pub async fn process_batch(ctx: &FederationContext) -> Result<usize, DbErr> {
     let started = std::time::Instant::now();
     let now = Utc::now();
     let lease_until = now + LEASE;
-    let due = Query::select()
-        .column(C::Id)
-        .from(inbox_activities::Entity)
-        .cond_where(leasable(now).add(C::AvailableAt.lte(now)))
-        .order_by(C::Id, Order::Asc)
-        .limit(BATCH)
-        .to_owned();
     let turn = crate::db::write_turn(&ctx.db).await?;
-    let mut rows = inbox_activities::Entity::update_many()
-        .col_expr(C::LeaseUntil, Expr::value(lease_until))
-        .col_expr(C::Attempts, Expr::col(C::Attempts).add(1))
-        .filter(C::Id.in_subquery(due))
-        .filter(leasable(now))
-        .exec_with_returning(&ctx.db)
-        .await?;
+    let mut rows = lease(now, lease_until).exec_with_returning(&ctx.db).await?;
     drop(turn);
     rows.sort_by_key(|r| r.id);
     let mut outcomes = Outcomes::default();

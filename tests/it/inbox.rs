@@ -16,7 +16,7 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::helpers::{TestApp, eventually, two_instances};
+use crate::helpers::{Options, TestApp, eventually, two_instances};
 
 /// A signer speaking for one of B's actors, and the inbox on A it talks to.
 pub(crate) struct Peer {
@@ -347,5 +347,47 @@ async fn shutdown_flushes_every_accepted_activity() {
     let rows = inbox_activities::Entity::find().all(&a.state.db).await.unwrap();
     for id in &accepted {
         assert!(rows.iter().any(|r| &r.ap_id == id), "{id} was answered 202 but is not stored");
+    }
+}
+
+/// A lease walks the pending rows in id order and stops after its batch: its plan sorts
+/// nothing, so its cost does not grow with the backlog (migration 000005; with the old
+/// `(state, available_at)` index both engines sorted every pending row). The plan is asked
+/// for with a backlog of 5,000 analysed rows, as a worker that fell behind would see it.
+#[tokio::test]
+async fn leasing_walks_the_backlog_in_order_without_sorting_it() {
+    use openhouse::federation::inbox;
+    use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, QueryTrait, Statement};
+
+    let app = TestApp::spawn_with(Options { no_workers: true, ..Options::default() }).await;
+    let db = &app.state.db;
+    let now = chrono::Utc::now();
+    for chunk in (0..5_000).collect::<Vec<_>>().chunks(500) {
+        let rows = chunk.iter().map(|n| inbox_activities::ActiveModel {
+            ap_id: Set(format!("https://remote.example/activities/{n}")),
+            activity_type: Set("Create".into()),
+            actor_ap_id: Set("https://remote.example/users/ada".into()),
+            payload: Set("{}".into()),
+            state: Set(inbox::PENDING.into()),
+            attempts: Set(0),
+            received_at: Set(now),
+            available_at: Set(now),
+            ..Default::default()
+        });
+        inbox_activities::Entity::insert_many(rows).exec_without_returning(db).await.unwrap();
+    }
+    db.execute_unprepared("ANALYZE").await.unwrap();
+    let backend = db.get_database_backend();
+    let lease = inbox::lease(now, now + chrono::Duration::seconds(60)).build(backend);
+    let (prefix, column) = match backend {
+        DbBackend::Sqlite => ("EXPLAIN QUERY PLAN", "detail"),
+        _ => ("EXPLAIN", "QUERY PLAN"),
+    };
+    let rows = db.query_all_raw(Statement { sql: format!("{prefix} {}", lease.sql), ..lease }).await.unwrap();
+    let plan: Vec<String> = rows.iter().map(|r| r.try_get::<String>("", column).unwrap()).collect();
+    let plan = plan.join("\n");
+    assert!(!plan.contains("TEMP B-TREE") && !plan.contains("Sort"), "the lease sorts:\n{plan}");
+    if backend == DbBackend::Sqlite {
+        assert!(plan.contains("ix_inbox_state_id"), "the lease does not use the (state, id) index:\n{plan}");
     }
 }
