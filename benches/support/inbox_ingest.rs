@@ -63,6 +63,19 @@ pub struct Report {
     pub drain_seconds: f64,
     /// Rows processed per second of sending + draining.
     pub processed_per_second: f64,
+    /// SQLite's write lock during the sending phase (zeros on PostgreSQL).
+    pub write_lock: WriteLock,
+}
+
+/// How the process's SQLite write turns (`db::write_turn`) were used while sending.
+#[derive(Debug, Default)]
+pub struct WriteLock {
+    /// Turns taken.
+    pub turns: u64,
+    /// Share of the phase's wall time some writer held the turn (1.0: always).
+    pub busy: f64,
+    /// Mean time a writer waited for its turn.
+    pub mean_wait_ms: f64,
 }
 
 /// Runs B2 once against Openhouse.
@@ -123,7 +136,15 @@ pub async fn run(params: Params) -> Report {
     let inbox = Url::parse(&format!("{base}/inbox")).expect("inbox");
     let reply_to = update.ap_id.clone();
     let requests = presign(&params, &remote_origin, &inbox, &reply_to, &keys.private_pem);
+    let turns_before = openhouse::db::turn_stats();
     let sent = send_all(requests, &inbox, params.senders, params.actors).await;
+    let turns = openhouse::db::turn_stats();
+    let write_lock = WriteLock {
+        turns: turns.turns - turns_before.turns,
+        busy: (turns.held - turns_before.held).as_secs_f64() / sent.seconds,
+        mean_wait_ms: (turns.waited - turns_before.waited).as_secs_f64() * 1000.0
+            / (turns.turns - turns_before.turns).max(1) as f64,
+    };
 
     // Drain: the worker processes everything stored.
     let drain_start = Instant::now();
@@ -161,6 +182,7 @@ pub async fn run(params: Params) -> Report {
         steady_p99_ms: sent.steady_percentile_ms(0.99),
         drain_seconds,
         processed_per_second: sent.accepted as f64 / (sent.seconds + drain_seconds),
+        write_lock,
     }
 }
 

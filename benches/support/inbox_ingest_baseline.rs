@@ -262,6 +262,7 @@ pub async fn run(params: Params) -> Report {
         steady_p99_ms: sent.steady_percentile_ms(0.99),
         drain_seconds: 0.0,
         processed_per_second: sent.accepted as f64 / sent.seconds,
+        write_lock: super::inbox_ingest::WriteLock::default(),
     }
 }
 

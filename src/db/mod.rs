@@ -5,7 +5,7 @@ pub mod entities;
 pub mod queries;
 mod write_turn;
 
-pub use write_turn::{WriteTurn, write_turn};
+pub use write_turn::{TurnStats, WriteTurn, turn_stats, write_turn};
 
 use std::time::Duration;
 

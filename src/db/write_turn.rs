@@ -15,8 +15,11 @@
 use std::{
     collections::HashMap,
     path::PathBuf,
-    sync::{Arc, LazyLock, Mutex},
-    time::Duration,
+    sync::{
+        Arc, LazyLock, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
 };
 
 use sea_orm::{DatabaseConnection, DbBackend, DbErr};
@@ -38,12 +41,61 @@ pub async fn write_turn(db: &DatabaseConnection) -> Result<Option<WriteTurn>, Db
         let mut turns = TURNS.lock().map_err(|_| DbErr::Custom("write turns poisoned".into()))?;
         turns.entry(file).or_default().clone()
     };
+    let asked = Instant::now();
     match tokio::time::timeout(WAIT, turn.lock_owned()).await {
-        Ok(guard) => Ok(Some(WriteTurn(guard))),
+        Ok(guard) => {
+            let now = Instant::now();
+            STATS.waited_ns.fetch_add(nanos(now - asked), Ordering::Relaxed);
+            Ok(Some(WriteTurn { _guard: guard, since: now }))
+        }
         Err(_) => Err(DbErr::Custom("database is busy: no write turn within 5 s".into())),
     }
 }
 
 /// A turn at the write lock (see [`write_turn`]); the next writer goes when it is dropped.
 #[derive(Debug)]
-pub struct WriteTurn(#[allow(dead_code)] OwnedMutexGuard<()>);
+pub struct WriteTurn {
+    _guard: OwnedMutexGuard<()>,
+    since: Instant,
+}
+
+impl Drop for WriteTurn {
+    fn drop(&mut self) {
+        STATS.turns.fetch_add(1, Ordering::Relaxed);
+        STATS.held_ns.fetch_add(nanos(self.since.elapsed()), Ordering::Relaxed);
+    }
+}
+
+/// Totals over every turn of this process (all files): how busy the write lock was and
+/// how long writers queued for it. Benchmarks read them (docs/performance.md, B2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TurnStats {
+    /// Turns taken and given back.
+    pub turns: u64,
+    /// Time turns were held.
+    pub held: Duration,
+    /// Time writers waited for their turn.
+    pub waited: Duration,
+}
+
+struct Counters {
+    turns: AtomicU64,
+    held_ns: AtomicU64,
+    waited_ns: AtomicU64,
+}
+
+static STATS: Counters =
+    Counters { turns: AtomicU64::new(0), held_ns: AtomicU64::new(0), waited_ns: AtomicU64::new(0) };
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// The totals so far (see [`TurnStats`]); subtract two readings to measure a stretch.
+pub fn turn_stats() -> TurnStats {
+    TurnStats {
+        turns: STATS.turns.load(Ordering::Relaxed),
+        held: Duration::from_nanos(STATS.held_ns.load(Ordering::Relaxed)),
+        waited: Duration::from_nanos(STATS.waited_ns.load(Ordering::Relaxed)),
+    }
+}
