@@ -191,7 +191,11 @@ pub async fn receive(ctx: &FederationContext, req: InboundRequest<'_>) -> Result
     if !verified {
         // I7: the key may have rotated; re-fetch at most once per actor per 5 minutes.
         let now = Utc::now();
-        if !queries::actors::claim_key_refetch(&ctx.db, actor.id, now, now - KEY_REFETCH_INTERVAL).await? {
+        let claimed = {
+            let _turn = crate::db::write_turn(&ctx.db).await?;
+            queries::actors::claim_key_refetch(&ctx.db, actor.id, now, now - KEY_REFETCH_INTERVAL).await?
+        };
+        if !claimed {
             return Err(InboxError::Unauthorized("the signature does not verify with the actor's key".into()));
         }
         let fresh = resolve::actor(ctx, &activity.actor, Freshness::Refetch)

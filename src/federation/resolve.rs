@@ -122,8 +122,11 @@ async fn fetch(ctx: &FederationContext, url: &Url) -> Result<RemoteActorDoc, Res
     parse_actor(&json, &final_url).map_err(|e| ResolveError::Invalid { url: url.to_string(), reason: e.to_string() })
 }
 
+/// Stores a fetched actor document in one write transaction (on SQLite, at this process's
+/// turn: outside it, the write would sleep in SQLite's busy handler behind the inbox).
 async fn store(ctx: &FederationContext, doc: RemoteActorDoc) -> Result<actors::Model, ResolveError> {
-    let previous_key = queries::actors::find_by_ap_id(&ctx.db, doc.ap_id.as_str()).await?.map(|a| a.public_key_id);
+    let txn = crate::db::begin_write(&ctx.db).await?;
+    let previous_key = queries::actors::find_by_ap_id(&txn, doc.ap_id.as_str()).await?.map(|a| a.public_key_id);
     let row = queries::actors::RemoteActorRow {
         ap_id: doc.ap_id.to_string(),
         ap_type: doc.ap_type,
@@ -144,16 +147,17 @@ async fn store(ctx: &FederationContext, doc: RemoteActorDoc) -> Result<actors::M
         discoverable: doc.discoverable,
         now: Utc::now(),
     };
-    let mut stored = queries::actors::upsert_remote(&ctx.db, row).await?;
+    let mut stored = queries::actors::upsert_remote(&txn, row).await?;
     let aliases = (!doc.also_known_as.is_empty())
         .then(|| serde_json::to_string(&doc.also_known_as.iter().map(Url::as_str).collect::<Vec<_>>()).ok())
         .flatten();
     let moved_to = doc.moved_to.map(String::from);
     if aliases != stored.also_known_as || moved_to != stored.moved_to_ap_id {
-        queries::actors::set_aliases(&ctx.db, stored.id, aliases.clone(), moved_to.clone()).await?;
+        queries::actors::set_aliases(&txn, stored.id, aliases.clone(), moved_to.clone()).await?;
         stored.also_known_as = aliases;
         stored.moved_to_ap_id = moved_to;
     }
+    txn.commit().await?;
     // A rotated key must not be served from the parsed-key cache.
     for key_id in previous_key.iter().chain(std::iter::once(&stored.public_key_id)) {
         ctx.keys.remove(key_id);

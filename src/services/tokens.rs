@@ -38,7 +38,7 @@ pub async fn create(
     Ok((row, token))
 }
 
-/// The token a bearer presented, if it is one of ours (its use is recorded).
+/// The token a bearer presented, if it is one of ours (its last use is recorded, to the minute).
 pub async fn authenticate(db: &DatabaseConnection, presented: &str) -> AppResult<api_tokens::Model> {
     let presented = presented.trim();
     if !presented.starts_with(TOKEN_PREFIX) || presented.len() > 200 {
@@ -48,7 +48,13 @@ pub async fn authenticate(db: &DatabaseConnection, presented: &str) -> AppResult
         .await?
         .filter(|row| secrets::token_matches(presented, &row.token_digest))
         .ok_or_else(|| AppError::unauthorized("the API token is not valid"))?;
-    queries::tokens::touch(db, row.id, Utc::now()).await?;
+    // The use is recorded to the minute: not a write (and a turn at SQLite's write lock)
+    // for every API request.
+    let now = Utc::now();
+    if row.last_used_at.is_none_or(|at| now - at >= chrono::Duration::minutes(1)) {
+        let _turn = crate::db::write_turn(db).await?;
+        queries::tokens::touch(db, row.id, now).await?;
+    }
     Ok(row)
 }
 

@@ -449,3 +449,38 @@ async fn delivery_progress_is_visible_per_post_and_per_host() {
     let unauthorized = a.client.get(format!("{}/api/v1/deliveries", a.base)).send().await.unwrap();
     assert_eq!(unauthorized.status(), 401);
 }
+
+/// A token's last use is recorded over HTTP, to the minute: a second request within the
+/// minute writes nothing, one after it moves the time on.
+#[tokio::test]
+async fn a_tokens_last_use_is_recorded_to_the_minute() {
+    use openhouse::db::entities::api_tokens;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+
+    let a = TestApp::spawn().await;
+    a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    let (row, token) = tokens::create(&a.state.db, "dashboard", None).await.unwrap();
+    assert_eq!(row.last_used_at, None);
+    let last_used = || async {
+        let status = a
+            .client
+            .get(format!("{}/api/v1/deliveries", a.base))
+            .header("Authorization", format!("Bearer {}", token.expose()))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+        api_tokens::Entity::find_by_id(row.id).one(&a.state.db).await.unwrap().unwrap().last_used_at
+    };
+    let first = last_used().await.expect("the first use is recorded");
+    assert!(Utc::now() - first < Duration::seconds(30));
+    assert_eq!(last_used().await, Some(first), "a use within the minute writes nothing");
+    let earlier = (Utc::now() - Duration::minutes(2)).trunc_subsecs(0);
+    api_tokens::ActiveModel { id: Set(row.id), last_used_at: Set(Some(earlier)), ..Default::default() }
+        .update(&a.state.db)
+        .await
+        .unwrap();
+    let moved = last_used().await.expect("still recorded");
+    assert!(moved > earlier + Duration::minutes(1), "{moved} after {earlier}");
+}
