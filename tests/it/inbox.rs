@@ -391,3 +391,88 @@ async fn leasing_walks_the_backlog_in_order_without_sorting_it() {
         assert!(plan.contains("ix_inbox_state_id"), "the lease does not use the (state, id) index:\n{plan}");
     }
 }
+
+/// Rows handed from the inbox writer to this process's worker (`inbox_handoff`): stored
+/// already leased once the worker has found the table empty, processed without a lease
+/// statement, given back unleased when the worker stops, and stored unleased when no
+/// worker runs here (`serve --no-workers`: another process's worker takes them at once).
+#[tokio::test]
+async fn stored_rows_are_handed_to_the_worker_and_given_back_when_it_stops() {
+    use openhouse::federation::inbox;
+
+    let a = TestApp::spawn_with(Options {
+        ip: Some("127.0.0.2"),
+        allow_private_fetch: Some("127.0.0.3/32:*".into()),
+        no_workers: true,
+    })
+    .await;
+    let b = TestApp::spawn_with(Options {
+        ip: Some("127.0.0.3"),
+        allow_private_fetch: Some("127.0.0.2/32:*".into()),
+        ..Options::default()
+    })
+    .await;
+    a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    b.create_actor("ada", ActorKind::Staff, "Ada").await;
+    let peer = Peer::new(&b, "ada", &a, "acme").await;
+    let ctx = &a.state.federation;
+    let handoff = ctx.inbox_writer.handoff();
+    let mut n = 0;
+    let mut send = async |count: usize| {
+        let mut ids = Vec::new();
+        for _ in 0..count {
+            n += 1;
+            let mut listen = peer.follow(&format!("listens/{n}"), &a.actor_url("acme"));
+            listen["type"] = json!("Listen");
+            assert_eq!(peer.send(&listen).await, 202);
+            ids.push(listen["id"].as_str().unwrap().to_owned());
+        }
+        ids
+    };
+    let row = async |id: &str| {
+        let rows = inbox_activities::Entity::find().all(&a.state.db).await.unwrap();
+        rows.into_iter().find(|r| r.ap_id == id).unwrap()
+    };
+
+    // No worker in this process: stored unleased, for any worker.
+    let first = send(1).await;
+    let stored_first = row(&first[0]).await;
+    assert_eq!((stored_first.lease_until, stored_first.attempts), (None, 0));
+
+    // A worker attaches; until its lease finds the table empty, rows still go unleased.
+    handoff.attach();
+    let second = send(1).await;
+    assert_eq!(row(&second[0]).await.lease_until, None);
+    assert_eq!(inbox::process_batch(ctx).await.unwrap(), 2, "the table lease takes both");
+    assert_eq!(inbox::process_batch(ctx).await.unwrap(), 0, "and then finds the table empty");
+
+    // Now rows arrive leased and in hand.
+    let handed = send(3).await;
+    for id in &handed {
+        let stored = row(id).await;
+        assert!(stored.lease_until.is_some_and(|until| until > chrono::Utc::now()), "{id} leased");
+        assert_eq!((stored.state.as_str(), stored.attempts), ("pending", 1));
+    }
+    assert_eq!(handoff.waiting(), 3);
+    assert_eq!(inbox::process_batch(ctx).await.unwrap(), 3);
+    assert_eq!(handoff.waiting(), 0);
+    for id in first.iter().chain(&second).chain(&handed) {
+        let done = row(id).await;
+        assert_eq!((done.state.as_str(), done.attempts, done.lease_until), ("ignored", 1, None), "{id}");
+    }
+
+    // The worker stops with rows in hand: they go back to the table, unleased.
+    let in_hand = send(2).await;
+    assert_eq!(handoff.waiting(), 2);
+    let (_stop, stopped) = tokio::sync::watch::channel(true);
+    inbox::run_worker(ctx.clone(), stopped).await;
+    assert_eq!(handoff.waiting(), 0);
+    for id in &in_hand {
+        let back = row(id).await;
+        assert_eq!((back.state.as_str(), back.attempts, back.lease_until), ("pending", 0, None), "{id}");
+    }
+    // And with no worker attached any more, new rows are stored unleased again.
+    let after = send(1).await;
+    assert_eq!(row(&after[0]).await.lease_until, None);
+    assert_eq!(inbox::process_batch(ctx).await.unwrap(), 3, "a table lease takes every row given back");
+}
