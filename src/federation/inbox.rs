@@ -248,9 +248,7 @@ pub const FAILED: &str = "failed";
 /// Attempts before an inbound activity is given up on.
 pub const MAX_ATTEMPTS: i32 = 8;
 /// How long a worker owns a leased row.
-pub(crate) const LEASE: Duration = Duration::seconds(60);
-/// Rows in hand are leased from the table anyway at least this often (due retries).
-const TABLE_EVERY: StdDuration = StdDuration::from_secs(1);
+const LEASE: Duration = Duration::seconds(60);
 /// Rows leased per round (one statement), processed in order and finished together.
 const BATCH: u64 = 64;
 /// A round stops taking up leased rows after this long and gives the rest back, so that
@@ -261,7 +259,6 @@ const ROUND_BUDGET: StdDuration = StdDuration::from_secs(30);
 /// or several) may run: a row is processed by whoever leases it first.
 pub async fn run_worker(ctx: FederationContext, mut shutdown: watch::Receiver<bool>) {
     tracing::info!("inbox worker started");
-    ctx.inbox_writer.handoff().attach();
     loop {
         if *shutdown.borrow() {
             break;
@@ -281,33 +278,7 @@ pub async fn run_worker(ctx: FederationContext, mut shutdown: watch::Receiver<bo
             }
         }
     }
-    let left = ctx.inbox_writer.handoff().detach();
-    if let Err(e) = give_back(&ctx.db, &left).await {
-        tracing::warn!(error = %e, rows = left.len(), "inbox worker: could not give back rows (their lease runs out)");
-    }
     tracing::info!("inbox worker stopped");
-}
-
-/// Returns leased rows to the table unprocessed, as if never leased (each only if still
-/// under the lease it was given).
-pub(crate) async fn give_back(db: &sea_orm::DatabaseConnection, rows: &[inbox_activities::Model]) -> Result<(), DbErr> {
-    use inbox_activities::Column as C;
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut leases: Vec<chrono::DateTime<Utc>> = rows.iter().filter_map(|r| r.lease_until).collect();
-    leases.sort_unstable();
-    leases.dedup();
-    let _turn = crate::db::write_turn(db).await?;
-    inbox_activities::Entity::update_many()
-        .col_expr(C::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
-        .col_expr(C::Attempts, Expr::col(C::Attempts).sub(1))
-        .filter(C::Id.is_in(rows.iter().map(|r| r.id)))
-        .filter(C::State.eq(PENDING))
-        .filter(C::LeaseUntil.is_in(leases))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 /// Rows any worker may lease at `now`: pending, and not leased or the lease ran out.
@@ -346,31 +317,16 @@ pub fn lease(
 ///
 /// One `UPDATE … WHERE id IN (oldest due rows) AND still leasable RETURNING *` leases the
 /// batch: a row another worker leased meanwhile fails the re-check and is not returned,
-/// so each row is processed by one worker. Rows the inbox writer handed over already
-/// leased (`inbox_handoff`) need no such statement. Rows are dispatched in id order, then
-/// finished with one `UPDATE` per outcome (done, each ignore reason) and one per failure.
+/// so each row is processed by one worker. Rows are dispatched in id order, then finished
+/// with one `UPDATE` per outcome (done, each ignore reason) and one per failure.
 pub async fn process_batch(ctx: &FederationContext) -> Result<usize, DbErr> {
+    use inbox_activities::Column as C;
     let started = std::time::Instant::now();
     let now = Utc::now();
-    let handoff = ctx.inbox_writer.handoff();
-    let mut rows = if handoff.table_due(TABLE_EVERY) {
-        let mark = handoff.mark();
-        let rows = {
-            let _turn = crate::db::write_turn(&ctx.db).await?;
-            lease(now, now + LEASE).exec_with_returning(&ctx.db).await?
-        };
-        if rows.is_empty() {
-            handoff.caught_up(mark);
-        }
-        rows
-    } else {
-        // Rows the inbox writer stored leased to us: no statement. Those whose lease would
-        // not outlast this round go back to the table.
-        let keep_until = now + Duration::from_std(ROUND_BUDGET).unwrap_or(LEASE) + Duration::seconds(5);
-        let (rows, stale) = handoff.take(BATCH as usize, keep_until);
-        give_back(&ctx.db, &stale).await?;
-        rows
-    };
+    let lease_until = now + LEASE;
+    let turn = crate::db::write_turn(&ctx.db).await?;
+    let mut rows = lease(now, lease_until).exec_with_returning(&ctx.db).await?;
+    drop(turn);
     rows.sort_by_key(|r| r.id);
     let mut outcomes = Outcomes::default();
     let mut unstarted = Vec::new();
@@ -384,11 +340,15 @@ pub async fn process_batch(ctx: &FederationContext) -> Result<usize, DbErr> {
     let handled = outcomes.len();
     outcomes.finish(ctx).await?;
     if !unstarted.is_empty() {
-        // Give back what this round did not reach, as if it had never been leased; they are
-        // older than anything handed over next.
-        let back: Vec<inbox_activities::Model> = rows.iter().filter(|r| unstarted.contains(&r.id)).cloned().collect();
-        handoff.gave_back();
-        give_back(&ctx.db, &back).await?;
+        // Give back what this round did not reach, as if it had never been leased.
+        let _turn = crate::db::write_turn(&ctx.db).await?;
+        inbox_activities::Entity::update_many()
+            .col_expr(C::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
+            .col_expr(C::Attempts, Expr::col(C::Attempts).sub(1))
+            .filter(C::Id.is_in(unstarted))
+            .filter(C::LeaseUntil.eq(lease_until))
+            .exec(&ctx.db)
+            .await?;
     }
     Ok(handled)
 }

@@ -10,20 +10,16 @@
 //! every request queueing for the write lock); one statement per batch removes that. On
 //! PostgreSQL, which takes concurrent inserts, each request runs the same statement for its
 //! own row on a pooled connection: there the single writer measured slower (ADR 0009).
-//!
-//! When this process runs an inbox worker, rows are inserted already leased to it and
-//! handed over in memory (`inbox_handoff`): the worker then needs no lease statement.
 
-use std::{collections::HashMap, sync::Arc};
+use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
     sea_query::{OnConflict, Query},
 };
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use super::inbox_handoff::{Handoff, Plan};
 use crate::db::entities::inbox_activities;
 
 /// Rows stored by one statement at most.
@@ -66,25 +62,17 @@ struct Pending {
 pub struct InboxWriter {
     tx: mpsc::Sender<Pending>,
     /// On PostgreSQL each request inserts on its own pooled connection (see `insert`).
-    direct: Option<(DatabaseConnection, Arc<Notify>)>,
-    /// Where new rows go when this process's worker takes them from memory.
-    handoff: Arc<Handoff>,
+    direct: Option<(DatabaseConnection, std::sync::Arc<Notify>)>,
 }
 
 impl InboxWriter {
     /// Starts the writer task on the current runtime. `stored` is notified after every
     /// batch that stored at least one new row (it wakes the inbox worker).
-    pub fn spawn(db: DatabaseConnection, stored: Arc<Notify>) -> Self {
+    pub fn spawn(db: DatabaseConnection, stored: std::sync::Arc<Notify>) -> Self {
         let direct = (db.get_database_backend() == DbBackend::Postgres).then(|| (db.clone(), stored.clone()));
-        let handoff = Arc::new(Handoff::default());
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(db, rx, stored, handoff.clone()));
-        Self { tx, direct, handoff }
-    }
-
-    /// The rows handed to this process's inbox worker.
-    pub fn handoff(&self) -> &Handoff {
-        &self.handoff
+        tokio::spawn(run(db, rx, stored));
+        Self { tx, direct }
     }
 
     /// Stores `row` and returns once it is committed (or was already there).
@@ -97,8 +85,10 @@ impl InboxWriter {
         if let Some((db, stored)) = &self.direct {
             let (reply, _unused) = oneshot::channel();
             let pending = [Pending { row, reply }];
-            let (mut answers, _) = store(db, &pending, &self.handoff).await;
-            let inserted = answers.pop().unwrap_or_else(|| Err(DbErr::Custom("no answer for the row".into())))?;
+            let inserted = insert_batch(db, &pending)
+                .await?
+                .pop()
+                .unwrap_or_else(|| Err(DbErr::Custom("no answer for the row".into())))?;
             if inserted == Inserted::New {
                 stored.notify_one();
             }
@@ -110,7 +100,7 @@ impl InboxWriter {
     }
 }
 
-async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>, stored: Arc<Notify>, handoff: Arc<Handoff>) {
+async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>, stored: std::sync::Arc<Notify>) {
     let mut queued: Vec<Pending> = Vec::with_capacity(MAX_ROWS);
     // `recv_many` waits for one request, then takes every other one already queued.
     while rx.recv_many(&mut queued, MAX_ROWS).await > 0 {
@@ -120,19 +110,33 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>, stored: Ar
             bytes += pending.row.payload.len();
             batch.push(pending);
             if bytes >= MAX_BYTES {
-                write(&db, std::mem::take(&mut batch), &stored, &handoff).await;
+                write(&db, std::mem::take(&mut batch), &stored).await;
                 bytes = 0;
             }
         }
         if !batch.is_empty() {
-            write(&db, batch, &stored, &handoff).await;
+            write(&db, batch, &stored).await;
         }
     }
 }
 
 /// Stores one batch and answers every request in it.
-async fn write(db: &DatabaseConnection, batch: Vec<Pending>, stored: &Notify, handoff: &Handoff) {
-    let (answers, _) = store(db, &batch, handoff).await;
+async fn write(db: &DatabaseConnection, batch: Vec<Pending>, stored: &Notify) {
+    let answers =
+        match insert_batch(db, &batch).await {
+            Ok(answers) => answers,
+            Err(e) => {
+                // One bad row must not fail the others: store them one by one.
+                tracing::warn!(error = %e, rows = batch.len(), "inbox batch insert failed; inserting rows one by one");
+                let mut answers = Vec::with_capacity(batch.len());
+                for pending in &batch {
+                    answers.push(insert_batch(db, std::slice::from_ref(pending)).await.and_then(|mut a| {
+                        a.pop().unwrap_or_else(|| Err(DbErr::Custom("no answer for the row".into())))
+                    }));
+                }
+                answers
+            }
+        };
     if answers.iter().any(|a| matches!(a, Ok(Inserted::New))) {
         stored.notify_one();
     }
@@ -142,57 +146,8 @@ async fn write(db: &DatabaseConnection, batch: Vec<Pending>, stored: &Notify, ha
     }
 }
 
-/// Inserts a batch as the handoff plans it (leased to this process's worker, or not) and
-/// hands the new rows over; an answer per row, and how many rows were handed.
-async fn store(db: &DatabaseConnection, batch: &[Pending], handoff: &Handoff) -> (Vec<Result<Inserted, DbErr>>, usize) {
-    let plan = handoff.plan(batch.len(), Utc::now() + super::inbox::LEASE);
-    let lease_until = match plan {
-        Plan::Leased(until) => Some(until),
-        Plan::Unleased => None,
-    };
-    let (answers, new_rows) = match insert_batch(db, batch, lease_until).await {
-        Ok(done) => done,
-        Err(e) => {
-            // One bad row must not fail the others: store them one by one.
-            tracing::warn!(error = %e, rows = batch.len(), "inbox batch insert failed; inserting rows one by one");
-            let mut answers = Vec::with_capacity(batch.len());
-            let mut new_rows = Vec::new();
-            for pending in batch {
-                match insert_batch(db, std::slice::from_ref(pending), lease_until).await {
-                    Ok((mut answer, rows)) => {
-                        answers
-                            .push(answer.pop().unwrap_or_else(|| Err(DbErr::Custom("no answer for the row".into()))));
-                        new_rows.extend(rows);
-                    }
-                    Err(e) => answers.push(Err(e)),
-                }
-            }
-            (answers, new_rows)
-        }
-    };
-    let handed = new_rows.len();
-    match plan {
-        Plan::Leased(_) => {
-            let back = handoff.handed(batch.len(), new_rows);
-            if !back.is_empty()
-                && let Err(e) = super::inbox::give_back(db, &back).await
-            {
-                // Their lease runs out in a minute and any worker takes them then.
-                tracing::warn!(error = %e, rows = back.len(), "could not give back inbox rows");
-            }
-        }
-        Plan::Unleased => handoff.unleased_done(),
-    }
-    (answers, handed)
-}
-
-/// One statement for the whole batch, leased until `lease_until` if given: an answer per
-/// row, in order, and the new rows as stored.
-async fn insert_batch(
-    db: &DatabaseConnection,
-    batch: &[Pending],
-    lease_until: Option<DateTime<Utc>>,
-) -> Result<(Vec<Result<Inserted, DbErr>>, Vec<inbox_activities::Model>), DbErr> {
+/// One statement for the whole batch; an answer per row, in order.
+async fn insert_batch(db: &DatabaseConnection, batch: &[Pending]) -> Result<Vec<Result<Inserted, DbErr>>, DbErr> {
     use inbox_activities::Column as C;
     let now = Utc::now();
     let mut first_of: HashMap<&str, usize> = HashMap::with_capacity(batch.len());
@@ -206,9 +161,7 @@ async fn insert_batch(
         C::Attempts,
         C::ReceivedAt,
         C::AvailableAt,
-        C::LeaseUntil,
     ]);
-    let attempts = i32::from(lease_until.is_some());
     for (index, pending) in batch.iter().enumerate() {
         let row = &pending.row;
         if first_of.contains_key(row.ap_id.as_str()) {
@@ -222,49 +175,28 @@ async fn insert_batch(
                 row.actor_ap_id.clone().into(),
                 row.payload.clone().into(),
                 super::inbox::PENDING.into(),
-                attempts.into(),
+                0i32.into(),
                 now.into(),
                 now.into(),
-                lease_until.into(),
             ])
             .map_err(|e| DbErr::Custom(e.to_string()))?;
     }
-    insert
-        .on_conflict(OnConflict::column(C::ApId).do_nothing().to_owned())
-        .returning(Query::returning().columns([C::Id, C::ApId]));
+    insert.on_conflict(OnConflict::column(C::ApId).do_nothing().to_owned()).returning_col(C::ApId);
     let returned = {
         let _turn = crate::db::write_turn(db).await?;
         db.query_all(&insert).await?
     };
-    let mut ids: HashMap<String, i64> = HashMap::with_capacity(returned.len());
+    let mut new: HashSet<String> = HashSet::with_capacity(returned.len());
     for row in returned {
-        ids.insert(row.try_get_by_index::<String>(1)?, row.try_get_by_index::<i64>(0)?);
+        new.insert(row.try_get_by_index::<String>(0)?);
     }
-    let mut answers = Vec::with_capacity(batch.len());
-    let mut new_rows = Vec::with_capacity(ids.len());
-    for (index, pending) in batch.iter().enumerate() {
-        let row = &pending.row;
-        let first = first_of.get(row.ap_id.as_str()) == Some(&index);
-        match ids.get(&row.ap_id) {
-            Some(&id) if first => {
-                answers.push(Ok(Inserted::New));
-                new_rows.push(inbox_activities::Model {
-                    id,
-                    ap_id: row.ap_id.clone(),
-                    activity_type: row.activity_type.clone(),
-                    actor_ap_id: row.actor_ap_id.clone(),
-                    payload: row.payload.clone(),
-                    state: super::inbox::PENDING.to_owned(),
-                    attempts,
-                    received_at: now,
-                    available_at: now,
-                    lease_until,
-                    processed_at: None,
-                    last_error: None,
-                });
-            }
-            _ => answers.push(Ok(Inserted::Duplicate)),
-        }
-    }
-    Ok((answers, new_rows))
+    Ok(batch
+        .iter()
+        .enumerate()
+        .map(|(index, pending)| {
+            let ap_id = pending.row.ap_id.as_str();
+            let first = first_of.get(ap_id) == Some(&index);
+            Ok(if first && new.contains(ap_id) { Inserted::New } else { Inserted::Duplicate })
+        })
+        .collect())
 }

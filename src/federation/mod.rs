@@ -7,8 +7,7 @@
 //! - `resolve`: remote actors, cached and refreshed (`actor_cache`: the in-memory copy);
 //!   `mentions`: the handles a post names.
 //! - `inbox`: receiving activities (all checks, durable insert) and the inbox worker;
-//!   `inbox_writer`: the group commit of inbox inserts; `inbox_handoff`: the rows it hands
-//!   to this process's worker, already leased; `activities/`: one file per type.
+//!   `inbox_writer`: the group commit of inbox inserts; `activities/`: one file per type.
 //! - `threads`: remote notes in threads: fetching a note and its missing ancestors on a
 //!   budget, and the worker that continues long chains.
 //! - `signatures/`: HTTP signatures (draft-cavage and RFC 9421).
@@ -23,7 +22,6 @@ pub mod context;
 pub mod delivery;
 pub mod fetch;
 pub mod inbox;
-pub mod inbox_handoff;
 pub mod inbox_writer;
 pub mod mentions;
 pub mod objects;
