@@ -102,11 +102,11 @@ pub async fn store_relevant_notes(db: &DatabaseConnection, notes: Vec<IncomingNo
     let txn = crate::db::begin_write(db).await?;
     let mut lookups = Lookups::default();
     lookups.prefetch(&txn, &notes).await?;
-    let mut kept: Vec<Option<Stored>> = notes.iter().map(|_| None).collect();
-    let bulk = store_bulk(&txn, &notes, &mut lookups).await?;
+    let mut kept = Vec::with_capacity(notes.len());
+    let mut bulk = store_bulk(&txn, &notes, &mut lookups).await?;
     for (i, note) in notes.into_iter().enumerate() {
-        let stored = match bulk.get(&i) {
-            Some(post) => Some(Stored::Created(post.clone())),
+        let stored = match bulk.remove(&i) {
+            Some(post) => Some(Stored::Created(post)),
             None => {
                 let relevant = !note.mentions.is_empty()
                     || match note.in_reply_to.as_deref() {
@@ -116,9 +116,7 @@ pub async fn store_relevant_notes(db: &DatabaseConnection, notes: Vec<IncomingNo
                 if relevant { Some(store_in(&txn, note, &mut lookups).await?) } else { None }
             }
         };
-        if let Some(slot) = kept.get_mut(i) {
-            *slot = stored;
-        }
+        kept.push(stored);
     }
     txn.commit().await?;
     kept.iter().flatten().for_each(Stored::log);
