@@ -60,14 +60,16 @@ impl Application {
     /// finishes open requests and in-flight work.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let limits = DeliveryLimits::from_config(&self.state.config);
-        let workers = self.run_workers.then(|| Workers::start(&self.state.federation, limits));
+        let workers = if self.run_workers {
+            Workers::start(&self.state.federation, limits)
+        } else {
+            Workers::database_only(&self.state.federation)
+        };
         let router = http::router(self.state);
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await;
-        if let Some(workers) = workers {
-            workers.shutdown().await;
-        }
+        workers.shutdown().await;
         served
     }
 }

@@ -1,7 +1,8 @@
 //! The supervisor of background work: the inbox worker, the outbox expander, the
-//! delivery worker, the post scheduler and the thread continuation worker. `serve` runs them beside the web server (unless `--no-workers`);
-//! `openhouse worker` runs only them. All stop together on shutdown, finishing what is in
-//! flight; anything interrupted is picked up again from the database.
+//! delivery worker, the post scheduler, the thread continuation worker, and on SQLite the
+//! WAL checkpointer. `serve` runs them beside the web server (with `--no-workers`, only the
+//! checkpointer); `openhouse worker` runs only them. All stop together on shutdown,
+//! finishing what is in flight; anything interrupted is picked up again from the database.
 
 use std::time::Duration;
 
@@ -28,8 +29,9 @@ pub struct Workers {
 impl Workers {
     /// Starts every worker.
     pub fn start(ctx: &FederationContext, limits: DeliveryLimits) -> Self {
-        let (stop, stopped) = watch::channel(false);
-        let mut tasks = JoinSet::new();
+        let mut workers = Self::database_only(ctx);
+        let stopped = workers.stop.subscribe();
+        let tasks = &mut workers.tasks;
         tasks.spawn(inbox::run_worker(ctx.clone(), stopped.clone()));
         tasks.spawn(delivery::expand::run(ctx.clone(), stopped.clone()));
         tasks.spawn(run_scheduler(ctx.clone(), stopped.clone()));
@@ -40,6 +42,15 @@ impl Workers {
                 tracing::error!(error = %e, "delivery worker could not start");
             }
         });
+        workers
+    }
+
+    /// Starts only what the database needs whatever else runs (`serve --no-workers`): the
+    /// WAL checkpointer on SQLite, nothing on PostgreSQL.
+    pub fn database_only(ctx: &FederationContext) -> Self {
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        tasks.spawn(crate::db::checkpoint::run(ctx.db.clone(), stopped));
         Self { stop, tasks }
     }
 

@@ -1,6 +1,7 @@
 //! Persistence: connecting, migrating, the entities (one file per table) and the queries
 //! (one file per aggregate). Only `services/` and `federation/objects/` call into here.
 
+pub mod checkpoint;
 pub mod entities;
 pub mod queries;
 mod write_turn;
@@ -44,6 +45,8 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
                 // page cache whenever another one wrote, and re-reading through the map costs
                 // no copy and no system call per page (B2: the inbox worker's reads).
                 .pragma("mmap_size", "268435456")
+                // Checkpoints run in the background (`checkpoint`); this is the backstop.
+                .pragma("wal_autocheckpoint", checkpoint::FALLBACK_PAGES.to_string())
         });
     let db = Database::connect(options).await?;
     db.execute_unprepared("SELECT 1").await?;

@@ -25,3 +25,4 @@ mod rate_limits;
 mod remote_follow;
 mod setup;
 mod threads;
+mod wal;

@@ -1,0 +1,129 @@
+//! SQLite's write path: checkpoints run in the background, outside the writers' turn, and
+//! the WAL is started over so that it stays short (`db::checkpoint`). SQLite only: these
+//! tests return at once on PostgreSQL.
+
+use std::{collections::HashMap, path::Path};
+
+use openhouse::{
+    config::Config,
+    db::{self, checkpoint},
+};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+
+use crate::helpers::{Options, TestApp, eventually};
+
+const PAGE: u64 = 4096;
+
+/// A SQLite pool opened as the server opens it, with no background task running.
+async fn sqlite_pool(dir: &Path) -> Option<DatabaseConnection> {
+    if std::env::var("OPENHOUSE_TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
+        return None;
+    }
+    let env = HashMap::from([
+        ("OPENHOUSE_DATA_DIR".to_owned(), dir.join("data").display().to_string()),
+        ("OPENHOUSE_DATABASE_URL".to_owned(), format!("sqlite://{}?mode=rwc", dir.join("wal.sqlite").display())),
+    ]);
+    let config = Config::from_sources("", &env).unwrap();
+    let pool = db::connect(&config).await.unwrap();
+    pool.execute_unprepared("CREATE TABLE probe (id INTEGER PRIMARY KEY, body BLOB NOT NULL)").await.unwrap();
+    Some(pool)
+}
+
+/// Writes `pages` pages or so of rows in one write transaction, taking the write turn.
+async fn write_pages(db: &DatabaseConnection, pages: u64) {
+    let txn = db::begin_write(db).await.unwrap();
+    for _ in 0..pages {
+        txn.execute_raw(Statement::from_string(DbBackend::Sqlite, "INSERT INTO probe (body) VALUES (zeroblob(3900))"))
+            .await
+            .unwrap();
+    }
+    txn.commit().await.unwrap();
+}
+
+fn wal_bytes(db_file: &Path) -> u64 {
+    let mut wal = db_file.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
+}
+
+async fn rows(db: &DatabaseConnection) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT count(*) FROM probe"))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index(0).unwrap()
+}
+
+/// Checkpoint rounds running beside a busy writer keep the WAL near
+/// [`checkpoint::RESTART_PAGES`] while eight times as many pages are written: a pass outside
+/// the turn cannot finish while commits keep coming, the pass inside it can. Without rounds
+/// the WAL holds every page (SQLite's own checkpoint waits for
+/// [`checkpoint::FALLBACK_PAGES`]). Nothing written is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoint_rounds_keep_the_wal_short_beside_a_busy_writer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(with_rounds) = sqlite_pool(&tmp.path().join("a")).await else { return };
+    let without = sqlite_pool(&tmp.path().join("b")).await.unwrap();
+    let autocheckpoint: i64 = with_rounds
+        .query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_autocheckpoint"))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index(0)
+        .unwrap();
+    assert_eq!(autocheckpoint, i64::from(checkpoint::FALLBACK_PAGES));
+
+    let per_commit = 40;
+    let total = 8 * checkpoint::RESTART_PAGES.unsigned_abs();
+    let writer = {
+        let a = with_rounds.clone();
+        tokio::spawn(async move {
+            for _ in 0..total / per_commit {
+                write_pages(&a, per_commit).await;
+            }
+        })
+    };
+    let mut largest = 0;
+    while !writer.is_finished() {
+        checkpoint::round(&with_rounds).await.unwrap();
+        largest = largest.max(wal_bytes(&tmp.path().join("a/wal.sqlite")));
+    }
+    writer.await.unwrap();
+    for _ in 0..total / per_commit {
+        write_pages(&without, per_commit).await;
+    }
+    let long = wal_bytes(&tmp.path().join("b/wal.sqlite"));
+    let bound = 2 * checkpoint::RESTART_PAGES.unsigned_abs() * (PAGE + 24);
+    assert!(largest <= bound, "WAL of {largest} bytes with checkpoint rounds (at most {bound} expected)");
+    assert!(long >= total * PAGE, "WAL of {long} bytes without rounds: SQLite checkpointed early");
+    assert_eq!(rows(&with_rounds).await, i64::try_from(total).unwrap());
+    assert_eq!(rows(&without).await, i64::try_from(total).unwrap());
+}
+
+/// A running server (here `serve --no-workers`, which still runs the checkpointer) copies
+/// the WAL back and starts it over by itself: once it has, more commits reuse the file
+/// instead of growing it. Without the task, every commit below would grow the WAL (the
+/// backstop is 10,000 pages away).
+#[tokio::test]
+async fn a_running_server_starts_its_wal_over_by_itself() {
+    let app = TestApp::spawn_with(Options { no_workers: true, ..Options::default() }).await;
+    let db = &app.state.db;
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return;
+    }
+    let file = db.get_sqlite_connection_pool().connect_options().get_filename().to_path_buf();
+    db.execute_unprepared("CREATE TABLE probe (id INTEGER PRIMARY KEY, body BLOB NOT NULL)").await.unwrap();
+    let first = checkpoint::RESTART_PAGES.unsigned_abs() + 500;
+    write_pages(db, first).await;
+    let more = std::sync::atomic::AtomicU64::new(0);
+    eventually(20, "a commit that does not grow the WAL", || async {
+        let before = wal_bytes(&file);
+        write_pages(db, 5).await;
+        more.fetch_add(5, std::sync::atomic::Ordering::Relaxed);
+        (wal_bytes(&file) == before).then_some(())
+    })
+    .await;
+    let written = first + more.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(rows(db).await, i64::try_from(written).unwrap());
+}
