@@ -7,8 +7,9 @@
 //!             ─► signature verified; on failure the key is re-fetched once per 5 min (401)
 //!             ─► INSERT inbox_activities (dedup by id; group commit) ─► 202
 //!
-//! inbox worker ─► lease a batch of pending rows (one UPDATE … RETURNING)
-//!              ─► dispatch each by type (activities/*) ─► done / ignored / retry, per group
+//! inbox worker ─► lease a batch of pending rows (one UPDATE … RETURNING id), then read them
+//!              ─► dispatch each by type (activities/*) ─► done / ignored / retry, per group,
+//!                 written with the next round's lease (one transaction)
 //! ```
 
 use std::{
@@ -19,7 +20,7 @@ use std::{
 use axum::http::{HeaderMap, Method, StatusCode};
 use chrono::{Duration, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
     sea_query::{Expr, ExprTrait, Order, Query},
 };
 use serde_json::Value;
@@ -257,16 +258,31 @@ const ROUND_BUDGET: StdDuration = StdDuration::from_secs(30);
 
 /// Processes stored activities until `shutdown` turns true. Several workers (in one process
 /// or several) may run: a row is processed by whoever leases it first.
+///
+/// The outcomes of a round are written in the same transaction that leases the next one
+/// (one write turn instead of two per round: B2); before the worker sleeps or stops, that
+/// transaction has run, so no outcome waits longer than the start of the next round.
 pub async fn run_worker(ctx: FederationContext, mut shutdown: watch::Receiver<bool>) {
     tracing::info!("inbox worker started");
+    let mut unfinished = Outcomes::default();
+    let mut failures = 0;
     loop {
         if *shutdown.borrow() {
             break;
         }
-        let processed = match process_batch(&ctx).await {
-            Ok(n) => n,
+        let processed = match round(&ctx, &mut unfinished).await {
+            Ok(n) => {
+                failures = 0;
+                n
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "inbox worker: database error");
+                failures += 1;
+                if failures >= 3 {
+                    // Do not let outcomes that cannot be written stop the worker: their rows
+                    // are processed again once their lease runs out (handlers are idempotent).
+                    unfinished = Outcomes::default();
+                }
                 0
             }
         };
@@ -276,6 +292,13 @@ pub async fn run_worker(ctx: FederationContext, mut shutdown: watch::Receiver<bo
                 _ = tokio::time::sleep(StdDuration::from_millis(500)) => {}
                 _ = shutdown.changed() => {}
             }
+        }
+    }
+    for attempt in 1..=3 {
+        match unfinished.write_alone(&ctx).await {
+            Ok(()) => break,
+            // The rows stay leased and are processed again once their lease runs out.
+            Err(e) => tracing::warn!(error = %e, attempt, "inbox worker: outcomes not written at shutdown"),
         }
     }
     tracing::info!("inbox worker stopped");
@@ -313,42 +336,53 @@ pub fn lease(
         .filter(leasable(now))
 }
 
-/// Leases and processes one batch; returns how many rows were handled.
-///
-/// One `UPDATE … WHERE id IN (oldest due rows) AND still leasable RETURNING *` leases the
-/// batch: a row another worker leased meanwhile fails the re-check and is not returned,
-/// so each row is processed by one worker. Rows are dispatched in id order, then finished
-/// with one `UPDATE` per outcome (done, each ignore reason) and one per failure.
+/// Leases, processes and finishes one batch (each step committed before this returns);
+/// returns how many rows were handled.
 pub async fn process_batch(ctx: &FederationContext) -> Result<usize, DbErr> {
+    let mut outcomes = Outcomes::default();
+    let handled = round(ctx, &mut outcomes).await?;
+    outcomes.write_alone(ctx).await?;
+    Ok(handled)
+}
+
+/// One round: writes `unfinished` (the previous round's outcomes) and leases a batch in one
+/// transaction, processes the batch, and leaves its outcomes in `unfinished`. Returns how
+/// many leased rows were handled.
+///
+/// The lease is `UPDATE … WHERE id IN (oldest due rows) AND still leasable RETURNING id`: a
+/// row another worker leased meanwhile fails the re-check and is not returned, so each row
+/// is processed by one worker. Only ids come back inside the write turn; the payloads are
+/// read after it, as any reader reads. Rows are dispatched in id order.
+async fn round(ctx: &FederationContext, unfinished: &mut Outcomes) -> Result<usize, DbErr> {
     use inbox_activities::Column as C;
     let started = std::time::Instant::now();
     let now = Utc::now();
     let lease_until = now + LEASE;
-    let turn = crate::db::write_turn(&ctx.db).await?;
-    let mut rows = lease(now, lease_until).exec_with_returning(&ctx.db).await?;
-    drop(turn);
-    rows.sort_by_key(|r| r.id);
-    let mut outcomes = Outcomes::default();
-    let mut unstarted = Vec::new();
+    let backend = ctx.db.get_database_backend();
+    let mut leasing = lease(now, lease_until).into_query();
+    leasing.returning_col(C::Id);
+    let leasing = backend.build(&leasing);
+    let txn = crate::db::begin_write(&ctx.db).await?;
+    unfinished.write(&txn, now).await?;
+    let leased = txn.query_all_raw(leasing).await?;
+    txn.commit().await?;
+    *unfinished = Outcomes::default();
+    let ids = leased.iter().map(|row| row.try_get_by_index::<i64>(0)).collect::<Result<Vec<_>, _>>()?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let rows = inbox_activities::Entity::find().filter(C::Id.is_in(ids)).order_by_asc(C::Id).all(&ctx.db).await?;
     let results = activities::dispatch_round(ctx, &rows, ROUND_BUDGET.saturating_sub(started.elapsed())).await;
+    let mut unstarted = Vec::new();
     for (row, outcome) in rows.iter().zip(results) {
         match outcome {
-            Some(outcome) => outcomes.add(row, outcome),
+            Some(outcome) => unfinished.add(row, outcome),
             None => unstarted.push(row.id),
         }
     }
-    let handled = outcomes.len();
-    outcomes.finish(ctx).await?;
+    let handled = unfinished.len();
     if !unstarted.is_empty() {
-        // Give back what this round did not reach, as if it had never been leased.
-        let _turn = crate::db::write_turn(&ctx.db).await?;
-        inbox_activities::Entity::update_many()
-            .col_expr(C::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
-            .col_expr(C::Attempts, Expr::col(C::Attempts).sub(1))
-            .filter(C::Id.is_in(unstarted))
-            .filter(C::LeaseUntil.eq(lease_until))
-            .exec(&ctx.db)
-            .await?;
+        unfinished.given_back.push((unstarted, lease_until));
     }
     Ok(handled)
 }
@@ -360,6 +394,9 @@ struct Outcomes {
     ignored: BTreeMap<&'static str, Vec<i64>>,
     /// Failures: id, error text, whether to give up, attempts so far.
     failed: Vec<(i64, String, bool, i32)>,
+    /// Rows a round did not reach, with the lease it took them under: given back as if
+    /// never leased (unless leased again since).
+    given_back: Vec<(Vec<i64>, chrono::DateTime<Utc>)>,
 }
 
 impl Outcomes {
@@ -382,42 +419,60 @@ impl Outcomes {
         }
     }
 
-    async fn finish(self, ctx: &FederationContext) -> Result<(), DbErr> {
+    /// Writes the outcomes in their own transaction (when nothing else is to be leased).
+    async fn write_alone(&self, ctx: &FederationContext) -> Result<(), DbErr> {
+        if self.len() == 0 && self.given_back.is_empty() {
+            return Ok(());
+        }
+        let txn = crate::db::begin_write(&ctx.db).await?;
+        self.write(&txn, Utc::now()).await?;
+        txn.commit().await
+    }
+
+    /// Writes the outcomes inside the caller's write transaction, one statement per group.
+    async fn write(&self, db: &impl sea_orm::ConnectionTrait, now: chrono::DateTime<Utc>) -> Result<(), DbErr> {
         use inbox_activities::Column as C;
-        let now = Utc::now();
-        let _turn = crate::db::write_turn(&ctx.db).await?;
         let no_lease = Expr::value(Option::<chrono::DateTime<Utc>>::None);
         if !self.done.is_empty() {
             inbox_activities::Entity::update_many()
                 .col_expr(C::LeaseUntil, no_lease.clone())
                 .col_expr(C::State, Expr::value(DONE))
                 .col_expr(C::ProcessedAt, Expr::value(now))
-                .filter(C::Id.is_in(self.done))
-                .exec(&ctx.db)
+                .filter(C::Id.is_in(self.done.iter().copied()))
+                .exec(db)
                 .await?;
         }
-        for (reason, ids) in self.ignored {
+        for (reason, ids) in &self.ignored {
             inbox_activities::Entity::update_many()
                 .col_expr(C::LeaseUntil, no_lease.clone())
                 .col_expr(C::State, Expr::value(IGNORED))
                 .col_expr(C::ProcessedAt, Expr::value(now))
-                .col_expr(C::LastError, Expr::value(reason))
-                .filter(C::Id.is_in(ids))
-                .exec(&ctx.db)
+                .col_expr(C::LastError, Expr::value(*reason))
+                .filter(C::Id.is_in(ids.iter().copied()))
+                .exec(db)
                 .await?;
         }
-        for (id, error, give_up, attempts) in self.failed {
+        for (id, error, give_up, attempts) in &self.failed {
             let update = inbox_activities::Entity::update_many()
                 .col_expr(C::LeaseUntil, no_lease.clone())
-                .col_expr(C::LastError, Expr::value(error))
-                .filter(C::Id.eq(id));
-            let update = if give_up {
+                .col_expr(C::LastError, Expr::value(error.as_str()))
+                .filter(C::Id.eq(*id));
+            let update = if *give_up {
                 update.col_expr(C::State, Expr::value(FAILED)).col_expr(C::ProcessedAt, Expr::value(now))
             } else {
-                let backoff = Duration::seconds(10 * i64::from(Ord::max(attempts, 1)).pow(2));
+                let backoff = Duration::seconds(10 * i64::from(Ord::max(*attempts, 1)).pow(2));
                 update.col_expr(C::AvailableAt, Expr::value(now + backoff))
             };
-            update.exec(&ctx.db).await?;
+            update.exec(db).await?;
+        }
+        for (ids, lease_until) in &self.given_back {
+            inbox_activities::Entity::update_many()
+                .col_expr(C::LeaseUntil, no_lease.clone())
+                .col_expr(C::Attempts, Expr::col(C::Attempts).sub(1))
+                .filter(C::Id.is_in(ids.iter().copied()))
+                .filter(C::LeaseUntil.eq(*lease_until))
+                .exec(db)
+                .await?;
         }
         Ok(())
     }
