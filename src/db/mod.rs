@@ -60,7 +60,10 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
 /// the write lock up front. PostgreSQL ignores the option and takes no turn.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
     let turn = write_turn(db).await?;
-    let txn = db
+    // On SQLite, on the file's writer connection (see `write_turn`).
+    let txn = turn
+        .as_ref()
+        .map_or(db, WriteTurn::connection)
         .begin_with_options(TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()

@@ -28,35 +28,77 @@ use tokio::sync::OwnedMutexGuard;
 /// How long a writer waits for its turn before giving up, as SQLite's busy timeout would.
 const WAIT: Duration = Duration::from_secs(5);
 
-static TURNS: LazyLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> = LazyLock::new(Mutex::default);
+/// How long the writer connection stays open without writes (it is opened again on demand).
+const WRITER_IDLE: Duration = Duration::from_secs(60);
+
+/// One SQLite file's write lane: the turn, and the connection the turn's holder may write on.
+#[derive(Default)]
+struct Lane {
+    turn: Arc<tokio::sync::Mutex<()>>,
+    writer: tokio::sync::OnceCell<DatabaseConnection>,
+}
+
+static LANES: LazyLock<Mutex<HashMap<PathBuf, Arc<Lane>>>> = LazyLock::new(Mutex::default);
 
 /// This process's turn to write to `db`'s SQLite file, held until dropped; `None` on
 /// PostgreSQL. Take it before the first statement of a write and keep it until the commit.
+///
+/// The turn comes with the file's *writer connection* ([`WriteTurn::connection`]): one
+/// connection, outside `db`'s pool, that the hot writers use (the inbox insert, and every
+/// [`super::begin_write`] transaction). In WAL mode a connection empties its page cache
+/// whenever *another* connection wrote; writes spread over a pool of 16 therefore re-read and
+/// re-allocate their pages at nearly every statement (B2 spent a fifth of its SQLite time in
+/// `malloc`/`free`), while the one connection that does the writing keeps its cache, and its
+/// prepared statements, warm. Writers that still use `db` are correct, only colder.
 pub async fn write_turn(db: &DatabaseConnection) -> Result<Option<WriteTurn>, DbErr> {
     if db.get_database_backend() != DbBackend::Sqlite {
         return Ok(None);
     }
-    let file = db.get_sqlite_connection_pool().connect_options().get_filename().to_path_buf();
-    let turn = {
-        let mut turns = TURNS.lock().map_err(|_| DbErr::Custom("write turns poisoned".into()))?;
-        turns.entry(file).or_default().clone()
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let lane = {
+        let mut lanes = LANES.lock().map_err(|_| DbErr::Custom("write turns poisoned".into()))?;
+        lanes.entry(options.get_filename().to_path_buf()).or_default().clone()
     };
     let asked = Instant::now();
-    match tokio::time::timeout(WAIT, turn.lock_owned()).await {
-        Ok(guard) => {
-            let now = Instant::now();
-            STATS.waited_ns.fetch_add(nanos(now - asked), Ordering::Relaxed);
-            Ok(Some(WriteTurn { _guard: guard, since: now }))
-        }
-        Err(_) => Err(DbErr::Custom("database is busy: no write turn within 5 s".into())),
-    }
+    let guard = match tokio::time::timeout(WAIT, lane.turn.clone().lock_owned()).await {
+        Ok(guard) => guard,
+        Err(_) => return Err(DbErr::Custom("database is busy: no write turn within 5 s".into())),
+    };
+    let now = Instant::now();
+    STATS.waited_ns.fetch_add(nanos(now - asked), Ordering::Relaxed);
+    let writer = lane.writer.get_or_try_init(|| open_writer(&options)).await?.clone();
+    Ok(Some(WriteTurn { _guard: guard, since: now, writer }))
+}
+
+/// A pool of one connection to the same file with the same settings, closed when idle.
+async fn open_writer(options: &sea_orm::sqlx::sqlite::SqliteConnectOptions) -> Result<DatabaseConnection, DbErr> {
+    let pool = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
+        .idle_timeout(WRITER_IDLE)
+        .acquire_timeout(WAIT)
+        .connect_lazy_with(options.clone());
+    Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
 /// A turn at the write lock (see [`write_turn`]); the next writer goes when it is dropped.
-#[derive(Debug)]
 pub struct WriteTurn {
     _guard: OwnedMutexGuard<()>,
     since: Instant,
+    writer: DatabaseConnection,
+}
+
+impl std::fmt::Debug for WriteTurn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteTurn").field("since", &self.since).finish_non_exhaustive()
+    }
+}
+
+impl WriteTurn {
+    /// The file's writer connection: write on it while holding the turn.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.writer
+    }
 }
 
 impl Drop for WriteTurn {

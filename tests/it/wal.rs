@@ -1,6 +1,7 @@
 //! SQLite's write path: checkpoints run in the background, outside the writers' turn, and
-//! the WAL is started over so that it stays short (`db::checkpoint`). SQLite only: these
-//! tests return at once on PostgreSQL.
+//! the WAL is started over so that it stays short (`db::checkpoint`); write transactions
+//! run on one writer connection of their own (`db::write_turn`). SQLite only: these tests
+//! return at once on PostgreSQL, which has neither.
 
 use std::{collections::HashMap, path::Path};
 
@@ -126,4 +127,30 @@ async fn a_running_server_starts_its_wal_over_by_itself() {
     .await;
     let written = first + more.load(std::sync::atomic::Ordering::Relaxed);
     assert_eq!(rows(db).await, i64::try_from(written).unwrap());
+}
+
+/// Writes that take the write turn run on the file's one writer connection, outside the
+/// pool (`db::write_turn`): a temporary table (private to a connection) made in one write
+/// transaction is there in the next, and a write goes through while every pooled connection
+/// is taken by readers.
+#[tokio::test]
+async fn write_transactions_share_one_connection_outside_the_pool() {
+    use sea_orm::TransactionTrait;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(db) = sqlite_pool(tmp.path()).await else { return };
+    let first = db::begin_write(&db).await.unwrap();
+    first.execute_unprepared("CREATE TEMP TABLE mine (x INTEGER)").await.unwrap();
+    first.commit().await.unwrap();
+    let mut readers = Vec::new();
+    for _ in 0..db.get_sqlite_connection_pool().options().get_max_connections() {
+        readers.push(db.begin().await.unwrap());
+    }
+    let second = tokio::time::timeout(std::time::Duration::from_secs(5), db::begin_write(&db))
+        .await
+        .expect("the write waited for a pooled connection")
+        .unwrap();
+    second.execute_unprepared("INSERT INTO mine (x) VALUES (1)").await.unwrap();
+    second.commit().await.unwrap();
+    drop(readers);
 }
