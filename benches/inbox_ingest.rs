@@ -20,7 +20,7 @@ fn print(name: &str, report: &inbox_ingest::Report) {
     println!("B2 {name}: {report:#?}");
     println!(
         "B2 {name}: {} requests, {} accepted, {} stored, {} threaded: {:.0} accepted/s, p50 {:.2} ms, p99 {:.2} ms \
-         (without first contacts {:.2} ms); \
+         (without first contacts {:.2} ms; first contacts p50 {:.2} ms, p99 {:.2} ms); \
          drained {:.2} s after sending ({:.0} processed/s overall); \
          write lock busy {:.0}% over {} turns, mean wait {:.2} ms",
         report.requests,
@@ -31,6 +31,8 @@ fn print(name: &str, report: &inbox_ingest::Report) {
         report.p50_ms,
         report.p99_ms,
         report.steady_p99_ms,
+        report.first_contact_p50_ms,
+        report.first_contact_p99_ms,
         report.drain_seconds,
         report.processed_per_second,
         report.write_lock.busy * 100.0,

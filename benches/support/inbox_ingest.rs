@@ -59,6 +59,9 @@ pub struct Report {
     pub p99_ms: f64,
     /// p99 without each actor's first request (which includes fetching the actor).
     pub steady_p99_ms: f64,
+    /// p50 and p99 of the first requests alone (one per actor: fetch, store, verify).
+    pub first_contact_p50_ms: f64,
+    pub first_contact_p99_ms: f64,
     /// Time after the sending phase until nothing was pending (0 for the synchronous baseline).
     pub drain_seconds: f64,
     /// Rows processed per second of sending + draining.
@@ -180,6 +183,8 @@ pub async fn run(params: Params) -> Report {
         p50_ms: sent.percentile_ms(0.50),
         p99_ms: sent.percentile_ms(0.99),
         steady_p99_ms: sent.steady_percentile_ms(0.99),
+        first_contact_p50_ms: quantile_ms(&sent.first, 0.5),
+        first_contact_p99_ms: quantile_ms(&sent.first, 0.99),
         drain_seconds,
         processed_per_second: sent.accepted as f64 / (sent.seconds + drain_seconds),
         write_lock,
@@ -268,6 +273,8 @@ pub struct Sent {
     pub latencies: Vec<Duration>,
     /// The same without each actor's first request (which fetches the actor), sorted.
     pub steady: Vec<Duration>,
+    /// Each actor's first request alone, sorted.
+    pub first: Vec<Duration>,
 }
 
 impl Sent {
@@ -282,7 +289,7 @@ impl Sent {
     }
 }
 
-fn quantile_ms(sorted: &[Duration], p: f64) -> f64 {
+pub fn quantile_ms(sorted: &[Duration], p: f64) -> f64 {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(idx).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
@@ -304,6 +311,7 @@ pub async fn send_all(requests: Vec<Signed>, inbox: &Url, senders: usize, actors
         tasks.spawn(async move {
             let mut latencies = Vec::new();
             let mut steady = Vec::new();
+            let mut first = Vec::new();
             let mut accepted = 0usize;
             let mut first_refusal = None;
             loop {
@@ -314,6 +322,8 @@ pub async fn send_all(requests: Vec<Signed>, inbox: &Url, senders: usize, actors
                 latencies.push(t.elapsed());
                 if n + actors < total {
                     steady.push(t.elapsed());
+                } else {
+                    first.push(t.elapsed());
                 }
                 match response {
                     Ok(r) if r.status().as_u16() == 202 => accepted += 1,
@@ -324,15 +334,17 @@ pub async fn send_all(requests: Vec<Signed>, inbox: &Url, senders: usize, actors
                     _ => {}
                 }
             }
-            (accepted, latencies, steady, first_refusal)
+            (accepted, latencies, steady, first, first_refusal)
         });
     }
     let mut accepted = 0;
     let mut latencies: Vec<Duration> = Vec::new();
     let mut steady: Vec<Duration> = Vec::new();
+    let mut first: Vec<Duration> = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let (a, l, st, refusal) = joined.expect("sender");
+        let (a, l, st, fi, refusal) = joined.expect("sender");
         steady.extend(st);
+        first.extend(fi);
         if let Some(refusal) = refusal {
             eprintln!("B2: a request was refused: {refusal}");
         }
@@ -342,5 +354,6 @@ pub async fn send_all(requests: Vec<Signed>, inbox: &Url, senders: usize, actors
     let seconds = started.elapsed().as_secs_f64();
     latencies.sort();
     steady.sort();
-    Sent { accepted, seconds, latencies, steady }
+    first.sort();
+    Sent { accepted, seconds, latencies, steady, first }
 }

@@ -122,6 +122,8 @@ impl Object for StoredActor {
             public_key_id: json.public_key.id,
             manually_approves_followers: false,
             discoverable: true,
+            also_known_as_json: None,
+            moved_to: None,
             now: Utc::now(),
         };
         StoredActor::new(upsert_remote(&data.db, row).await?)
@@ -260,6 +262,8 @@ pub async fn run(params: Params) -> Report {
         p50_ms: sent.percentile_ms(0.50),
         p99_ms: sent.percentile_ms(0.99),
         steady_p99_ms: sent.steady_percentile_ms(0.99),
+        first_contact_p50_ms: super::inbox_ingest::quantile_ms(&sent.first, 0.5),
+        first_contact_p99_ms: super::inbox_ingest::quantile_ms(&sent.first, 0.99),
         drain_seconds: 0.0,
         processed_per_second: sent.accepted as f64 / sent.seconds,
         write_lock: super::inbox_ingest::WriteLock::default(),

@@ -78,6 +78,8 @@ async fn remote_actor(db: &impl ConnectionTrait, i: usize) -> actors::Model {
             public_key_id: format!("{ap_id}#main-key"),
             manually_approves_followers: false,
             discoverable: true,
+            also_known_as_json: None,
+            moved_to: None,
             now: Utc::now(),
         },
     )

@@ -72,7 +72,7 @@ pub async fn actor(ctx: &FederationContext, url: &Url, freshness: Freshness) -> 
         }
     }
     match fetch(ctx, url).await {
-        Ok(doc) => store(ctx, doc).await,
+        Ok(doc) => store(ctx, doc, cached.as_ref()).await,
         Err(ResolveError::Fetch(FetchError::Status { status, .. })) if status == reqwest::StatusCode::GONE => {
             ctx.actors.remove(url.as_str());
             if let Some(found) = cached {
@@ -124,9 +124,20 @@ async fn fetch(ctx: &FederationContext, url: &Url) -> Result<RemoteActorDoc, Res
 
 /// Stores a fetched actor document in one write transaction (on SQLite, at this process's
 /// turn: outside it, the write would sleep in SQLite's busy handler behind the inbox).
-async fn store(ctx: &FederationContext, doc: RemoteActorDoc) -> Result<actors::Model, ResolveError> {
-    let txn = crate::db::begin_write(&ctx.db).await?;
-    let previous_key = queries::actors::find_by_ap_id(&txn, doc.ap_id.as_str()).await?.map(|a| a.public_key_id);
+async fn store(
+    ctx: &FederationContext,
+    doc: RemoteActorDoc,
+    cached: Option<&actors::Model>,
+) -> Result<actors::Model, ResolveError> {
+    // The key to forget if it changed; read before the write turn (the key cache also checks
+    // each key against the stored PEM, so a race here cannot make a stale key verify).
+    let previous_key = match cached {
+        Some(found) if found.ap_id == doc.ap_id.as_str() => Some(found.public_key_id.clone()),
+        _ => queries::actors::find_by_ap_id(&ctx.db, doc.ap_id.as_str()).await?.map(|a| a.public_key_id),
+    };
+    let also_known_as_json = (!doc.also_known_as.is_empty())
+        .then(|| serde_json::to_string(&doc.also_known_as.iter().map(Url::as_str).collect::<Vec<_>>()).ok())
+        .flatten();
     let row = queries::actors::RemoteActorRow {
         ap_id: doc.ap_id.to_string(),
         ap_type: doc.ap_type,
@@ -145,20 +156,14 @@ async fn store(ctx: &FederationContext, doc: RemoteActorDoc) -> Result<actors::M
         public_key_id: doc.public_key_id,
         manually_approves_followers: doc.manually_approves_followers,
         discoverable: doc.discoverable,
+        also_known_as_json,
+        moved_to: doc.moved_to.map(String::from),
         now: Utc::now(),
     };
-    let mut stored = queries::actors::upsert_remote(&txn, row).await?;
-    let aliases = (!doc.also_known_as.is_empty())
-        .then(|| serde_json::to_string(&doc.also_known_as.iter().map(Url::as_str).collect::<Vec<_>>()).ok())
-        .flatten();
-    let moved_to = doc.moved_to.map(String::from);
-    if aliases != stored.also_known_as || moved_to != stored.moved_to_ap_id {
-        queries::actors::set_aliases(&txn, stored.id, aliases.clone(), moved_to.clone()).await?;
-        stored.also_known_as = aliases;
-        stored.moved_to_ap_id = moved_to;
-    }
-    txn.commit().await?;
-    // A rotated key must not be served from the parsed-key cache.
+    let stored = {
+        let turn = crate::db::write_turn(&ctx.db).await?;
+        queries::actors::upsert_remote(turn.as_ref().map_or(&ctx.db, crate::db::WriteTurn::connection), row).await?
+    };
     for key_id in previous_key.iter().chain(std::iter::once(&stored.public_key_id)) {
         ctx.keys.remove(key_id);
     }

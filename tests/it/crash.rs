@@ -156,6 +156,8 @@ async fn a_killed_worker_loses_no_delivery() {
                 public_key_id: format!("{origin}/users/u{i}#main-key"),
                 manually_approves_followers: false,
                 discoverable: false,
+                also_known_as_json: None,
+                moved_to: None,
                 now,
             },
         )

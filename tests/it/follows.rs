@@ -136,6 +136,8 @@ async fn follower_inboxes_are_distinct_shared_first_and_accepted_only() {
         public_key_id: format!("https://{host}/users/u{n}#main-key"),
         manually_approves_followers: false,
         discoverable: true,
+        also_known_as_json: None,
+        moved_to: None,
         now: chrono::Utc::now(),
     };
     // Three on one server with a shared inbox, two on a server without one.

@@ -100,6 +100,8 @@ async fn follower_at(state: &AppState, brand: &actors::Model, origin: &str) {
             public_key_id: format!("{origin}/users/fan#main-key"),
             manually_approves_followers: false,
             discoverable: false,
+            also_known_as_json: None,
+            moved_to: None,
             now,
         },
     )

@@ -43,6 +43,8 @@ pub async fn remote_actor(db: &impl ConnectionTrait, host: &str, name: &str, dis
             public_key_id: format!("{ap_id}#main-key"),
             manually_approves_followers: false,
             discoverable: true,
+            also_known_as_json: None,
+            moved_to: None,
             now: Utc::now(),
         },
     )
@@ -620,3 +622,4 @@ async fn reactions_are_checked_and_counted_once() {
     let response = a.client.delete(format!("{}/api/v1/reactions/abc", a.base)).bearer_auth(&token).send();
     assert_eq!(response.await.unwrap().status(), 404);
 }
+

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    sea_query::OnConflict,
 };
 
 use crate::db::entities::{actor_keys, actors};
@@ -138,94 +138,84 @@ pub struct RemoteActorRow {
     pub public_key_id: String,
     pub manually_approves_followers: bool,
     pub discoverable: bool,
+    /// `alsoKnownAs`, as a JSON array of ids (`None`: none given).
+    pub also_known_as_json: Option<String>,
+    /// `movedTo`.
+    pub moved_to: Option<String>,
     pub now: DateTime<Utc>,
 }
 
-/// Inserts or refreshes a remote actor by `ap_id`. Never touches a local actor: a remote
+/// Inserts or refreshes a remote actor by `ap_id`, in one statement
+/// (`INSERT … ON CONFLICT (ap_id) DO UPDATE … WHERE NOT local RETURNING *`): a first contact
+/// holds SQLite's write lock for one round trip. Never touches a local actor: a remote
 /// document claiming one of our ids is refused before it gets here, and the `local = false`
-/// filter on update makes sure.
+/// condition on the update makes sure (the statement then returns nothing: an error). Two
+/// first activities of one actor may race here: the second refreshes the first's row.
 pub async fn upsert_remote(db: &impl ConnectionTrait, row: RemoteActorRow) -> Result<actors::Model, DbErr> {
-    let existing = find_by_ap_id(db, &row.ap_id).await?;
-    match existing {
-        Some(found) if found.local => Err(DbErr::Custom(format!("{} is a local actor", row.ap_id))),
-        Some(found) => {
-            let mut active: actors::ActiveModel = found.into();
-            active.ap_type = Set(Some(row.ap_type));
-            active.username = Set(row.username);
-            active.display_name = Set(row.display_name);
-            active.summary = Set(row.summary_html);
-            active.inbox_url = Set(Some(row.inbox_url));
-            active.shared_inbox_url = Set(row.shared_inbox_url);
-            active.outbox_url = Set(row.outbox_url);
-            active.followers_url = Set(row.followers_url);
-            active.profile_url = Set(row.profile_url);
-            active.icon_url = Set(row.icon_url);
-            active.image_url = Set(row.image_url);
-            active.public_key_pem = Set(row.public_key_pem);
-            active.public_key_id = Set(row.public_key_id);
-            active.manually_approves_followers = Set(row.manually_approves_followers);
-            active.discoverable = Set(row.discoverable);
-            active.updated_at = Set(row.now);
-            active.last_fetched_at = Set(Some(row.now));
-            active.update(db).await
+    use actors::Column as C;
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let ap_id = row.ap_id.clone();
+    let actor = actors::ActiveModel {
+        ap_id: Set(row.ap_id),
+        username: Set(row.username),
+        domain: Set(row.domain),
+        local: Set(false),
+        kind: Set(REMOTE_KIND.to_owned()),
+        display_name: Set(row.display_name),
+        summary: Set(row.summary_html),
+        profile_fields: Set("[]".to_owned()),
+        inbox_url: Set(Some(row.inbox_url)),
+        shared_inbox_url: Set(row.shared_inbox_url),
+        outbox_url: Set(row.outbox_url),
+        followers_url: Set(row.followers_url),
+        profile_url: Set(row.profile_url),
+        icon_url: Set(row.icon_url),
+        image_url: Set(row.image_url),
+        public_key_pem: Set(row.public_key_pem),
+        public_key_id: Set(row.public_key_id),
+        manually_approves_followers: Set(row.manually_approves_followers),
+        discoverable: Set(row.discoverable),
+        published: Set(row.now),
+        created_at: Set(row.now),
+        updated_at: Set(row.now),
+        last_fetched_at: Set(Some(row.now)),
+        ap_type: Set(Some(row.ap_type)),
+        following_url: Set(None),
+        key_refetched_at: Set(None),
+        also_known_as: Set(row.also_known_as_json),
+        moved_to_ap_id: Set(row.moved_to),
+        ..Default::default()
+    };
+    let refresh = OnConflict::column(C::ApId)
+        .update_columns([
+            C::ApType,
+            C::Username,
+            C::DisplayName,
+            C::Summary,
+            C::InboxUrl,
+            C::SharedInboxUrl,
+            C::OutboxUrl,
+            C::FollowersUrl,
+            C::ProfileUrl,
+            C::IconUrl,
+            C::ImageUrl,
+            C::PublicKeyPem,
+            C::PublicKeyId,
+            C::ManuallyApprovesFollowers,
+            C::Discoverable,
+            C::UpdatedAt,
+            C::LastFetchedAt,
+            C::AlsoKnownAs,
+            C::MovedToApId,
+        ])
+        .action_and_where(Expr::col((actors::Entity, C::Local)).eq(false))
+        .to_owned();
+    match actors::Entity::insert(actor).on_conflict(refresh).exec_with_returning(db).await {
+        Err(DbErr::RecordNotFound(_) | DbErr::RecordNotInserted) => {
+            Err(DbErr::Custom(format!("{ap_id} is a local actor")))
         }
-        None => {
-            let ap_id = row.ap_id.clone();
-            let actor = actors::ActiveModel {
-                ap_id: Set(row.ap_id),
-                username: Set(row.username),
-                domain: Set(row.domain),
-                local: Set(false),
-                kind: Set(REMOTE_KIND.to_owned()),
-                display_name: Set(row.display_name),
-                summary: Set(row.summary_html),
-                profile_fields: Set("[]".to_owned()),
-                inbox_url: Set(Some(row.inbox_url)),
-                shared_inbox_url: Set(row.shared_inbox_url),
-                outbox_url: Set(row.outbox_url),
-                followers_url: Set(row.followers_url),
-                profile_url: Set(row.profile_url),
-                icon_url: Set(row.icon_url),
-                image_url: Set(row.image_url),
-                public_key_pem: Set(row.public_key_pem),
-                public_key_id: Set(row.public_key_id),
-                manually_approves_followers: Set(row.manually_approves_followers),
-                discoverable: Set(row.discoverable),
-                published: Set(row.now),
-                created_at: Set(row.now),
-                updated_at: Set(row.now),
-                last_fetched_at: Set(Some(row.now)),
-                ap_type: Set(Some(row.ap_type)),
-                following_url: Set(None),
-                key_refetched_at: Set(None),
-                ..Default::default()
-            };
-            // Two first activities of one actor may race here: the loser takes the winner's row.
-            actors::Entity::insert(actor)
-                .on_conflict(OnConflict::column(actors::Column::ApId).do_nothing().to_owned())
-                .exec_without_returning(db)
-                .await?;
-            find_by_ap_id(db, &ap_id).await?.filter(|a| !a.local).ok_or_else(|| DbErr::RecordNotFound(ap_id))
-        }
+        stored => stored,
     }
-}
-
-/// Stores a remote actor's `alsoKnownAs` (JSON array) and `movedTo`.
-pub async fn set_aliases(
-    db: &impl ConnectionTrait,
-    id: i64,
-    also_known_as_json: Option<String>,
-    moved_to: Option<String>,
-) -> Result<(), DbErr> {
-    use sea_orm::sea_query::Expr;
-    actors::Entity::update_many()
-        .col_expr(actors::Column::AlsoKnownAs, Expr::value(also_known_as_json))
-        .col_expr(actors::Column::MovedToApId, Expr::value(moved_to))
-        .filter(actors::Column::Id.eq(id))
-        .filter(actors::Column::Local.eq(false))
-        .exec(db)
-        .await
-        .map(|_| ())
 }
 
 /// The stored `kind` of remote actors.
