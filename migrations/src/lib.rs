@@ -11,6 +11,7 @@ mod m20261123_000002_federation_queues;
 mod m20261123_000003_posts;
 mod m20261123_000004_conversations;
 mod m20261206_000005_inbox_lease_order;
+mod m20261206_000006_partial_post_indexes;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_posts::Migration),
             Box::new(m20261123_000004_conversations::Migration),
             Box::new(m20261206_000005_inbox_lease_order::Migration),
+            Box::new(m20261206_000006_partial_post_indexes::Migration),
         ]
     }
 }
