@@ -671,3 +671,53 @@ async fn partial_post_indexes_serve_their_queries() {
         assert!(plan.contains(index), "{index} does not serve its query:\n{plan}");
     }
 }
+
+/// Storing a fetched actor is one upsert (`queries::actors::upsert_remote`): it refreshes a
+/// remote row in place, keeps its id and `published`, records `alsoKnownAs` and `movedTo`,
+/// and never overwrites one of our accounts, whatever a remote document claims.
+#[tokio::test]
+async fn the_actor_upsert_refreshes_remote_rows_and_never_touches_ours() {
+    let app = TestApp::spawn_with(crate::helpers::Options { no_workers: true, ..Default::default() }).await;
+    let db = &app.state.db;
+    let first = remote_actor(db, "r.example", "ada", "Ada").await;
+    let mut row = queries::actors::RemoteActorRow {
+        ap_id: first.ap_id.clone(),
+        ap_type: "Person".into(),
+        username: "ada".into(),
+        domain: "r.example".into(),
+        display_name: "Ada L.".into(),
+        summary_html: String::new(),
+        inbox_url: format!("{}/inbox", first.ap_id),
+        shared_inbox_url: None,
+        outbox_url: None,
+        followers_url: None,
+        profile_url: None,
+        icon_url: None,
+        image_url: None,
+        public_key_pem: "rotated".into(),
+        public_key_id: format!("{}#key-2", first.ap_id),
+        manually_approves_followers: true,
+        discoverable: false,
+        also_known_as_json: Some(r#"["https://old.example/users/ada"]"#.into()),
+        moved_to: Some("https://new.example/users/ada".into()),
+        now: Utc::now(),
+    };
+    let second = queries::actors::upsert_remote(db, row.clone()).await.unwrap();
+    assert_eq!(second.id, first.id);
+    assert_eq!(second.published, first.published);
+    assert_eq!(second.display_name, "Ada L.");
+    assert_eq!(second.public_key_id, row.public_key_id);
+    assert!(second.manually_approves_followers);
+    assert_eq!(second.also_known_as, row.also_known_as_json);
+    assert_eq!(second.moved_to_ap_id, row.moved_to);
+
+    let ours = app.create_actor("acme", ActorKind::Brand, "Acme").await;
+    row.ap_id = ours.ap_id.clone();
+    row.public_key_id = format!("{}#main-key-evil", ours.ap_id);
+    let refused = queries::actors::upsert_remote(db, row).await;
+    assert!(refused.is_err(), "a local actor was overwritten: {refused:?}");
+    let after = actors::Entity::find_by_id(ours.id).one(db).await.unwrap().unwrap();
+    assert_eq!(after.public_key_id, ours.public_key_id);
+    assert_eq!(after.display_name, ours.display_name);
+    assert!(after.local);
+}
