@@ -12,6 +12,7 @@ use crate::{
     db::queries,
     federation::{
         actor_cache::ActorCache,
+        actor_writer::ActorWriter,
         fetch::SafeClient,
         inbox_writer::InboxWriter,
         signatures::{KeyCache, SigningKey},
@@ -37,6 +38,8 @@ pub struct FederationContext {
     pub actors: Arc<ActorCache>,
     /// Stores verified inbound activities, many requests per statement.
     pub inbox_writer: InboxWriter,
+    /// Stores fetched actors, many callers per transaction (SQLite).
+    pub actor_writer: ActorWriter,
     /// Wakes the inbox worker when a new activity is stored (in this process).
     pub inbox_wakeup: Arc<Notify>,
     /// Wakes the outbox expander when new events are recorded (in this process).
@@ -57,6 +60,7 @@ impl FederationContext {
         let instance_key = Arc::new(SigningKey::from_pkcs8_pem(key_id, &pem)?);
         let inbox_wakeup = Arc::new(Notify::new());
         let inbox_writer = InboxWriter::spawn(db.clone(), inbox_wakeup.clone());
+        let actor_writer = ActorWriter::spawn(db.clone());
         Ok(Self {
             db,
             urls,
@@ -65,6 +69,7 @@ impl FederationContext {
             keys: Arc::new(KeyCache::new(10_000)),
             actors: Arc::new(ActorCache::default()),
             inbox_writer,
+            actor_writer,
             inbox_wakeup,
             outbox_wakeup: Arc::new(Notify::new()),
             delivery_wakeup: Arc::new(Notify::new()),

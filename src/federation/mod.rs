@@ -7,7 +7,7 @@
 //! - `resolve`: remote actors, cached and refreshed (`actor_cache`: the in-memory copy);
 //!   `mentions`: the handles a post names.
 //! - `inbox`: receiving activities (all checks, durable insert) and the inbox worker;
-//!   `inbox_writer`: the group commit of inbox inserts; `activities/`: one file per type.
+//!   `inbox_writer`: the group commit of inbox inserts (`actor_writer`: of fetched actors); `activities/`: one file per type.
 //! - `threads`: remote notes in threads: fetching a note and its missing ancestors on a
 //!   budget, and the worker that continues long chains.
 //! - `signatures/`: HTTP signatures (draft-cavage and RFC 9421).
@@ -18,6 +18,7 @@
 
 pub mod activities;
 pub mod actor_cache;
+pub mod actor_writer;
 pub mod context;
 pub mod delivery;
 pub mod fetch;

@@ -160,10 +160,8 @@ async fn store(
         moved_to: doc.moved_to.map(String::from),
         now: Utc::now(),
     };
-    let stored = {
-        let turn = crate::db::write_turn(&ctx.db).await?;
-        queries::actors::upsert_remote(turn.as_ref().map_or(&ctx.db, crate::db::WriteTurn::connection), row).await?
-    };
+    // Concurrent first contacts share one write turn and transaction (`actor_writer`).
+    let stored = ctx.actor_writer.upsert(row).await?;
     for key_id in previous_key.iter().chain(std::iter::once(&stored.public_key_id)) {
         ctx.keys.remove(key_id);
     }

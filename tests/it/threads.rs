@@ -721,3 +721,57 @@ async fn the_actor_upsert_refreshes_remote_rows_and_never_touches_ours() {
     assert_eq!(after.display_name, ours.display_name);
     assert!(after.local);
 }
+
+/// Concurrent first contacts store their actors together (`federation::actor_writer`): each
+/// caller gets its own row, and one refused row (an id of one of our accounts) fails alone.
+#[tokio::test]
+async fn concurrent_actor_stores_share_a_batch_and_fail_alone() {
+    let app = TestApp::spawn_with(crate::helpers::Options { no_workers: true, ..Default::default() }).await;
+    let ours = app.create_actor("acme", ActorKind::Brand, "Acme").await;
+    let writer = app.state.federation.actor_writer.clone();
+    let row = |ap_id: String| queries::actors::RemoteActorRow {
+        ap_id: ap_id.clone(),
+        ap_type: "Person".into(),
+        username: ap_id.rsplit('/').next().unwrap_or_default().into(),
+        domain: "r.example".into(),
+        display_name: ap_id.clone(),
+        summary_html: String::new(),
+        inbox_url: format!("{ap_id}/inbox"),
+        shared_inbox_url: None,
+        outbox_url: None,
+        followers_url: None,
+        profile_url: None,
+        icon_url: None,
+        image_url: None,
+        public_key_pem: String::new(),
+        public_key_id: format!("{ap_id}#main-key"),
+        manually_approves_followers: false,
+        discoverable: true,
+        also_known_as_json: None,
+        moved_to: None,
+        now: Utc::now(),
+    };
+    let mut ids: Vec<String> = (0..20).map(|n| format!("https://r.example/users/u{n}")).collect();
+    ids.insert(7, ours.ap_id.clone());
+    let mut stores = tokio::task::JoinSet::new();
+    for id in &ids {
+        let (writer, id, row) = (writer.clone(), id.clone(), row(id.clone()));
+        stores.spawn(async move { (id, writer.upsert(row).await) });
+    }
+    let mut answered = 0;
+    while let Some(joined) = stores.join_next().await {
+        let (id, result) = joined.unwrap();
+        answered += 1;
+        if id == ours.ap_id {
+            assert!(result.is_err(), "our own account was overwritten");
+        } else {
+            let stored = result.unwrap();
+            assert_eq!(stored.ap_id, id);
+            assert_eq!(stored.display_name, id);
+        }
+    }
+    assert_eq!(answered, ids.len());
+    let after = actors::Entity::find_by_id(ours.id).one(&app.state.db).await.unwrap().unwrap();
+    assert_eq!(after.display_name, ours.display_name);
+    assert!(after.local);
+}
