@@ -43,13 +43,6 @@ pub struct Checkpointed {
     pub copied_pages: i64,
 }
 
-impl Checkpointed {
-    /// Every page in the WAL is in the database file: the next writer restarts the WAL.
-    pub fn complete(&self) -> bool {
-        !self.busy && self.copied_pages >= self.wal_pages
-    }
-}
-
 /// One passive checkpoint on a pooled connection. It waits for no lock; what it cannot
 /// copy yet (pages a reader may still need, or committed while it ran) stays for later.
 pub async fn checkpoint(db: &DatabaseConnection) -> Result<Checkpointed, DbErr> {

@@ -59,17 +59,17 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_ROWS);
     // `recv_many` waits for one caller, then takes every other one already queued.
     while rx.recv_many(&mut batch, MAX_ROWS).await > 0 {
-        let rows = std::mem::take(&mut batch);
-        match store(&db, &rows).await {
+        let (rows, replies): (Vec<RemoteActorRow>, Vec<_>) = batch.drain(..).map(|p| (p.row, p.reply)).unzip();
+        match store(&db, rows).await {
             Ok(results) => {
-                for (pending, result) in rows.into_iter().zip(results) {
-                    let _ = pending.reply.send(result);
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(result);
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, rows = rows.len(), "storing a batch of actors failed");
-                for pending in rows {
-                    let _ = pending.reply.send(Err(DbErr::Custom(format!("storing the actor failed: {e}"))));
+                tracing::warn!(error = %e, rows = replies.len(), "storing a batch of actors failed");
+                for reply in replies {
+                    let _ = reply.send(Err(DbErr::Custom(format!("storing the actor failed: {e}"))));
                 }
             }
         }
@@ -79,11 +79,11 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Pending>) {
 /// One write transaction for the batch: a result per row, in order, valid once this returns
 /// `Ok` (the transaction committed). On SQLite a failing statement undoes only itself, so
 /// one refused row (a local actor's id) does not fail the others.
-async fn store(db: &DatabaseConnection, rows: &[Pending]) -> Result<Vec<Result<actors::Model, DbErr>>, DbErr> {
+async fn store(db: &DatabaseConnection, rows: Vec<RemoteActorRow>) -> Result<Vec<Result<actors::Model, DbErr>>, DbErr> {
     let txn = crate::db::begin_write(db).await?;
     let mut results = Vec::with_capacity(rows.len());
-    for pending in rows {
-        results.push(upsert_remote(&txn, pending.row.clone()).await);
+    for row in rows {
+        results.push(upsert_remote(&txn, row).await);
     }
     txn.commit().await?;
     Ok(results)

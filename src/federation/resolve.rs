@@ -72,7 +72,7 @@ pub async fn actor(ctx: &FederationContext, url: &Url, freshness: Freshness) -> 
         }
     }
     match fetch(ctx, url).await {
-        Ok(doc) => store(ctx, doc, cached.as_ref()).await,
+        Ok(doc) => store(ctx, doc, url, cached.as_ref()).await,
         Err(ResolveError::Fetch(FetchError::Status { status, .. })) if status == reqwest::StatusCode::GONE => {
             ctx.actors.remove(url.as_str());
             if let Some(found) = cached {
@@ -122,18 +122,21 @@ async fn fetch(ctx: &FederationContext, url: &Url) -> Result<RemoteActorDoc, Res
     parse_actor(&json, &final_url).map_err(|e| ResolveError::Invalid { url: url.to_string(), reason: e.to_string() })
 }
 
-/// Stores a fetched actor document in one write transaction (on SQLite, at this process's
-/// turn: outside it, the write would sleep in SQLite's busy handler behind the inbox).
+/// Stores a fetched actor document through the actor writer (one upsert; on SQLite,
+/// concurrent ones share a write turn). `cached` is the row read for `url` before the fetch.
 async fn store(
     ctx: &FederationContext,
     doc: RemoteActorDoc,
+    url: &Url,
     cached: Option<&actors::Model>,
 ) -> Result<actors::Model, ResolveError> {
-    // The key to forget if it changed; read before the write turn (the key cache also checks
-    // each key against the stored PEM, so a race here cannot make a stale key verify).
-    let previous_key = match cached {
-        Some(found) if found.ap_id == doc.ap_id.as_str() => Some(found.public_key_id.clone()),
-        _ => queries::actors::find_by_ap_id(&ctx.db, doc.ap_id.as_str()).await?.map(|a| a.public_key_id),
+    // The key to forget if it changed, from the row read before the fetch; read again only
+    // when the document's id is not the URL asked for (a redirect). The key cache also
+    // checks each key against the stored PEM, so a race here cannot make a stale key verify.
+    let previous_key = if doc.ap_id == *url {
+        cached.map(|found| found.public_key_id.clone())
+    } else {
+        queries::actors::find_by_ap_id(&ctx.db, doc.ap_id.as_str()).await?.map(|a| a.public_key_id)
     };
     let also_known_as_json = (!doc.also_known_as.is_empty())
         .then(|| serde_json::to_string(&doc.also_known_as.iter().map(Url::as_str).collect::<Vec<_>>()).ok())
