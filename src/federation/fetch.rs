@@ -92,9 +92,15 @@ impl PageLimit {
     }
 }
 
-/// Idle keep-alive connections kept per host: as many as deliveries may run to one host
-/// (`delivery_per_host`, 2 by default), so a busy host's requests reuse their connections.
-pub const POOL_MAX_IDLE_PER_HOST: usize = 2;
+/// Idle keep-alive connections kept per host. Deliveries use at most `delivery_per_host`
+/// (2 by default) at once, so they never leave more than that; fetches are not limited per
+/// host, and a burst of first contacts from one big server (replies from 32 of its users at
+/// once) fetches that many actor documents concurrently. With 2, all but two of those
+/// connections were closed after each fetch and opened again for the next (in B2, connect and
+/// shutdown took about a tenth of the process's CPU during first contacts; over TLS each would
+/// also be a handshake). Idle connections still close after [`POOL_IDLE_TIMEOUT`], so this
+/// bounds sockets only by what was in use in the last two seconds.
+pub const POOL_MAX_IDLE_PER_HOST: usize = 32;
 /// How long an idle connection is kept. A fan-out touches thousands of hosts once each; with
 /// the library default (90 s, unbounded per host) every one of them would hold a socket (and
 /// its buffers) for a minute and a half: 10,000 hosts exhaust a 20,000-descriptor limit once
@@ -754,6 +760,48 @@ mod tests {
         let refused = strict.get_json(&Url::parse("https://localhost:9/x").unwrap(), "*/*", 0).await;
         let reason = format!("{refused:?}");
         assert!(reason.contains("may not be fetched"), "{reason}");
+    }
+
+    /// A burst of concurrent fetches from one host (first contacts from many of its users)
+    /// keeps its connections: the next burst reuses them instead of connecting again.
+    #[tokio::test]
+    async fn concurrent_fetches_to_one_host_keep_their_connections_for_the_next_burst() {
+        use std::{collections::HashSet, sync::Mutex};
+
+        use axum::{Router, extract::ConnectInfo, routing::get};
+
+        const BURST: usize = 16;
+        let peers: Arc<Mutex<HashSet<SocketAddr>>> = Arc::default();
+        let seen = peers.clone();
+        let handler = move |ConnectInfo(peer): ConnectInfo<SocketAddr>| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().insert(peer);
+                // Long enough for every request of a burst to be in flight at once.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                ([(CONTENT_TYPE, "application/json")], "{}")
+            }
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().route("/doc", get(handler)).into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        let client = SafeClient::new(AllowList::parse(&addr.to_string()).unwrap(), "test").unwrap();
+        let url = Url::parse(&format!("http://{addr}/doc")).unwrap();
+        for burst in 1..=2 {
+            let mut fetches = tokio::task::JoinSet::new();
+            for _ in 0..BURST {
+                let (client, url) = (client.clone(), url.clone());
+                fetches.spawn(async move { client.get_json(&url, "application/json", 0).await.map(|_| ()) });
+            }
+            while let Some(result) = fetches.join_next().await {
+                assert!(matches!(result, Ok(Ok(()))), "burst {burst}: {result:?}");
+            }
+            assert_eq!(peers.lock().unwrap().len(), BURST, "connections opened after burst {burst}");
+            // Let the last responses hand their connections back to the pool.
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 }
 
