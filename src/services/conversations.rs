@@ -212,15 +212,16 @@ impl Lookups {
         let ids: Vec<&str> = notes.iter().map(|n| n.ap_id.as_str()).collect();
         let mut awaited = std::collections::HashSet::new();
         for chunk in ids.chunks(PREFETCH_CHUNK) {
-            let waiting: Vec<Option<String>> = posts::Entity::find()
+            // Orphans only: the answers already linked are left out here, not in SQL (see
+            // `answering`, for the index this keeps).
+            let answers: Vec<(Option<String>, Option<i64>)> = queries::posts::answering(chunk.iter().copied())
                 .select_only()
                 .column(posts::Column::InReplyToApId)
-                .filter(posts::Column::InReplyToApId.is_in(chunk.iter().copied()))
-                .filter(posts::Column::InReplyToPostId.is_null())
+                .column(posts::Column::InReplyToPostId)
                 .into_tuple()
                 .all(db)
                 .await?;
-            awaited.extend(waiting.into_iter().flatten());
+            awaited.extend(answers.into_iter().filter(|(_, linked)| linked.is_none()).filter_map(|(wanted, _)| wanted));
         }
         self.awaited = Some(awaited);
         Ok(())
@@ -337,12 +338,9 @@ async fn store_in(db: &impl ConnectionTrait, note: IncomingNote, lookups: &mut L
 /// Orphans that answer `post` move under it, with their whole subtree: two `UPDATE`s per
 /// orphan. An orphan that roots the subtree `post` itself is in (a cycle) stays put.
 async fn relink_orphans(db: &impl ConnectionTrait, post: &posts::Model) -> Result<usize, DbErr> {
-    let orphans = posts::Entity::find()
-        .filter(posts::Column::InReplyToApId.eq(post.ap_id.as_str()))
-        .filter(posts::Column::InReplyToPostId.is_null())
-        .filter(posts::Column::Id.ne(post.id))
-        .all(db)
-        .await?;
+    let answers =
+        queries::posts::answering([post.ap_id.as_str()]).filter(posts::Column::Id.ne(post.id)).all(db).await?;
+    let orphans = answers.into_iter().filter(|answer| answer.in_reply_to_post_id.is_none());
     let root = post.thread_root_id.unwrap_or(post.id);
     let mut moved = 0;
     for orphan in orphans {

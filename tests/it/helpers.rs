@@ -234,3 +234,27 @@ pub async fn two_instances_with(extra_a: &[(&str, &str)]) -> (TestApp, TestApp) 
     .await;
     (a, b)
 }
+
+/// The plan the database chooses for `query`, one line per step (SQLite's `EXPLAIN QUERY
+/// PLAN` details, or PostgreSQL's `EXPLAIN`). `forbid_scans`: on PostgreSQL, planned with
+/// sequential scans off, so that a test table too small to be worth an index still shows
+/// whether an index can serve the query (SQLite plans without statistics either way).
+pub async fn query_plan(db: &sea_orm::DatabaseConnection, query: sea_orm::Statement, forbid_scans: bool) -> String {
+    use sea_orm::{DbBackend, TransactionTrait};
+
+    let txn = db.begin().await.expect("begin");
+    let (prefix, column) = match db.get_database_backend() {
+        DbBackend::Sqlite => ("EXPLAIN QUERY PLAN", "detail"),
+        _ => {
+            if forbid_scans {
+                txn.execute_unprepared("SET LOCAL enable_seqscan = off").await.expect("set");
+            }
+            ("EXPLAIN", "QUERY PLAN")
+        }
+    };
+    let sql = format!("{prefix} {}", query.sql);
+    let rows = txn.query_all_raw(sea_orm::Statement { sql, ..query }).await.expect("explain");
+    txn.rollback().await.expect("rollback");
+    let lines: Vec<String> = rows.iter().map(|r| r.try_get::<String>("", column).expect("plan line")).collect();
+    lines.join("\n")
+}

@@ -357,7 +357,7 @@ async fn shutdown_flushes_every_accepted_activity() {
 #[tokio::test]
 async fn leasing_walks_the_backlog_in_order_without_sorting_it() {
     use openhouse::federation::inbox;
-    use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, QueryTrait, Statement};
+    use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, QueryTrait};
 
     let app = TestApp::spawn_with(Options { no_workers: true, ..Options::default() }).await;
     let db = &app.state.db;
@@ -379,13 +379,7 @@ async fn leasing_walks_the_backlog_in_order_without_sorting_it() {
     db.execute_unprepared("ANALYZE").await.unwrap();
     let backend = db.get_database_backend();
     let lease = inbox::lease(now, now + chrono::Duration::seconds(60)).build(backend);
-    let (prefix, column) = match backend {
-        DbBackend::Sqlite => ("EXPLAIN QUERY PLAN", "detail"),
-        _ => ("EXPLAIN", "QUERY PLAN"),
-    };
-    let rows = db.query_all_raw(Statement { sql: format!("{prefix} {}", lease.sql), ..lease }).await.unwrap();
-    let plan: Vec<String> = rows.iter().map(|r| r.try_get::<String>("", column).unwrap()).collect();
-    let plan = plan.join("\n");
+    let plan = crate::helpers::query_plan(db, lease, false).await;
     assert!(!plan.contains("TEMP B-TREE") && !plan.contains("Sort"), "the lease sorts:\n{plan}");
     if backend == DbBackend::Sqlite {
         assert!(plan.contains("ix_inbox_state_id"), "the lease does not use the (state, id) index:\n{plan}");

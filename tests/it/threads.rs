@@ -629,7 +629,7 @@ async fn reactions_are_checked_and_counted_once() {
 /// `queries::posts::due` and of the parent-fetch claim in `services::conversations`.
 #[tokio::test]
 async fn partial_post_indexes_serve_their_queries() {
-    use sea_orm::{DbBackend, QueryOrder, QuerySelect, QueryTrait, Statement, TransactionTrait};
+    use sea_orm::{QueryOrder, QuerySelect, QueryTrait};
 
     let app = TestApp::spawn_with(crate::helpers::Options { no_workers: true, ..Default::default() }).await;
     let db = &app.state.db;
@@ -655,20 +655,37 @@ async fn partial_post_indexes_serve_their_queries() {
         ),
     ];
     for (index, query) in queries {
-        // PostgreSQL would scan a table this small: forbid that to see whether the index can serve.
-        let txn = db.begin().await.unwrap();
-        let (prefix, column) = match backend {
-            DbBackend::Sqlite => ("EXPLAIN QUERY PLAN", "detail"),
-            _ => {
-                txn.execute_unprepared("SET LOCAL enable_seqscan = off").await.unwrap();
-                ("EXPLAIN", "QUERY PLAN")
-            }
-        };
-        let rows = txn.query_all_raw(Statement { sql: format!("{prefix} {}", query.sql), ..query }).await.unwrap();
-        let plan: Vec<String> = rows.iter().map(|r| r.try_get::<String>("", column).unwrap()).collect();
-        txn.rollback().await.unwrap();
-        let plan = plan.join("\n");
+        let plan = crate::helpers::query_plan(db, query, true).await;
         assert!(plan.contains(index), "{index} does not serve its query:\n{plan}");
+    }
+}
+
+/// Finding the orphans a batch of notes may answer (`queries::posts::answering`) searches
+/// the `inReplyTo` index, on both engines, whatever the number of top-level posts: with
+/// `in_reply_to_post_id IS NULL` in the statement, SQLite searched `ix_posts_parent` for the
+/// NULLs instead, reading every top-level post once per batch of replies.
+#[tokio::test]
+async fn orphan_lookups_search_the_in_reply_to_index() {
+    use sea_orm::{QuerySelect, QueryTrait};
+
+    let app = TestApp::spawn_with(crate::helpers::Options { no_workers: true, ..Default::default() }).await;
+    let db = &app.state.db;
+    let backend = db.get_database_backend();
+    let ids = ["https://r.example/notes/1", "https://r.example/notes/2", "https://r.example/notes/3"];
+    let queries = [
+        // What a batch prefetches: the answers to its notes.
+        queries::posts::answering(ids)
+            .select_only()
+            .column(posts::Column::InReplyToApId)
+            .column(posts::Column::InReplyToPostId)
+            .build(backend),
+        // What storing one note re-links: the answers to it.
+        queries::posts::answering([ids[0]]).filter(posts::Column::Id.ne(1)).build(backend),
+    ];
+    for query in queries {
+        let plan = crate::helpers::query_plan(db, query, true).await;
+        assert!(plan.contains("ix_posts_in_reply_to_ap_id"), "the inReplyTo index does not serve:\n{plan}");
+        assert!(!plan.contains("ix_posts_parent"), "top-level posts are searched:\n{plan}");
     }
 }
 

@@ -31,6 +31,17 @@ pub async fn find_by_ap_id(db: &impl ConnectionTrait, ap_id: &str) -> Result<Opt
     posts::Entity::find().filter(posts::Column::ApId.eq(ap_id)).one(db).await
 }
 
+/// The posts whose `inReplyTo` is one of `ap_ids`, linked to their parent or not. Callers
+/// after orphans (not linked yet) keep the rows whose `in_reply_to_post_id` is `None`
+/// themselves: with `in_reply_to_post_id IS NULL` in the statement, SQLite (which has no
+/// statistics here) searched `ix_posts_parent` for the NULLs, that is every top-level post,
+/// instead of `ix_posts_in_reply_to_ap_id` for the few answers: 58 ms instead of 0.6 ms for a
+/// batch of 64 ids among 100,000 top-level posts, inside the write lock. With only this
+/// condition, the `inReplyTo` index is the one either engine can use.
+pub fn answering<'a>(ap_ids: impl IntoIterator<Item = &'a str>) -> sea_orm::Select<posts::Entity> {
+    posts::Entity::find().filter(posts::Column::InReplyToApId.is_in(ap_ids))
+}
+
 /// Inserts a post; its `ap_id` is set afterwards with [`set_ap_id`] once the id is known.
 pub async fn insert(db: &impl ConnectionTrait, row: posts::ActiveModel) -> Result<posts::Model, DbErr> {
     posts::Entity::insert(row).exec_with_returning(db).await
