@@ -6,7 +6,7 @@ pub mod entities;
 pub mod queries;
 mod write_turn;
 
-pub use write_turn::{TurnStats, WriteTurn, turn_stats, write_turn};
+pub use write_turn::{TurnStats, WriteTurn, Writer, turn_stats, write_turn, writer};
 
 use std::time::Duration;
 
@@ -59,17 +59,16 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
 /// wrote in between (the busy timeout cannot help it), while an immediate one waits for
 /// the write lock up front. PostgreSQL ignores the option and takes no turn.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
-    let turn = write_turn(db).await?;
     // On SQLite, on the file's writer connection (see `write_turn`).
-    let txn = turn
-        .as_ref()
-        .map_or(db, WriteTurn::connection)
+    let writer = writer(db).await?;
+    let txn = writer
+        .connection()
         .begin_with_options(TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
         })
         .await?;
-    Ok(WriteTxn { txn, _turn: turn })
+    Ok(WriteTxn { txn, _turn: writer.into_turn() })
 }
 
 /// A write transaction ([`begin_write`]): used like sea-orm's, and holding this process's

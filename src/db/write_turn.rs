@@ -49,7 +49,8 @@ static LANES: LazyLock<Mutex<HashMap<PathBuf, Arc<Lane>>>> = LazyLock::new(Mutex
 /// whenever *another* connection wrote; writes spread over a pool of 16 therefore re-read and
 /// re-allocate their pages at nearly every statement (B2 spent a fifth of its SQLite time in
 /// `malloc`/`free`), while the one connection that does the writing keeps its cache, and its
-/// prepared statements, warm. Writers that still use `db` are correct, only colder.
+/// prepared statements, warm. Writes take both through [`writer`] or [`super::begin_write`];
+/// a write on `db` under a bare turn would be correct, only colder.
 pub async fn write_turn(db: &DatabaseConnection) -> Result<Option<WriteTurn>, DbErr> {
     if db.get_database_backend() != DbBackend::Sqlite {
         return Ok(None);
@@ -68,6 +69,34 @@ pub async fn write_turn(db: &DatabaseConnection) -> Result<Option<WriteTurn>, Db
     STATS.waited_ns.fetch_add(nanos(now - asked), Ordering::Relaxed);
     let writer = lane.writer.get_or_try_init(|| open_writer(&options)).await?.clone();
     Ok(Some(WriteTurn { _guard: guard, since: now, writer }))
+}
+
+/// A write outside the transactions of [`super::begin_write`]: this process's turn at the
+/// write lock, and the connection to write on while holding it ([`Writer::connection`]: the
+/// writer connection on SQLite, `db` itself on PostgreSQL). Writing through it, neither the
+/// turn nor the warm connection can be forgotten.
+pub async fn writer(db: &DatabaseConnection) -> Result<Writer<'_>, DbErr> {
+    Ok(Writer { turn: write_turn(db).await?, db })
+}
+
+/// The turn and the connection of one write ([`writer`]); the next writer goes when it is
+/// dropped.
+#[derive(Debug)]
+pub struct Writer<'a> {
+    turn: Option<WriteTurn>,
+    db: &'a DatabaseConnection,
+}
+
+impl Writer<'_> {
+    /// Where to write while this is held.
+    pub fn connection(&self) -> &DatabaseConnection {
+        self.turn.as_ref().map_or(self.db, WriteTurn::connection)
+    }
+
+    /// The turn alone, for a transaction begun on [`Writer::connection`] to hold until it ends.
+    pub fn into_turn(self) -> Option<WriteTurn> {
+        self.turn
+    }
 }
 
 /// A pool of one connection to the same file with the same settings, closed when idle.

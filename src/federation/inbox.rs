@@ -193,8 +193,8 @@ pub async fn receive(ctx: &FederationContext, req: InboundRequest<'_>) -> Result
         // I7: the key may have rotated; re-fetch at most once per actor per 5 minutes.
         let now = Utc::now();
         let claimed = {
-            let _turn = crate::db::write_turn(&ctx.db).await?;
-            queries::actors::claim_key_refetch(&ctx.db, actor.id, now, now - KEY_REFETCH_INTERVAL).await?
+            let writer = crate::db::writer(&ctx.db).await?;
+            queries::actors::claim_key_refetch(writer.connection(), actor.id, now, now - KEY_REFETCH_INTERVAL).await?
         };
         if !claimed {
             return Err(InboxError::Unauthorized("the signature does not verify with the actor's key".into()));

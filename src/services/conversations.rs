@@ -848,8 +848,8 @@ pub async fn receive_unblock(db: &DatabaseConnection, blocker: &actors::Model, w
         BlockRef::Activity(ap_id) => query.filter(blocks::Column::ApId.eq(ap_id)),
         BlockRef::Target(id) => query.filter(blocks::Column::TargetActorId.eq(id)),
     };
-    let _turn = crate::db::write_turn(db).await?;
-    let done = query.exec(db).await?;
+    let writer = crate::db::writer(db).await?;
+    let done = query.exec(writer.connection()).await?;
     Ok(if done.rows_affected > 0 { Change::Applied } else { Change::Unchanged })
 }
 
@@ -879,7 +879,7 @@ pub async fn record_move(db: &DatabaseConnection, old: &actors::Model, target: &
     if old.local || target.local || old.id == target.id {
         return Err(AppError::bad_request("a move is between two remote actors"));
     }
-    let _turn = crate::db::write_turn(db).await?;
+    let writer = crate::db::writer(db).await?;
     let done = actors::Entity::update_many()
         .col_expr(actors::Column::MovedToApId, Expr::value(target.ap_id.as_str()))
         .filter(actors::Column::Id.eq(old.id))
@@ -888,7 +888,7 @@ pub async fn record_move(db: &DatabaseConnection, old: &actors::Model, target: &
                 .add(actors::Column::MovedToApId.is_null())
                 .add(actors::Column::MovedToApId.ne(target.ap_id.as_str())),
         )
-        .exec(db)
+        .exec(writer.connection())
         .await?;
     Ok(done.rows_affected > 0)
 }
@@ -905,19 +905,19 @@ pub async fn schedule_parent_fetch(
         update =
             update.col_expr(posts::Column::ParentFetchAttempts, Expr::col(posts::Column::ParentFetchAttempts).add(1));
     }
-    let _turn = crate::db::write_turn(db).await?;
-    update.filter(posts::Column::Id.eq(post_id)).exec(db).await?;
+    let writer = crate::db::writer(db).await?;
+    update.filter(posts::Column::Id.eq(post_id)).exec(writer.connection()).await?;
     Ok(())
 }
 
 /// Gives up fetching an orphan's parent (gone, cyclic, too deep, too many attempts): the
 /// note stays a root of what we have.
 pub async fn abandon_parent_fetch(db: &DatabaseConnection, post_id: i64) -> AppResult<()> {
-    let _turn = crate::db::write_turn(db).await?;
+    let writer = crate::db::writer(db).await?;
     posts::Entity::update_many()
         .col_expr(posts::Column::ParentFetchAfter, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(posts::Column::Id.eq(post_id))
-        .exec(db)
+        .exec(writer.connection())
         .await?;
     Ok(())
 }
@@ -937,13 +937,13 @@ pub async fn claim_due_parent_fetches(
         .all(db)
         .await?;
     let mut claimed = Vec::with_capacity(due.len());
-    let _turn = crate::db::write_turn(db).await?;
+    let writer = crate::db::writer(db).await?;
     for post in due {
         let done = posts::Entity::update_many()
             .col_expr(posts::Column::ParentFetchAfter, Expr::value(Some(lease_until)))
             .filter(posts::Column::Id.eq(post.id))
             .filter(posts::Column::ParentFetchAfter.eq(post.parent_fetch_after))
-            .exec(db)
+            .exec(writer.connection())
             .await?;
         if done.rows_affected == 1 {
             claimed.push(post);

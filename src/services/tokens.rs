@@ -52,8 +52,7 @@ pub async fn authenticate(db: &DatabaseConnection, presented: &str) -> AppResult
     // for every API request.
     let now = Utc::now();
     if row.last_used_at.is_none_or(|at| now - at >= chrono::Duration::minutes(1)) {
-        let _turn = crate::db::write_turn(db).await?;
-        queries::tokens::touch(db, row.id, now).await?;
+        queries::tokens::touch(crate::db::writer(db).await?.connection(), row.id, now).await?;
     }
     Ok(row)
 }

@@ -56,7 +56,7 @@ async fn rows(db: &DatabaseConnection) -> i64 {
     row.try_get_by_index(0).unwrap()
 }
 
-/// Checkpoint rounds running beside a busy writer keep the WAL near
+/// Checkpoint rounds running beside a busy writer keep the WAL within a few times
 /// [`checkpoint::RESTART_PAGES`] while eight times as many pages are written: a pass outside
 /// the turn cannot finish while commits keep coming, the pass inside it can. Without rounds
 /// the WAL holds every page (SQLite's own checkpoint waits for
@@ -95,7 +95,11 @@ async fn checkpoint_rounds_keep_the_wal_short_beside_a_busy_writer() {
         write_pages(&without, per_commit).await;
     }
     let long = wal_bytes(&tmp.path().join("b/wal.sqlite"));
-    let bound = 2 * checkpoint::RESTART_PAGES.unsigned_abs() * (PAGE + 24);
+    // A round restarts the WAL once it passes RESTART_PAGES; what the writer commits while
+    // the round waits for its turn, or to be scheduled at all on a loaded machine, comes on
+    // top (twice RESTART_PAGES was seen exceeded with two busy cores beside the test). Half
+    // of what the WAL reaches without rounds still tells the two apart.
+    let bound = 4 * checkpoint::RESTART_PAGES.unsigned_abs() * (PAGE + 24);
     assert!(largest <= bound, "WAL of {largest} bytes with checkpoint rounds (at most {bound} expected)");
     assert!(long >= total * PAGE, "WAL of {long} bytes without rounds: SQLite checkpointed early");
     assert_eq!(rows(&with_rounds).await, i64::try_from(total).unwrap());
@@ -152,5 +156,12 @@ async fn write_transactions_share_one_connection_outside_the_pool() {
         .unwrap();
     second.execute_unprepared("INSERT INTO mine (x) VALUES (1)").await.unwrap();
     second.commit().await.unwrap();
+    // A statement outside a transaction (`db::writer`) writes on that same connection.
+    let writer = tokio::time::timeout(std::time::Duration::from_secs(5), db::writer(&db))
+        .await
+        .expect("the writer waited for a pooled connection")
+        .unwrap();
+    writer.connection().execute_unprepared("INSERT INTO mine (x) VALUES (2)").await.unwrap();
+    drop(writer);
     drop(readers);
 }

@@ -80,8 +80,7 @@ pub async fn expand_pending(ctx: &FederationContext) -> Result<usize, DbErr> {
                 if give_up {
                     update = update.col_expr(outbox_events::Column::ProcessedAt, Expr::value(Utc::now()));
                 }
-                let _turn = crate::db::write_turn(&ctx.db).await?;
-                update.exec(&ctx.db).await?;
+                update.exec(crate::db::writer(&ctx.db).await?.connection()).await?;
             }
         }
     }

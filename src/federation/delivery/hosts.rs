@@ -66,8 +66,7 @@ impl HostHealth {
     pub async fn record_success(&self, db: &DatabaseConnection, host: &str) -> Result<(), DbErr> {
         let known = self.hosts.lock().map(|mut h| h.remove(host).is_some()).unwrap_or(false);
         if known {
-            let _turn = crate::db::write_turn(db).await?;
-            hosts::Entity::delete_by_id(host.to_owned()).exec(db).await?;
+            hosts::Entity::delete_by_id(host.to_owned()).exec(crate::db::writer(db).await?.connection()).await?;
         }
         Ok(())
     }
@@ -99,7 +98,7 @@ impl HostHealth {
             last_success_at: Set(updated.last_success_at),
             updated_at: Set(updated.updated_at),
         };
-        let _turn = crate::db::write_turn(db).await?;
+        let writer = crate::db::writer(db).await?;
         hosts::Entity::insert(active)
             .on_conflict(
                 OnConflict::column(hosts::Column::Host)
@@ -113,7 +112,7 @@ impl HostHealth {
                     ])
                     .to_owned(),
             )
-            .exec(db)
+            .exec(writer.connection())
             .await?;
         Ok(())
     }

@@ -294,16 +294,16 @@ async fn claim(shared: &Shared, worker_id: &str, limit: u64) -> Result<Vec<deliv
     }
     let token = format!("{worker_id}:{}", uuid::Uuid::new_v4().simple());
     // Only rows still free are taken: of two workers racing, each row goes to one.
-    let turn = crate::db::write_turn(db).await?;
+    let writer = crate::db::writer(db).await?;
     deliveries::Entity::update_many()
         .col_expr(deliveries::Column::LeaseOwner, Expr::value(token.clone()))
         .col_expr(deliveries::Column::LeaseUntil, Expr::value(now + shared.limits.lease))
         .filter(deliveries::Column::Id.is_in(ids.clone()))
         .filter(deliveries::Column::State.eq(PENDING))
         .filter(free())
-        .exec(db)
+        .exec(writer.connection())
         .await?;
-    drop(turn);
+    drop(writer);
     deliveries::Entity::find()
         .filter(deliveries::Column::Id.is_in(ids))
         .filter(deliveries::Column::LeaseOwner.eq(token))
@@ -436,13 +436,13 @@ async fn keep_lease(shared: &Shared, row: &deliveries::Model) -> Result<bool, Db
         return Ok(true);
     }
     let Some(owner) = row.lease_owner.clone() else { return Ok(false) };
-    let _turn = crate::db::write_turn(&shared.ctx.db).await?;
+    let writer = crate::db::writer(&shared.ctx.db).await?;
     let renewed = deliveries::Entity::update_many()
         .col_expr(deliveries::Column::LeaseUntil, Expr::value(now + shared.limits.lease))
         .filter(deliveries::Column::Id.eq(row.id))
         .filter(deliveries::Column::LeaseOwner.eq(owner))
         .filter(deliveries::Column::State.eq(PENDING))
-        .exec(&shared.ctx.db)
+        .exec(writer.connection())
         .await?;
     Ok(renewed.rows_affected == 1)
 }
@@ -497,7 +497,7 @@ async fn finish(
     error: Option<String>,
 ) -> Result<(), DbErr> {
     let now = Utc::now();
-    let _turn = crate::db::write_turn(&shared.ctx.db).await?;
+    let writer = crate::db::writer(&shared.ctx.db).await?;
     deliveries::Entity::update_many()
         .col_expr(deliveries::Column::State, Expr::value(state))
         .col_expr(deliveries::Column::Attempts, Expr::value(row.attempts + 1))
@@ -507,7 +507,7 @@ async fn finish(
         .col_expr(deliveries::Column::LeaseOwner, Expr::value(Option::<String>::None))
         .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
         .filter(deliveries::Column::Id.eq(row.id))
-        .exec(&shared.ctx.db)
+        .exec(writer.connection())
         .await
         .map(|_| ())
 }
@@ -520,7 +520,7 @@ async fn postpone(
     error: Option<String>,
 ) -> Result<(), DbErr> {
     let attempted = status.is_some() || error.as_deref().is_some_and(|e| e != "circuit breaker open");
-    let _turn = crate::db::write_turn(&shared.ctx.db).await?;
+    let writer = crate::db::writer(&shared.ctx.db).await?;
     deliveries::Entity::update_many()
         .col_expr(deliveries::Column::Attempts, Expr::value(row.attempts + i32::from(attempted)))
         .col_expr(deliveries::Column::NextAttemptAt, Expr::value(at))
@@ -529,7 +529,7 @@ async fn postpone(
         .col_expr(deliveries::Column::LeaseOwner, Expr::value(Option::<String>::None))
         .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
         .filter(deliveries::Column::Id.eq(row.id))
-        .exec(&shared.ctx.db)
+        .exec(writer.connection())
         .await
         .map(|_| ())
 }
