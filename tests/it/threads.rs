@@ -661,32 +661,62 @@ async fn partial_post_indexes_serve_their_queries() {
 }
 
 /// Finding the orphans a batch of notes may answer (`queries::posts::answering`) searches
-/// the `inReplyTo` index, on both engines, whatever the number of top-level posts: with
-/// `in_reply_to_post_id IS NULL` in the statement, SQLite searched `ix_posts_parent` for the
-/// NULLs instead, reading every top-level post once per batch of replies.
+/// the `inReplyTo` index, whatever the number of top-level posts: with `in_reply_to_post_id
+/// IS NULL` in the statement, SQLite (which plans without statistics) searched
+/// `ix_posts_parent` for the NULLs instead, reading every top-level post once per batch of
+/// replies, and so did PostgreSQL without statistics. PostgreSQL is asked both without
+/// statistics and with those of 3,000 top-level posts.
 #[tokio::test]
 async fn orphan_lookups_search_the_in_reply_to_index() {
-    use sea_orm::{QuerySelect, QueryTrait};
+    use sea_orm::{DbBackend, QuerySelect, QueryTrait};
 
     let app = TestApp::spawn_with(crate::helpers::Options { no_workers: true, ..Default::default() }).await;
     let db = &app.state.db;
     let backend = db.get_database_backend();
     let ids = ["https://r.example/notes/1", "https://r.example/notes/2", "https://r.example/notes/3"];
-    let queries = [
-        // What a batch prefetches: the answers to its notes.
-        queries::posts::answering(ids)
-            .select_only()
-            .column(posts::Column::InReplyToApId)
-            .column(posts::Column::InReplyToPostId)
-            .build(backend),
-        // What storing one note re-links: the answers to it.
-        queries::posts::answering([ids[0]]).filter(posts::Column::Id.ne(1)).build(backend),
-    ];
-    for query in queries {
-        let plan = crate::helpers::query_plan(db, query, true).await;
-        assert!(plan.contains("ix_posts_in_reply_to_ap_id"), "the inReplyTo index does not serve:\n{plan}");
-        assert!(!plan.contains("ix_posts_parent"), "top-level posts are searched:\n{plan}");
+    let assert_plans = |forbid_scans: bool| async move {
+        let queries = [
+            // What a batch prefetches: the answers to its notes.
+            queries::posts::answering(ids)
+                .select_only()
+                .column(posts::Column::InReplyToApId)
+                .column(posts::Column::InReplyToPostId)
+                .build(backend),
+            // What storing one note re-links: the answers to it.
+            queries::posts::answering([ids[0]]).filter(posts::Column::Id.ne(1)).build(backend),
+        ];
+        for query in queries {
+            let plan = crate::helpers::query_plan(db, query, forbid_scans).await;
+            assert!(plan.contains("ix_posts_in_reply_to_ap_id"), "the inReplyTo index does not serve:\n{plan}");
+            assert!(!plan.contains("ix_posts_parent"), "top-level posts are searched:\n{plan}");
+        }
+    };
+    // Without statistics (PostgreSQL would scan a table this small: forbid that).
+    assert_plans(true).await;
+    if backend == DbBackend::Sqlite {
+        return;
     }
+    // With the statistics of 3,000 top-level posts.
+    let author = remote_actor(db, "r.example", "ada", "Ada").await;
+    let now = Utc::now();
+    for chunk in (0..3_000).collect::<Vec<_>>().chunks(500) {
+        let rows = chunk.iter().map(|n| posts::ActiveModel {
+            ap_id: Set(format!("https://r.example/notes/top-{n}")),
+            actor_id: Set(author.id),
+            local: Set(false),
+            content_source: Set(String::new()),
+            content_html: Set(String::new()),
+            sensitive: Set(false),
+            visibility: Set("public".into()),
+            published_at: Set(Some(now)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        });
+        posts::Entity::insert_many(rows).exec_without_returning(db).await.unwrap();
+    }
+    db.execute_unprepared("ANALYZE posts").await.unwrap();
+    assert_plans(false).await;
 }
 
 /// Storing a fetched actor is one upsert (`queries::actors::upsert_remote`): it refreshes a
