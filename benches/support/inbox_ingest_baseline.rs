@@ -105,26 +105,11 @@ impl Object for StoredActor {
 
     async fn from_json(json: Person, data: &Data<Store>) -> Result<Self, anyhow::Error> {
         let row = RemoteActorRow {
-            ap_id: json.id.to_string(),
             ap_type: json.kind,
-            username: json.preferred_username,
-            domain: json.id.host_str().unwrap_or_default().to_owned(),
-            display_name: String::new(),
-            summary_html: String::new(),
             inbox_url: json.inbox.to_string(),
-            shared_inbox_url: None,
-            outbox_url: None,
-            followers_url: None,
-            profile_url: None,
-            icon_url: None,
-            image_url: None,
             public_key_pem: json.public_key.public_key_pem,
             public_key_id: json.public_key.id,
-            manually_approves_followers: false,
-            discoverable: true,
-            also_known_as_json: None,
-            moved_to: None,
-            now: Utc::now(),
+            ..RemoteActorRow::person(json.id.as_str(), &json.preferred_username, json.id.host_str().unwrap_or_default())
         };
         StoredActor::new(upsert_remote(&data.db, row).await?)
     }

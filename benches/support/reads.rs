@@ -61,26 +61,10 @@ async fn remote_actor(db: &impl ConnectionTrait, i: usize) -> actors::Model {
     queries::actors::upsert_remote(
         db,
         queries::actors::RemoteActorRow {
-            ap_id: ap_id.clone(),
-            ap_type: "Person".into(),
-            username: format!("u{i}"),
-            domain: host.clone(),
             display_name: format!("User {i}"),
-            summary_html: String::new(),
-            inbox_url: format!("{ap_id}/inbox"),
             shared_inbox_url: Some(format!("https://{host}/inbox")),
-            outbox_url: None,
-            followers_url: None,
             profile_url: Some(format!("https://{host}/@u{i}")),
-            icon_url: None,
-            image_url: None,
-            public_key_pem: String::new(),
-            public_key_id: format!("{ap_id}#main-key"),
-            manually_approves_followers: false,
-            discoverable: true,
-            also_known_as_json: None,
-            moved_to: None,
-            now: Utc::now(),
+            ..queries::actors::RemoteActorRow::person(&ap_id, &format!("u{i}"), &host)
         },
     )
     .await

@@ -184,7 +184,8 @@ async fn insert_batch(db: &DatabaseConnection, batch: &[Pending]) -> Result<Vec<
     insert.on_conflict(OnConflict::column(C::ApId).do_nothing().to_owned()).returning_col(C::ApId);
     // The SQL text is built before the write turn: only the statement runs inside it.
     let insert = db.get_database_backend().build(&insert);
-    let returned = { crate::db::writer(db).await?.connection().query_all_raw(insert).await? };
+    // The turn (a temporary) is released at the end of this statement.
+    let returned = crate::db::writer(db).await?.connection().query_all_raw(insert).await?;
     let mut new: HashSet<String> = HashSet::with_capacity(returned.len());
     for row in returned {
         new.insert(row.try_get_by_index::<String>(0)?);

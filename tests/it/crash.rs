@@ -139,26 +139,14 @@ async fn a_killed_worker_loses_no_delivery() {
         let follower = queries::actors::upsert_remote(
             &db,
             queries::actors::RemoteActorRow {
-                ap_id: format!("{origin}/users/u{i}"),
-                ap_type: "Person".into(),
-                username: format!("u{i}"),
-                domain: format!("127.0.0.1:{}", sinks[host].0),
-                display_name: String::new(),
-                summary_html: String::new(),
-                inbox_url: format!("{origin}/users/u{i}/inbox"),
                 shared_inbox_url: host.is_multiple_of(2).then(|| format!("{origin}/inbox")),
-                outbox_url: None,
-                followers_url: None,
-                profile_url: None,
-                icon_url: None,
-                image_url: None,
-                public_key_pem: String::new(),
-                public_key_id: format!("{origin}/users/u{i}#main-key"),
-                manually_approves_followers: false,
                 discoverable: false,
-                also_known_as_json: None,
-                moved_to: None,
                 now,
+                ..queries::actors::RemoteActorRow::person(
+                    &format!("{origin}/users/u{i}"),
+                    &format!("u{i}"),
+                    &format!("127.0.0.1:{}", sinks[host].0),
+                )
             },
         )
         .await

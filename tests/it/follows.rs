@@ -119,26 +119,8 @@ async fn follower_inboxes_are_distinct_shared_first_and_accepted_only() {
     let brand = a.create_actor("acme", ActorKind::Brand, "Acme").await;
     let locked = a.create_actor_with("beta", ActorKind::Product, "Beta", "", true, vec![]).await;
     let remote = |n: u32, host: &str, shared: bool| queries::actors::RemoteActorRow {
-        ap_id: format!("https://{host}/users/u{n}"),
-        ap_type: "Person".into(),
-        username: format!("u{n}"),
-        domain: host.into(),
-        display_name: String::new(),
-        summary_html: String::new(),
-        inbox_url: format!("https://{host}/users/u{n}/inbox"),
         shared_inbox_url: shared.then(|| format!("https://{host}/inbox")),
-        outbox_url: None,
-        followers_url: None,
-        profile_url: None,
-        icon_url: None,
-        image_url: None,
-        public_key_pem: String::new(),
-        public_key_id: format!("https://{host}/users/u{n}#main-key"),
-        manually_approves_followers: false,
-        discoverable: true,
-        also_known_as_json: None,
-        moved_to: None,
-        now: chrono::Utc::now(),
+        ..queries::actors::RemoteActorRow::person(&format!("https://{host}/users/u{n}"), &format!("u{n}"), host)
     };
     // Three on one server with a shared inbox, two on a server without one.
     let rows = [

@@ -83,26 +83,14 @@ async fn follower_at(state: &AppState, brand: &actors::Model, origin: &str) {
     let follower = queries::actors::upsert_remote(
         &state.db,
         queries::actors::RemoteActorRow {
-            ap_id: format!("{origin}/users/fan"),
-            ap_type: "Person".into(),
-            username: "fan".into(),
-            domain: origin.trim_start_matches("http://").to_owned(),
-            display_name: String::new(),
-            summary_html: String::new(),
-            inbox_url: format!("{origin}/users/fan/inbox"),
             shared_inbox_url: Some(format!("{origin}/inbox")),
-            outbox_url: None,
-            followers_url: None,
-            profile_url: None,
-            icon_url: None,
-            image_url: None,
-            public_key_pem: String::new(),
-            public_key_id: format!("{origin}/users/fan#main-key"),
-            manually_approves_followers: false,
             discoverable: false,
-            also_known_as_json: None,
-            moved_to: None,
             now,
+            ..queries::actors::RemoteActorRow::person(
+                &format!("{origin}/users/fan"),
+                "fan",
+                origin.trim_start_matches("http://"),
+            )
         },
     )
     .await

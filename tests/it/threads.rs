@@ -26,26 +26,10 @@ pub async fn remote_actor(db: &impl ConnectionTrait, host: &str, name: &str, dis
     queries::actors::upsert_remote(
         db,
         queries::actors::RemoteActorRow {
-            ap_id: ap_id.clone(),
-            ap_type: "Person".into(),
-            username: name.into(),
-            domain: host.into(),
             display_name: display_name.into(),
-            summary_html: String::new(),
-            inbox_url: format!("{ap_id}/inbox"),
             shared_inbox_url: Some(format!("https://{host}/inbox")),
-            outbox_url: None,
-            followers_url: None,
             profile_url: Some(format!("https://{host}/@{name}")),
-            icon_url: None,
-            image_url: None,
-            public_key_pem: String::new(),
-            public_key_id: format!("{ap_id}#main-key"),
-            manually_approves_followers: false,
-            discoverable: true,
-            also_known_as_json: None,
-            moved_to: None,
-            now: Utc::now(),
+            ..queries::actors::RemoteActorRow::person(&ap_id, name, host)
         },
     )
     .await
@@ -728,26 +712,14 @@ async fn the_actor_upsert_refreshes_remote_rows_and_never_touches_ours() {
     let db = &app.state.db;
     let first = remote_actor(db, "r.example", "ada", "Ada").await;
     let mut row = queries::actors::RemoteActorRow {
-        ap_id: first.ap_id.clone(),
-        ap_type: "Person".into(),
-        username: "ada".into(),
-        domain: "r.example".into(),
         display_name: "Ada L.".into(),
-        summary_html: String::new(),
-        inbox_url: format!("{}/inbox", first.ap_id),
-        shared_inbox_url: None,
-        outbox_url: None,
-        followers_url: None,
-        profile_url: None,
-        icon_url: None,
-        image_url: None,
         public_key_pem: "rotated".into(),
         public_key_id: format!("{}#key-2", first.ap_id),
         manually_approves_followers: true,
         discoverable: false,
         also_known_as_json: Some(r#"["https://old.example/users/ada"]"#.into()),
         moved_to: Some("https://new.example/users/ada".into()),
-        now: Utc::now(),
+        ..queries::actors::RemoteActorRow::person(&first.ap_id, "ada", "r.example")
     };
     let second = queries::actors::upsert_remote(db, row.clone()).await.unwrap();
     assert_eq!(second.id, first.id);
@@ -777,26 +749,8 @@ async fn concurrent_actor_stores_share_a_batch_and_fail_alone() {
     let ours = app.create_actor("acme", ActorKind::Brand, "Acme").await;
     let writer = app.state.federation.actor_writer.clone();
     let row = |ap_id: String| queries::actors::RemoteActorRow {
-        ap_id: ap_id.clone(),
-        ap_type: "Person".into(),
-        username: ap_id.rsplit('/').next().unwrap_or_default().into(),
-        domain: "r.example".into(),
         display_name: ap_id.clone(),
-        summary_html: String::new(),
-        inbox_url: format!("{ap_id}/inbox"),
-        shared_inbox_url: None,
-        outbox_url: None,
-        followers_url: None,
-        profile_url: None,
-        icon_url: None,
-        image_url: None,
-        public_key_pem: String::new(),
-        public_key_id: format!("{ap_id}#main-key"),
-        manually_approves_followers: false,
-        discoverable: true,
-        also_known_as_json: None,
-        moved_to: None,
-        now: Utc::now(),
+        ..queries::actors::RemoteActorRow::person(&ap_id, ap_id.rsplit('/').next().unwrap_or_default(), "r.example")
     };
     let mut ids: Vec<String> = (0..20).map(|n| format!("https://r.example/users/u{n}")).collect();
     ids.insert(7, ours.ap_id.clone());

@@ -145,6 +145,37 @@ pub struct RemoteActorRow {
     pub now: DateTime<Utc>,
 }
 
+impl RemoteActorRow {
+    /// The least a remote `Person` needs: its id, name and server, its inbox at
+    /// `{ap_id}/inbox` and its key id `{ap_id}#main-key` with an empty PEM, discoverable,
+    /// nothing else. Fixtures and benchmarks fill in the rest with struct update syntax;
+    /// `resolve` builds its rows field by field from the fetched document.
+    pub fn person(ap_id: &str, username: &str, domain: &str) -> Self {
+        Self {
+            ap_id: ap_id.to_owned(),
+            ap_type: "Person".into(),
+            username: username.to_owned(),
+            domain: domain.to_owned(),
+            display_name: String::new(),
+            summary_html: String::new(),
+            inbox_url: format!("{ap_id}/inbox"),
+            shared_inbox_url: None,
+            outbox_url: None,
+            followers_url: None,
+            profile_url: None,
+            icon_url: None,
+            image_url: None,
+            public_key_pem: String::new(),
+            public_key_id: format!("{ap_id}#main-key"),
+            manually_approves_followers: false,
+            discoverable: true,
+            also_known_as_json: None,
+            moved_to: None,
+            now: Utc::now(),
+        }
+    }
+}
+
 /// Inserts or refreshes a remote actor by `ap_id`, in one statement
 /// (`INSERT … ON CONFLICT (ap_id) DO UPDATE … WHERE NOT local RETURNING *`): a first contact
 /// holds SQLite's write lock for one round trip. Never touches a local actor: a remote
