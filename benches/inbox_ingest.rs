@@ -39,6 +39,15 @@ fn print(name: &str, report: &inbox_ingest::Report) {
         report.write_lock.turns,
         report.write_lock.mean_wait_ms
     );
+    for site in &report.write_lock.sites {
+        println!(
+            "B2 {name}: write lock held from {}: {} turns, {:.2} ms each, {:.0}% of the held time",
+            site.site,
+            site.turns,
+            site.mean_hold_ms,
+            site.share * 100.0
+        );
+    }
 }
 
 fn main() {

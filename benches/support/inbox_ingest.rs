@@ -79,6 +79,47 @@ pub struct WriteLock {
     pub busy: f64,
     /// Mean time a writer waited for its turn.
     pub mean_wait_ms: f64,
+    /// Where the held time went: each place in the source that took turns, the longest
+    /// held first.
+    pub sites: Vec<Site>,
+}
+
+/// The turns one place in the source took while sending.
+#[derive(Debug)]
+pub struct Site {
+    /// `file:line` that asked for the turns.
+    pub site: String,
+    pub turns: u64,
+    /// Mean time each was held.
+    pub mean_hold_ms: f64,
+    /// Share of all the time the lock was held.
+    pub share: f64,
+}
+
+/// The turns taken between two readings of `db::turn_stats_by_site`, by site.
+fn sites_between(before: &[openhouse::db::SiteStats], after: &[openhouse::db::SiteStats]) -> Vec<Site> {
+    let earlier =
+        |site: &str| before.iter().find(|s| s.site == site).map_or((0, Duration::ZERO), |s| (s.turns, s.held));
+    let spans: Vec<(String, u64, Duration)> = after
+        .iter()
+        .map(|s| {
+            let (turns, held) = earlier(&s.site);
+            (s.site.clone(), s.turns - turns, s.held.saturating_sub(held))
+        })
+        .filter(|(_, turns, _)| *turns > 0)
+        .collect();
+    let total: f64 = spans.iter().map(|(_, _, held)| held.as_secs_f64()).sum::<f64>().max(f64::MIN_POSITIVE);
+    let mut sites: Vec<Site> = spans
+        .into_iter()
+        .map(|(site, turns, held)| Site {
+            site,
+            turns,
+            mean_hold_ms: held.as_secs_f64() * 1000.0 / turns as f64,
+            share: held.as_secs_f64() / total,
+        })
+        .collect();
+    sites.sort_by(|a, b| b.share.total_cmp(&a.share));
+    sites
 }
 
 /// Runs B2 once against Openhouse.
@@ -140,6 +181,7 @@ pub async fn run(params: Params) -> Report {
     let reply_to = update.ap_id.clone();
     let requests = presign(&params, &remote_origin, &inbox, &reply_to, &keys.private_pem);
     let turns_before = openhouse::db::turn_stats();
+    let sites_before = openhouse::db::turn_stats_by_site();
     let sent = send_all(requests, &inbox, params.senders, params.actors).await;
     let turns = openhouse::db::turn_stats();
     let write_lock = WriteLock {
@@ -147,6 +189,7 @@ pub async fn run(params: Params) -> Report {
         busy: (turns.held - turns_before.held).as_secs_f64() / sent.seconds,
         mean_wait_ms: (turns.waited - turns_before.waited).as_secs_f64() * 1000.0
             / (turns.turns - turns_before.turns).max(1) as f64,
+        sites: sites_between(&sites_before, &openhouse::db::turn_stats_by_site()),
     };
 
     // Drain: the worker processes everything stored.

@@ -6,7 +6,7 @@ pub mod entities;
 pub mod queries;
 mod write_turn;
 
-pub use write_turn::{TurnStats, WriteTurn, Writer, turn_stats, write_turn, writer};
+pub use write_turn::{SiteStats, TurnStats, WriteTurn, Writer, turn_stats, turn_stats_by_site, write_turn, writer};
 
 use std::time::Duration;
 
@@ -58,9 +58,17 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
 /// reads first and then writes fails at once with `SQLITE_BUSY` when another connection
 /// wrote in between (the busy timeout cannot help it), while an immediate one waits for
 /// the write lock up front. PostgreSQL ignores the option and takes no turn.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
+#[track_caller]
+pub fn begin_write(db: &DatabaseConnection) -> impl std::future::Future<Output = Result<WriteTxn, DbErr>> + '_ {
+    begin_write_at(db, std::panic::Location::caller())
+}
+
+async fn begin_write_at(
+    db: &DatabaseConnection,
+    site: &'static std::panic::Location<'static>,
+) -> Result<WriteTxn, DbErr> {
     // On SQLite, on the file's writer connection (see `write_turn`).
-    let writer = writer(db).await?;
+    let writer = write_turn::writer_at(db, site).await?;
     let txn = writer
         .connection()
         .begin_with_options(TransactionOptions {

@@ -14,6 +14,8 @@
 
 use std::{
     collections::HashMap,
+    future::Future,
+    panic::Location,
     path::PathBuf,
     sync::{
         Arc, LazyLock, Mutex,
@@ -51,7 +53,18 @@ static LANES: LazyLock<Mutex<HashMap<PathBuf, Arc<Lane>>>> = LazyLock::new(Mutex
 /// `malloc`/`free`), while the one connection that does the writing keeps its cache, and its
 /// prepared statements, warm. Writes take both through [`writer`] or [`super::begin_write`];
 /// a write on `db` under a bare turn would be correct, only colder.
-pub async fn write_turn(db: &DatabaseConnection) -> Result<Option<WriteTurn>, DbErr> {
+///
+/// The turn remembers where in the source it was asked for ([`turn_stats_by_site`]).
+#[track_caller]
+pub fn write_turn(db: &DatabaseConnection) -> impl Future<Output = Result<Option<WriteTurn>, DbErr>> + '_ {
+    write_turn_at(db, Location::caller())
+}
+
+/// [`write_turn`] for a turn asked for at `site`.
+pub(super) async fn write_turn_at(
+    db: &DatabaseConnection,
+    site: &'static Location<'static>,
+) -> Result<Option<WriteTurn>, DbErr> {
     if db.get_database_backend() != DbBackend::Sqlite {
         return Ok(None);
     }
@@ -68,15 +81,24 @@ pub async fn write_turn(db: &DatabaseConnection) -> Result<Option<WriteTurn>, Db
     let now = Instant::now();
     STATS.waited_ns.fetch_add(nanos(now - asked), Ordering::Relaxed);
     let writer = lane.writer.get_or_try_init(|| open_writer(&options)).await?.clone();
-    Ok(Some(WriteTurn { _guard: guard, since: now, writer }))
+    Ok(Some(WriteTurn { _guard: guard, since: now, writer, site }))
 }
 
 /// A write outside the transactions of [`super::begin_write`]: this process's turn at the
 /// write lock, and the connection to write on while holding it ([`Writer::connection`]: the
 /// writer connection on SQLite, `db` itself on PostgreSQL). Writing through it, neither the
 /// turn nor the warm connection can be forgotten.
-pub async fn writer(db: &DatabaseConnection) -> Result<Writer<'_>, DbErr> {
-    Ok(Writer { turn: write_turn(db).await?, db })
+#[track_caller]
+pub fn writer(db: &DatabaseConnection) -> impl Future<Output = Result<Writer<'_>, DbErr>> + '_ {
+    writer_at(db, Location::caller())
+}
+
+/// [`writer`] for a turn asked for at `site`.
+pub(super) async fn writer_at<'a>(
+    db: &'a DatabaseConnection,
+    site: &'static Location<'static>,
+) -> Result<Writer<'a>, DbErr> {
+    Ok(Writer { turn: write_turn_at(db, site).await?, db })
 }
 
 /// The turn and the connection of one write ([`writer`]); the next writer goes when it is
@@ -115,6 +137,7 @@ pub struct WriteTurn {
     _guard: OwnedMutexGuard<()>,
     since: Instant,
     writer: DatabaseConnection,
+    site: &'static Location<'static>,
 }
 
 impl std::fmt::Debug for WriteTurn {
@@ -132,8 +155,14 @@ impl WriteTurn {
 
 impl Drop for WriteTurn {
     fn drop(&mut self) {
+        let held = nanos(self.since.elapsed());
         STATS.turns.fetch_add(1, Ordering::Relaxed);
-        STATS.held_ns.fetch_add(nanos(self.since.elapsed()), Ordering::Relaxed);
+        STATS.held_ns.fetch_add(held, Ordering::Relaxed);
+        if let Ok(mut sites) = SITES.lock() {
+            let site = sites.entry(self.site).or_default();
+            site.0 += 1;
+            site.1 += held;
+        }
     }
 }
 
@@ -160,6 +189,37 @@ static STATS: Counters =
 
 fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Turns and nanoseconds held, by the place in the source that asked for the turn.
+static SITES: LazyLock<Mutex<HashMap<&'static Location<'static>, (u64, u64)>>> = LazyLock::new(Mutex::default);
+
+/// How long the write lock was held from one place in the source ([`turn_stats_by_site`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteStats {
+    /// `file:line` of the call that asked for the turn ([`write_turn`], [`writer`] or
+    /// [`super::begin_write`]).
+    pub site: String,
+    /// Turns taken there.
+    pub turns: u64,
+    /// Time they were held.
+    pub held: Duration,
+}
+
+/// The totals so far by call site, the longest-held first: which writes keep the write lock
+/// busy (docs/performance.md, B2). Cumulative like [`turn_stats`].
+pub fn turn_stats_by_site() -> Vec<SiteStats> {
+    let sites = SITES.lock().map(|sites| sites.clone()).unwrap_or_default();
+    let mut stats: Vec<SiteStats> = sites
+        .into_iter()
+        .map(|(site, (turns, held))| SiteStats {
+            site: format!("{}:{}", site.file(), site.line()),
+            turns,
+            held: Duration::from_nanos(held),
+        })
+        .collect();
+    stats.sort_by(|a, b| b.held.cmp(&a.held).then_with(|| a.site.cmp(&b.site)));
+    stats
 }
 
 /// The totals so far (see [`TurnStats`]); subtract two readings to measure a stretch.

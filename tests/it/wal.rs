@@ -165,3 +165,27 @@ async fn write_transactions_share_one_connection_outside_the_pool() {
     drop(writer);
     drop(readers);
 }
+
+/// Every turn is counted against the line that asked for it (`db::turn_stats_by_site`),
+/// whichever of the three ways took it: B2 prints where the write lock's time goes.
+#[tokio::test]
+async fn turns_are_counted_by_the_line_that_took_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(db) = sqlite_pool(tmp.path()).await else { return };
+    let here = |line: u32| format!("{}:{line}", file!());
+    let (txn_line, writer_line, turn_line) = (line!() + 1, line!() + 3, line!() + 5);
+    let txn = db::begin_write(&db).await.unwrap();
+    txn.commit().await.unwrap();
+    let writer = db::writer(&db).await.unwrap();
+    drop(writer);
+    let turn = db::write_turn(&db).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    drop(turn);
+    let sites = db::turn_stats_by_site();
+    for line in [txn_line, writer_line, turn_line] {
+        let site = sites.iter().find(|s| s.site == here(line));
+        assert_eq!(site.map(|s| s.turns), Some(1), "line {line} in {sites:?}");
+    }
+    let held = sites.iter().find(|s| s.site == here(turn_line)).map(|s| s.held).unwrap_or_default();
+    assert!(held >= std::time::Duration::from_millis(20), "the turn held for 20 ms counted {held:?}");
+}
