@@ -79,7 +79,7 @@ pub(super) async fn write_turn_at(
         Err(_) => return Err(DbErr::Custom("database is busy: no write turn within 5 s".into())),
     };
     let now = Instant::now();
-    STATS.waited_ns.fetch_add(nanos(now - asked), Ordering::Relaxed);
+    WAITED_NS.fetch_add(nanos(now - asked), Ordering::Relaxed);
     let writer = lane.writer.get_or_try_init(|| open_writer(&options)).await?.clone();
     Ok(Some(WriteTurn { _guard: guard, since: now, writer, site }))
 }
@@ -156,13 +156,10 @@ impl WriteTurn {
 impl Drop for WriteTurn {
     fn drop(&mut self) {
         let held = nanos(self.since.elapsed());
-        STATS.turns.fetch_add(1, Ordering::Relaxed);
-        STATS.held_ns.fetch_add(held, Ordering::Relaxed);
-        if let Ok(mut sites) = SITES.lock() {
-            let site = sites.entry(self.site).or_default();
-            site.0 += 1;
-            site.1 += held;
-        }
+        let mut sites = sites();
+        let site = sites.entry((self.site.file(), self.site.line())).or_default();
+        site.0 += 1;
+        site.1 = site.1.saturating_add(held);
     }
 }
 
@@ -178,21 +175,24 @@ pub struct TurnStats {
     pub waited: Duration,
 }
 
-struct Counters {
-    turns: AtomicU64,
-    held_ns: AtomicU64,
-    waited_ns: AtomicU64,
-}
-
-static STATS: Counters =
-    Counters { turns: AtomicU64::new(0), held_ns: AtomicU64::new(0), waited_ns: AtomicU64::new(0) };
+/// Time writers waited for their turn (the turns and the time held are in [`SITES`]).
+static WAITED_NS: AtomicU64 = AtomicU64::new(0);
 
 fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// Turns and nanoseconds held, by the place in the source that asked for the turn.
-static SITES: LazyLock<Mutex<HashMap<&'static Location<'static>, (u64, u64)>>> = LazyLock::new(Mutex::default);
+/// Turns and nanoseconds held, by the file and line that asked for the turn: the one record
+/// of turns taken ([`turn_stats`] sums it).
+static SITES: LazyLock<Mutex<SiteTotals>> = LazyLock::new(Mutex::default);
+
+/// `(file, line)` → (turns, nanoseconds held).
+type SiteTotals = HashMap<(&'static str, u32), (u64, u64)>;
+
+fn sites() -> std::sync::MutexGuard<'static, SiteTotals> {
+    // Only additions happen under the lock: a panic cannot leave the counts inconsistent.
+    SITES.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// How long the write lock was held from one place in the source ([`turn_stats_by_site`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -209,13 +209,12 @@ pub struct SiteStats {
 /// The totals so far by call site, the longest-held first: which writes keep the write lock
 /// busy (docs/performance.md, B2). Cumulative like [`turn_stats`].
 pub fn turn_stats_by_site() -> Vec<SiteStats> {
-    let sites = SITES.lock().map(|sites| sites.clone()).unwrap_or_default();
-    let mut stats: Vec<SiteStats> = sites
-        .into_iter()
-        .map(|(site, (turns, held))| SiteStats {
-            site: format!("{}:{}", site.file(), site.line()),
-            turns,
-            held: Duration::from_nanos(held),
+    let mut stats: Vec<SiteStats> = sites()
+        .iter()
+        .map(|((file, line), (turns, held))| SiteStats {
+            site: format!("{file}:{line}"),
+            turns: *turns,
+            held: Duration::from_nanos(*held),
         })
         .collect();
     stats.sort_by(|a, b| b.held.cmp(&a.held).then_with(|| a.site.cmp(&b.site)));
@@ -224,9 +223,11 @@ pub fn turn_stats_by_site() -> Vec<SiteStats> {
 
 /// The totals so far (see [`TurnStats`]); subtract two readings to measure a stretch.
 pub fn turn_stats() -> TurnStats {
+    let (turns, held) =
+        sites().values().fold((0u64, 0u64), |(turns, held), (t, h)| (turns + t, held.saturating_add(*h)));
     TurnStats {
-        turns: STATS.turns.load(Ordering::Relaxed),
-        held: Duration::from_nanos(STATS.held_ns.load(Ordering::Relaxed)),
-        waited: Duration::from_nanos(STATS.waited_ns.load(Ordering::Relaxed)),
+        turns,
+        held: Duration::from_nanos(held),
+        waited: Duration::from_nanos(WAITED_NS.load(Ordering::Relaxed)),
     }
 }

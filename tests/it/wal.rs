@@ -173,6 +173,7 @@ async fn turns_are_counted_by_the_line_that_took_them() {
     let tmp = tempfile::tempdir().unwrap();
     let Some(db) = sqlite_pool(tmp.path()).await else { return };
     let here = |line: u32| format!("{}:{line}", file!());
+    let before = db::turn_stats();
     let (txn_line, writer_line, turn_line) = (line!() + 1, line!() + 3, line!() + 5);
     let txn = db::begin_write(&db).await.unwrap();
     txn.commit().await.unwrap();
@@ -188,4 +189,8 @@ async fn turns_are_counted_by_the_line_that_took_them() {
     }
     let held = sites.iter().find(|s| s.site == here(turn_line)).map(|s| s.held).unwrap_or_default();
     assert!(held >= std::time::Duration::from_millis(20), "the turn held for 20 ms counted {held:?}");
+    // The process's totals are the sums over the sites (other tests may add their own).
+    let after = db::turn_stats();
+    assert!(after.turns >= before.turns + 3, "{before:?} → {after:?}");
+    assert!(after.held >= before.held + std::time::Duration::from_millis(20), "{before:?} → {after:?}");
 }
