@@ -98,8 +98,8 @@ pub struct Run {
     /// Requests a sink refused (bad digest or no signature).
     pub bad: usize,
     pub per_second: f64,
-    /// VmRSS: everything resident, including pages of the SQLite file mapped by `mmap_size`
-    /// (shared, evictable page cache).
+    /// VmRSS: everything resident, including file pages the process maps (its binary; before
+    /// 2026-12-07 also the SQLite file, through `mmap_size`).
     pub rss_before_mb: f64,
     pub rss_peak_mb: f64,
     /// RssAnon: the process's own (private) memory.

@@ -41,10 +41,12 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
                 .create_if_missing(true)
-                // Pages are read through a memory map: in WAL mode every connection drops its
-                // page cache whenever another one wrote, and re-reading through the map costs
-                // no copy and no system call per page (B2: the inbox worker's reads).
-                .pragma("mmap_size", "268435456")
+                // No memory map: pages are read into each connection's own page cache. A map
+                // made every page a fan-out read (100,000 followers) count in the process's
+                // RSS, +100 MB during B1 against +27 MB without it, and B2 and B3 measured the
+                // same either way (docs/performance.md, 2026-12-07). This is SQLite's default;
+                // it is set so that a build with another default does not change it silently.
+                .pragma("mmap_size", "0")
                 // Checkpoints run in the background (`checkpoint`); this is the backstop.
                 .pragma("wal_autocheckpoint", checkpoint::FALLBACK_PAGES.to_string())
         });

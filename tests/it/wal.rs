@@ -1,7 +1,7 @@
 //! SQLite's write path: checkpoints run in the background, outside the writers' turn, and
 //! the WAL is started over so that it stays short (`db::checkpoint`); write transactions
-//! run on one writer connection of their own (`db::write_turn`). SQLite only: these tests
-//! return at once on PostgreSQL, which has neither.
+//! run on one writer connection of their own (`db::write_turn`); and no connection maps the
+//! file into memory (`db::connect`). SQLite only: these tests return at once on PostgreSQL.
 
 use std::{collections::HashMap, path::Path};
 
@@ -193,4 +193,19 @@ async fn turns_are_counted_by_the_line_that_took_them() {
     let after = db::turn_stats();
     assert!(after.turns >= before.turns + 3, "{before:?} → {after:?}");
     assert!(after.held >= before.held + std::time::Duration::from_millis(20), "{before:?} → {after:?}");
+}
+
+/// Neither the pooled connections nor the writer connection map the database file: mapped
+/// pages count in the process's RSS, and a fan-out that reads 100,000 followers mapped about
+/// 70 MB of them (B1, docs/performance.md), against a budget of +50 MB for the whole run.
+#[tokio::test]
+async fn connections_read_pages_without_mapping_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(pool) = sqlite_pool(tmp.path()).await else { return };
+    let mmap_size = |row: Option<sea_orm::QueryResult>| row.unwrap().try_get_by_index::<i64>(0).unwrap();
+    let pragma = || Statement::from_string(DbBackend::Sqlite, "PRAGMA mmap_size");
+    assert_eq!(mmap_size(pool.query_one_raw(pragma()).await.unwrap()), 0, "a pooled connection maps the file");
+    let txn = db::begin_write(&pool).await.unwrap();
+    assert_eq!(mmap_size(txn.query_one_raw(pragma()).await.unwrap()), 0, "the writer connection maps the file");
+    txn.commit().await.unwrap();
 }
