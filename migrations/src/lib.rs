@@ -12,6 +12,7 @@ mod m20261123_000003_posts;
 mod m20261123_000004_conversations;
 mod m20261206_000005_inbox_lease_order;
 mod m20261206_000006_partial_post_indexes;
+mod m20261207_000007_follower_inboxes_index;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_conversations::Migration),
             Box::new(m20261206_000005_inbox_lease_order::Migration),
             Box::new(m20261206_000006_partial_post_indexes::Migration),
+            Box::new(m20261207_000007_follower_inboxes_index::Migration),
         ]
     }
 }

@@ -172,12 +172,18 @@ async fn actors_in_order(db: &impl ConnectionTrait, ids: Vec<i64>) -> Result<Vec
 /// One inbox per accepted follower of `followee_id`: the shared inbox when it has one (D2:
 /// each inbox once), deduplicated.
 pub async fn follower_inboxes(db: &impl ConnectionTrait, followee_id: i64) -> Result<Vec<String>, DbErr> {
+    follower_inboxes_query(followee_id).into_tuple().all(db).await
+}
+
+/// The statement of [`follower_inboxes`]. The database picks and deduplicates: a brand with
+/// 100,000 followers on 10,000 servers sends 10,000 rows over the wire, not 100,000 (B1's
+/// enqueue time); and the `(followee_id, state, follower_id)` index answers the follows side
+/// alone, without reading one `follows` row per follower (migration 000007).
+pub fn follower_inboxes_query(followee_id: i64) -> sea_orm::Select<follows::Entity> {
     use sea_orm::{
         JoinType, QueryOrder, RelationTrait,
         sea_query::{Expr, ExprTrait, Func},
     };
-    // The database picks and deduplicates: a brand with 100,000 followers on 10,000 servers
-    // sends 10,000 rows over the wire, not 100,000 (B1's enqueue time).
     let target = || {
         Expr::from(Func::coalesce([
             Expr::col((actors::Entity, actors::Column::SharedInboxUrl)),
@@ -193,7 +199,4 @@ pub async fn follower_inboxes(db: &impl ConnectionTrait, followee_id: i64) -> Re
         .filter(follows::Column::State.eq(ACCEPTED))
         .filter(target().is_not_null())
         .order_by_asc(target())
-        .into_tuple()
-        .all(db)
-        .await
 }
