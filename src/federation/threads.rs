@@ -211,6 +211,10 @@ pub async fn walk_ancestors(
             tracing::info!(post = current.id, walked, "reply chain deeper than the bound; stopped");
             return give_up(ctx, &current).await;
         }
+        if let Some(parent) = conversations::find_post(&ctx.db, &parent_id).await? {
+            // Stored after this orphan was: link it instead of fetching what we have.
+            return parent_stored_meanwhile(ctx, &current, &parent).await;
+        }
         let Ok(parent_url) = Url::parse(&parent_id) else { return give_up(ctx, &current).await };
         if ctx.is_local(&parent_url) {
             // One of ours that we do not have (deleted, or never existed).
@@ -245,12 +249,24 @@ pub async fn walk_ancestors(
         let note = incoming(ctx, doc, author.id).await?;
         let parent = match conversations::store_note(&ctx.db, note).await? {
             Stored::Created(post) => post,
-            // Stored meanwhile (another worker): storing it re-linked `current` already.
-            Stored::Known(_) => return Ok(()),
+            Stored::Known(parent) => return parent_stored_meanwhile(ctx, &current, &parent).await,
         };
         walked = walked.saturating_add(1);
         current = parent;
     }
+}
+
+/// The parent of the orphan `current` was stored by another worker while `current` was: on
+/// PostgreSQL neither transaction saw the other's row, so storing the parent did not link
+/// `current` under it. Links it now, and ends the walk (nothing is left to fetch; an orphan
+/// that would close a cycle stays unlinked, as when it arrives in order).
+async fn parent_stored_meanwhile(
+    ctx: &FederationContext,
+    current: &posts::Model,
+    parent: &posts::Model,
+) -> Result<(), HandleError> {
+    conversations::link_orphans_of(&ctx.db, parent).await?;
+    give_up(ctx, current).await
 }
 
 async fn give_up(ctx: &FederationContext, post: &posts::Model) -> Result<(), HandleError> {

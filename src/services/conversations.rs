@@ -335,6 +335,20 @@ async fn store_in(db: &impl ConnectionTrait, note: IncomingNote, lookups: &mut L
     Ok(Stored::Created(post))
 }
 
+/// Moves the orphans that answer `parent` (a stored post) under it, in a write transaction
+/// of their own; returns how many moved. For an orphan whose parent was stored by another
+/// worker at the same time: on PostgreSQL each transaction read before the other committed,
+/// so the parent's store could not see the orphan to re-link it.
+pub async fn link_orphans_of(db: &DatabaseConnection, parent: &posts::Model) -> AppResult<usize> {
+    let txn = crate::db::begin_write(db).await?;
+    let moved = relink_orphans(&txn, parent).await?;
+    txn.commit().await?;
+    if moved > 0 {
+        tracing::info!(post = parent.id, moved, "orphans linked under a post stored meanwhile");
+    }
+    Ok(moved)
+}
+
 /// Orphans that answer `post` move under it, with their whole subtree: two `UPDATE`s per
 /// orphan. An orphan that roots the subtree `post` itself is in (a cycle) stays put.
 async fn relink_orphans(db: &impl ConnectionTrait, post: &posts::Model) -> Result<usize, DbErr> {

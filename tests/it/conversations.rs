@@ -501,6 +501,55 @@ async fn a_fifty_deep_chain_across_two_hosts_resolves_within_the_fetch_budget() 
     assert_eq!(pending, 0);
 }
 
+/// Two workers storing a reply and its parent at the same time (PostgreSQL: each transaction
+/// blind to the other's row) leave the reply an orphan of a parent we have: the parent's
+/// store could not see it to link it. The walk that follows links it, without fetching the
+/// parent again. The test makes that state directly: the parent stored, then the reply
+/// inserted as an orphan with its parent fetch due.
+#[tokio::test]
+async fn an_orphan_whose_parent_was_stored_meanwhile_is_linked_without_a_fetch() {
+    use sea_orm::ActiveValue::Set;
+
+    let (a, fake1, _fake2) = instance().await;
+    let brand = a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    let update = publish(&a, &brand, "v2 is out").await;
+    let ada = fake1.actor("ada");
+    let parent = ada.note("p", Some(&update.ap_id), None, "the parent");
+    assert_eq!(ada.deliver(&a, &ada.activity("Create", parent.clone())).await, "done");
+    let parent = post(&a, parent["id"].as_str().unwrap()).await.expect("the parent stored");
+    let author = queries::actors::find_by_ap_id(&a.state.db, &ada.id).await.unwrap().unwrap();
+    let now = chrono::Utc::now();
+    let reply_id = format!("{}/notes/r", ada.id);
+    let orphan = posts::Entity::insert(posts::ActiveModel {
+        ap_id: Set(reply_id.clone()),
+        actor_id: Set(author.id),
+        local: Set(false),
+        content_source: Set(String::new()),
+        content_html: Set("<p>the reply</p>".into()),
+        sensitive: Set(false),
+        visibility: Set("public".into()),
+        in_reply_to_ap_id: Set(Some(parent.ap_id.clone())),
+        in_reply_to_post_id: Set(None),
+        depth: Set(0),
+        published_at: Set(Some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec_with_returning(&a.state.db)
+    .await
+    .unwrap();
+    let fetched_before = fake1.note_fetches.load(Ordering::SeqCst);
+    openhouse::services::conversations::schedule_parent_fetch(&a.state.db, orphan.id, now, false).await.unwrap();
+    let linked = eventually(30, "the orphan linked under its parent", || async {
+        let reply = post(&a, &reply_id).await?;
+        (reply.in_reply_to_post_id == Some(parent.id) && reply.parent_fetch_after.is_none()).then_some(reply)
+    })
+    .await;
+    assert_eq!((linked.thread_root_id, linked.depth), (Some(update.id), 2));
+    assert_eq!(fake1.note_fetches.load(Ordering::SeqCst), fetched_before, "the parent was fetched though we have it");
+}
+
 #[tokio::test]
 async fn cyclic_and_over_deep_chains_end_cleanly() {
     let (a, fake1, fake2) = instance().await;
