@@ -357,11 +357,17 @@ async fn relink_orphans(db: &impl ConnectionTrait, post: &posts::Model) -> Resul
     let orphans = answers.into_iter().filter(|answer| answer.in_reply_to_post_id.is_none());
     let root = post.thread_root_id.unwrap_or(post.id);
     let mut moved = 0;
+    let mut addressed: Option<Addressed> = None;
     for orphan in orphans {
         if orphan.id == root {
             tracing::warn!(post = post.id, orphan = orphan.id, "reply cycle: not re-linked");
             continue;
         }
+        let addressed = match &mut addressed {
+            Some(found) => found,
+            None => addressed.insert(Addressed::under(db, post).await?),
+        };
+        addressed.record(db, &orphan, root).await?;
         let depth = post.depth.saturating_add(1);
         posts::Entity::update_many()
             .col_expr(posts::Column::ThreadRootId, Expr::value(root))
@@ -385,6 +391,74 @@ async fn relink_orphans(db: &impl ConnectionTrait, post: &posts::Model) -> Resul
         moved += 1;
     }
     Ok(moved)
+}
+
+/// Who a re-linked orphan and its subtree now reply to: the local authors of the new parent
+/// and of the thread's root (our accounts, not the instance actor).
+struct Addressed {
+    /// The authors an orphan answers directly (parent and root).
+    orphan: Vec<i64>,
+    /// The root's author, whom the orphan's own answers reach through the thread.
+    subtree: Vec<i64>,
+}
+
+impl Addressed {
+    async fn under(db: &impl ConnectionTrait, parent: &posts::Model) -> Result<Self, DbErr> {
+        let root = match parent.thread_root_id {
+            Some(id) => queries::posts::find(db, id).await?,
+            None => Some(parent.clone()),
+        };
+        let inbox_owner = async |post: Option<&posts::Model>| -> Result<Option<i64>, DbErr> {
+            let Some(post) = post.filter(|p| p.local) else { return Ok(None) };
+            let actor = queries::actors::find(db, post.actor_id).await?;
+            Ok(actor.filter(|a| a.local && a.kind != queries::actors::INSTANCE_KIND).map(|a| a.id))
+        };
+        let root_author = inbox_owner(root.as_ref()).await?;
+        let mut orphan: Vec<i64> = inbox_owner(Some(parent)).await?.into_iter().collect();
+        orphan.extend(root_author.filter(|id| !orphan.contains(id)));
+        Ok(Self { orphan, subtree: root_author.into_iter().collect() })
+    }
+
+    /// Conversations-inbox rows for `orphan` and the remote posts of its subtree, as if they
+    /// had arrived in order (kept as they are where they exist, as mentions say). Called
+    /// before the subtree moves to `root`.
+    async fn record(&self, db: &impl ConnectionTrait, orphan: &posts::Model, root: i64) -> Result<(), DbErr> {
+        if self.orphan.is_empty() {
+            return Ok(());
+        }
+        let row = |actor_id: i64, post_id: i64, received_at: DateTime<Utc>| conversations::ActiveModel {
+            actor_id: Set(actor_id),
+            post_id: Set(post_id),
+            kind: Set(conversations::KIND_REPLY.to_owned()),
+            thread_root_id: Set(root),
+            received_at: Set(received_at),
+            answered_at: Set(None),
+            answer_post_id: Set(None),
+            ..Default::default()
+        };
+        let mut rows: Vec<_> = self.orphan.iter().map(|actor| row(*actor, orphan.id, orphan.created_at)).collect();
+        if !self.subtree.is_empty() {
+            let below: Vec<(i64, DateTime<Utc>)> = posts::Entity::find()
+                .select_only()
+                .column(posts::Column::Id)
+                .column(posts::Column::CreatedAt)
+                .filter(posts::Column::ThreadRootId.eq(orphan.id))
+                .filter(posts::Column::Local.eq(false))
+                .into_tuple()
+                .all(db)
+                .await?;
+            for (id, created_at) in below {
+                rows.extend(self.subtree.iter().map(|actor| row(*actor, id, created_at)));
+            }
+        }
+        // A subtree can be large: bounded statements (7 values a row).
+        const ROWS_PER_INSERT: usize = 500;
+        while !rows.is_empty() {
+            let rest = rows.split_off(rows.len().min(ROWS_PER_INSERT));
+            insert_conversations(db, std::mem::replace(&mut rows, rest)).await?;
+        }
+        Ok(())
+    }
 }
 
 /// The conversations-inbox rows of a stored note: one per local actor it replies to (the

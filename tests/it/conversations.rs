@@ -550,6 +550,43 @@ async fn an_orphan_whose_parent_was_stored_meanwhile_is_linked_without_a_fetch()
     assert_eq!(fake1.note_fetches.load(Ordering::SeqCst), fetched_before, "the parent was fetched though we have it");
 }
 
+/// Replies that arrive before their parents are triaged once linked, as if they had come in
+/// order: a reply mentioning the brand arrives first; the walk fetches its parent (which
+/// does not mention the brand) and that one's parent (an answer to the brand's update); once
+/// the chain is linked under the update, the brand's conversations inbox has all three.
+#[tokio::test]
+async fn replies_linked_after_their_parents_arrive_reach_the_conversations_inbox() {
+    let (a, fake1, fake2) = instance().await;
+    let brand = a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    let update = publish(&a, &brand, "v2 is out").await;
+    let ada = fake1.actor("ada");
+    let bob = fake2.actor("bob");
+    let first = ada.note("first", Some(&update.ap_id), None, "an answer to the update");
+    let first_id = first["id"].as_str().unwrap().to_owned();
+    let second = bob.note("second", Some(&first_id), None, "an answer to ada");
+    let second_id = second["id"].as_str().unwrap().to_owned();
+    let third = ada.note("third", Some(&second_id), Some(&brand.ap_id), "@acme see this");
+    let third_id = third["id"].as_str().unwrap().to_owned();
+    assert_eq!(ada.deliver(&a, &ada.activity("Create", third)).await, "done");
+    let bottom = eventually(30, "the chain linked under the update", || async {
+        let bottom = post(&a, &third_id).await?;
+        (bottom.thread_root_id == Some(update.id)).then_some(bottom)
+    })
+    .await;
+    assert_eq!(bottom.depth, 3);
+    let rows = conversations::Entity::find()
+        .filter(conversations::Column::ActorId.eq(brand.id))
+        .all(&a.state.db)
+        .await
+        .unwrap();
+    for (ap_id, kind) in [(&first_id, "reply"), (&second_id, "reply"), (&third_id, "mention")] {
+        let id = post(&a, ap_id).await.unwrap().id;
+        let row = rows.iter().find(|r| r.post_id == id).map(|r| (r.kind.as_str(), r.thread_root_id));
+        assert_eq!(row, Some((kind, update.id)), "{ap_id} in the brand's conversations: {rows:?}");
+    }
+    assert_eq!(rows.len(), 3, "{rows:?}");
+}
+
 #[tokio::test]
 async fn cyclic_and_over_deep_chains_end_cleanly() {
     let (a, fake1, fake2) = instance().await;
