@@ -404,19 +404,16 @@ struct Addressed {
 
 impl Addressed {
     async fn under(db: &impl ConnectionTrait, parent: &posts::Model) -> Result<Self, DbErr> {
-        let root = match parent.thread_root_id {
-            Some(id) => queries::posts::find(db, id).await?,
-            None => Some(parent.clone()),
-        };
-        let inbox_owner = async |post: Option<&posts::Model>| -> Result<Option<i64>, DbErr> {
-            let Some(post) = post.filter(|p| p.local) else { return Ok(None) };
-            let actor = queries::actors::find(db, post.actor_id).await?;
-            Ok(actor.filter(|a| a.local && a.kind != queries::actors::INSTANCE_KIND).map(|a| a.id))
-        };
-        let root_author = inbox_owner(root.as_ref()).await?;
-        let mut orphan: Vec<i64> = inbox_owner(Some(parent)).await?.into_iter().collect();
-        orphan.extend(root_author.filter(|id| !orphan.contains(id)));
-        Ok(Self { orphan, subtree: root_author.into_iter().collect() })
+        let mut lookups = Lookups::default();
+        let (parent_author, root_author) = local_authors_above(db, parent, &mut lookups).await?;
+        let mut orphan = Vec::new();
+        for actor_id in [parent_author, root_author].into_iter().flatten() {
+            if !orphan.contains(&actor_id) && lookups.actor(db, actor_id).await?.is_some_and(|a| has_inbox(&a)) {
+                orphan.push(actor_id);
+            }
+        }
+        let subtree = root_author.filter(|id| orphan.contains(id)).into_iter().collect();
+        Ok(Self { orphan, subtree })
     }
 
     /// Conversations-inbox rows for `orphan` and the remote posts of its subtree, as if they
@@ -426,16 +423,8 @@ impl Addressed {
         if self.orphan.is_empty() {
             return Ok(());
         }
-        let row = |actor_id: i64, post_id: i64, received_at: DateTime<Utc>| conversations::ActiveModel {
-            actor_id: Set(actor_id),
-            post_id: Set(post_id),
-            kind: Set(conversations::KIND_REPLY.to_owned()),
-            thread_root_id: Set(root),
-            received_at: Set(received_at),
-            answered_at: Set(None),
-            answer_post_id: Set(None),
-            ..Default::default()
-        };
+        let row =
+            |actor_id, post_id, received_at| inbox_row(actor_id, post_id, conversations::KIND_REPLY, root, received_at);
         let mut rows: Vec<_> = self.orphan.iter().map(|actor| row(*actor, orphan.id, orphan.created_at)).collect();
         if !self.subtree.is_empty() {
             let below: Vec<(i64, DateTime<Utc>)> = posts::Entity::find()
@@ -473,13 +462,10 @@ async fn conversation_rows(
 ) -> Result<Vec<conversations::ActiveModel>, DbErr> {
     let mut addressed: Vec<(i64, &'static str)> = Vec::new();
     if let Some(parent) = parent {
-        let root = match parent.thread_root_id {
-            Some(root_id) => lookups.post_by_id(db, root_id).await?,
-            None => Some(parent.clone()),
-        };
-        for candidate in [Some(parent), root.as_ref()].into_iter().flatten() {
-            if candidate.local && !addressed.iter().any(|(id, _)| *id == candidate.actor_id) {
-                addressed.push((candidate.actor_id, conversations::KIND_REPLY));
+        let (parent_author, root_author) = local_authors_above(db, parent, lookups).await?;
+        for actor_id in [parent_author, root_author].into_iter().flatten() {
+            if !addressed.iter().any(|(id, _)| *id == actor_id) {
+                addressed.push((actor_id, conversations::KIND_REPLY));
             }
         }
     }
@@ -491,22 +477,51 @@ async fn conversation_rows(
     let root = post.thread_root_id.unwrap_or(post.id);
     let mut rows = Vec::with_capacity(addressed.len());
     for (actor_id, kind) in addressed {
-        let Some(actor) = lookups.actor(db, actor_id).await? else { continue };
-        if !actor.local || actor.kind == queries::actors::INSTANCE_KIND {
-            continue;
+        if lookups.actor(db, actor_id).await?.is_some_and(|a| has_inbox(&a)) {
+            rows.push(inbox_row(actor_id, post.id, kind, root, now));
         }
-        rows.push(conversations::ActiveModel {
-            actor_id: Set(actor_id),
-            post_id: Set(post.id),
-            kind: Set(kind.to_owned()),
-            thread_root_id: Set(root),
-            received_at: Set(now),
-            answered_at: Set(None),
-            answer_post_id: Set(None),
-            ..Default::default()
-        });
     }
     Ok(rows)
+}
+
+/// The authors of `parent` and of its thread's root, each when that post is one of ours: the
+/// accounts a reply under `parent` answers.
+async fn local_authors_above(
+    db: &impl ConnectionTrait,
+    parent: &posts::Model,
+    lookups: &mut Lookups,
+) -> Result<(Option<i64>, Option<i64>), DbErr> {
+    let root = match parent.thread_root_id {
+        Some(root_id) => lookups.post_by_id(db, root_id).await?,
+        None => Some(parent.clone()),
+    };
+    let local_author = |post: Option<&posts::Model>| post.filter(|p| p.local).map(|p| p.actor_id);
+    Ok((local_author(Some(parent)), local_author(root.as_ref())))
+}
+
+/// Whether `actor` has a conversations inbox: one of our accounts, not the instance actor.
+fn has_inbox(actor: &actors::Model) -> bool {
+    actor.local && actor.kind != queries::actors::INSTANCE_KIND
+}
+
+/// A new, unanswered conversations-inbox row.
+fn inbox_row(
+    actor_id: i64,
+    post_id: i64,
+    kind: &str,
+    thread_root_id: i64,
+    received_at: DateTime<Utc>,
+) -> conversations::ActiveModel {
+    conversations::ActiveModel {
+        actor_id: Set(actor_id),
+        post_id: Set(post_id),
+        kind: Set(kind.to_owned()),
+        thread_root_id: Set(thread_root_id),
+        received_at: Set(received_at),
+        answered_at: Set(None),
+        answer_post_id: Set(None),
+        ..Default::default()
+    }
 }
 
 /// Inserts conversations-inbox rows, skipping those that exist (one per actor and post).
