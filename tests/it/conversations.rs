@@ -518,27 +518,20 @@ async fn an_orphan_whose_parent_was_stored_meanwhile_is_linked_without_a_fetch()
     assert_eq!(ada.deliver(&a, &ada.activity("Create", parent.clone())).await, "done");
     let parent = post(&a, parent["id"].as_str().unwrap()).await.expect("the parent stored");
     let author = queries::actors::find_by_ap_id(&a.state.db, &ada.id).await.unwrap().unwrap();
-    let now = chrono::Utc::now();
-    let reply_id = format!("{}/notes/r", ada.id);
-    let orphan = posts::Entity::insert(posts::ActiveModel {
-        ap_id: Set(reply_id.clone()),
-        actor_id: Set(author.id),
-        local: Set(false),
-        content_source: Set(String::new()),
-        content_html: Set("<p>the reply</p>".into()),
-        sensitive: Set(false),
-        visibility: Set("public".into()),
-        in_reply_to_ap_id: Set(Some(parent.ap_id.clone())),
+    // A reply stored under the parent, then unlinked: an orphan of a post we have.
+    let orphan = crate::threads::remote_reply(&a.state.db, &author, &parent, "<p>the reply</p>", None).await;
+    let reply_id = orphan.ap_id.clone();
+    posts::Entity::update(posts::ActiveModel {
+        id: Set(orphan.id),
         in_reply_to_post_id: Set(None),
+        thread_root_id: Set(None),
         depth: Set(0),
-        published_at: Set(Some(now)),
-        created_at: Set(now),
-        updated_at: Set(now),
         ..Default::default()
     })
-    .exec_with_returning(&a.state.db)
+    .exec(&a.state.db)
     .await
     .unwrap();
+    let now = chrono::Utc::now();
     let fetched_before = fake1.note_fetches.load(Ordering::SeqCst);
     openhouse::services::conversations::schedule_parent_fetch(&a.state.db, orphan.id, now, false).await.unwrap();
     let linked = eventually(30, "the orphan linked under its parent", || async {
