@@ -309,6 +309,7 @@ const SPECIAL_V4: &[(u32, u8)] = &[
 const SPECIAL_V6: &[(u128, u8)] = &[
     (0, 96),                                         // ::/96 unspecified, loopback, IPv4-compatible
     (0xffff_0000_0000, 96),                          // ::ffff:0:0/96 IPv4-mapped
+    (0xffff_0000_0000_0000, 96),                     // ::ffff:0:0:0/96 IPv4-translated (SIIT)
     (0x0064_ff9b_0000_0000_0000_0000_0000_0000, 96), // 64:ff9b::/96 NAT64
     (0x0064_ff9b_0001_0000_0000_0000_0000_0000, 48), // 64:ff9b:1::/48 local NAT64
     (0x0100_0000_0000_0000_0000_0000_0000_0000, 64), // 100::/64 discard
@@ -477,8 +478,9 @@ impl SafeClient {
 
     /// GETs an ActivityPub document, signed by `signer` (the instance actor, so servers in
     /// authorized-fetch mode answer), following at most one redirect (F3), and requiring an
-    /// ActivityPub content type (F2). The caller checks that the document's `id` equals the
-    /// returned final URL.
+    /// ActivityPub content type (F2). Returns the final URL and the document: which id the
+    /// document may be accepted under is `identity::fetch_object`'s decision, the one caller
+    /// outside this module.
     pub async fn get_activity_json(
         &self,
         url: &Url,
@@ -547,7 +549,27 @@ impl SafeClient {
         self.get(url, accept, max_redirects, None, |ct| ct.contains("json")).await
     }
 
+    /// One GET with its redirects, within [`REQUEST_TIMEOUT`] in all (F4): the client's own
+    /// timeout applies per request, so without this deadline each redirect hop would get
+    /// its own 10 seconds.
     async fn get(
+        &self,
+        url: &Url,
+        accept: &str,
+        max_redirects: usize,
+        signer: Option<&SigningKey>,
+        content_type_ok: fn(&str) -> bool,
+    ) -> Result<(Url, serde_json::Value), FetchError> {
+        let hops = self.get_following(url, accept, max_redirects, signer, content_type_ok);
+        tokio::time::timeout(REQUEST_TIMEOUT, hops).await.unwrap_or_else(|_| {
+            Err(FetchError::Unreachable {
+                host: url.host_str().unwrap_or_default().to_owned(),
+                reason: "timed out".into(),
+            })
+        })
+    }
+
+    async fn get_following(
         &self,
         url: &Url,
         accept: &str,
@@ -666,6 +688,8 @@ mod tests {
             "::1",
             "::ffff:127.0.0.1",
             "::ffff:8.8.8.8",
+            "::ffff:0:127.0.0.1",
+            "::ffff:0:8.8.8.8",
             "::127.0.0.1",
             "64:ff9b::a00:1",
             "2002:7f00:1::",
@@ -762,6 +786,30 @@ mod tests {
         assert!(reason.contains("may not be fetched"), "{reason}");
     }
 
+    /// F4: 10 s is the deadline for the whole fetch, redirects included, not for each hop: two
+    /// hops of 6 s each are given up on at 10 s.
+    #[tokio::test]
+    async fn the_ten_second_limit_covers_every_redirect_hop_together() {
+        use axum::{Router, response::IntoResponse, routing::get};
+
+        let slow = |response: axum::response::Response| async move {
+            tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+            response
+        };
+        let app = Router::new()
+            .route("/first", get(move || slow((StatusCode::FOUND, [(LOCATION, "/second")]).into_response())))
+            .route("/second", get(move || slow(([(CONTENT_TYPE, "application/json")], "{}").into_response())));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = SafeClient::new(AllowList::parse(&addr.to_string()).unwrap(), "test").unwrap();
+        let started = std::time::Instant::now();
+        let result = client.get_json(&Url::parse(&format!("http://{addr}/first")).unwrap(), "*/*", 1).await;
+        assert!(matches!(&result, Err(FetchError::Unreachable { reason, .. }) if reason == "timed out"), "{result:?}");
+        let took = started.elapsed();
+        assert!(took < REQUEST_TIMEOUT + std::time::Duration::from_secs(1), "gave up after {took:?}");
+    }
+
     /// A burst of concurrent fetches from one host (first contacts from many of its users)
     /// keeps its connections: the next burst reuses them instead of connecting again.
     #[tokio::test]
@@ -838,6 +886,7 @@ mod props {
     const V6_RANGES: &[&str] = &[
         "::/96",
         "::ffff:0:0/96",
+        "::ffff:0:0:0/96",
         "64:ff9b::/96",
         "64:ff9b:1::/48",
         "100::/64",
@@ -923,6 +972,7 @@ mod props {
             let spellings = [
                 ("mapped", IpAddr::V6(v4.to_ipv6_mapped())),
                 ("compatible", IpAddr::V6(v4.to_ipv6_compatible())),
+                ("translated", IpAddr::V6(Ipv6Addr::from(0xffff_0000_u128 << 32 | n))),
                 ("NAT64", IpAddr::V6(Ipv6Addr::from(0x0064_ff9b_u128 << 96 | n))),
                 ("local NAT64", IpAddr::V6(Ipv6Addr::from(0x0064_ff9b_0001_u128 << 80 | n))),
                 ("6to4", IpAddr::V6(Ipv6Addr::from(0x2002_u128 << 112 | n << 80 | u128::from(low)))),
