@@ -79,8 +79,8 @@ enum Found {
 }
 
 /// Finds the post at `raw`: one of ours, a remote note already stored, or a remote note
-/// fetched now (signed by the instance actor; its `id` must be the URL it was served from
-/// and its author on the same host).
+/// fetched now (signed by the instance actor, accepted under its own id, F2), whose author
+/// is the actor whose id is its `attributedTo`.
 async fn find_post(ctx: &FederationContext, raw: &str) -> AppResult<Found> {
     let raw = raw.trim();
     let url = Url::parse(raw)
@@ -108,7 +108,7 @@ async fn find_post(ctx: &FederationContext, raw: &str) -> AppResult<Found> {
     }
     // Fetched on a budget and checked like any inbound note (F2, F5, F7, I8).
     let mut budget = FetchBudget::per_activity();
-    let doc = threads::fetch_note(ctx, &url, &mut budget)
+    let doc = threads::fetch_note_at(ctx, &url, &mut budget)
         .await
         .map_err(|e| AppError::unprocessable(format!("cannot fetch {raw}: {e}")))?;
     let author = resolve::actor(ctx, &doc.attributed_to, Freshness::Cached)

@@ -2,7 +2,8 @@
 //!
 //! - `protocol/`: pure serde wire types (what goes over HTTP).
 //! - `objects/`: newtypes over our entities that convert to and from wire types.
-//! - `fetch`: the SSRF-safe client every outbound request goes through.
+//! - `fetch`: the SSRF-safe client every outbound request goes through; `identity`: a
+//!   fetched document is accepted only under its own id (F2).
 //! - `webfinger`: looking up remote handles.
 //! - `resolve`: remote actors, cached and refreshed (`actor_cache`: the in-memory copy);
 //!   `mentions`: the handles a post names.
@@ -22,8 +23,10 @@ pub mod actor_writer;
 pub mod context;
 pub mod delivery;
 pub mod fetch;
+pub mod identity;
 pub mod inbox;
 pub mod inbox_writer;
+pub mod key_refetch;
 pub mod mentions;
 pub mod objects;
 pub mod protocol;

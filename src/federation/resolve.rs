@@ -1,5 +1,8 @@
 //! Remote actors: found in our cache (in memory, then the `actors` table), or fetched
-//! (signed by the instance actor), checked and stored. Cached copies are refreshed after
+//! (signed by the instance actor), checked and stored. An actor is always resolved under
+//! its own id: a URL resolves to the actor whose id it is, or to nothing (F2, I6); only what
+//! a person typed (a profile URL, a handle) may lead elsewhere, under the checks of
+//! [`by_handle_or_url`]. Cached copies are refreshed after
 //! 24 hours (F6); a 410 deletes them (their notes become tombstones and the row stays as a
 //! deleted marker, see ADR 0008).
 
@@ -11,7 +14,9 @@ use crate::{
     federation::{
         context::FederationContext,
         fetch::{FetchBudget, FetchError},
+        identity,
         objects::remote_actor::{RemoteActorDoc, parse_actor},
+        webfinger::{self, Handle},
     },
 };
 
@@ -49,8 +54,30 @@ pub enum Freshness {
     Refetch,
 }
 
-/// The actor at `url`, from the cache or the network.
+/// The actor whose id is `url`, from the cache or the network (a fetch costs up to two of
+/// the default budget, see [`identity::fetch_object`]). Never another actor: a URL that
+/// leads to a document with another id (a redirect, a copy) is refused (F2, I6).
 pub async fn actor(ctx: &FederationContext, url: &Url, freshness: Freshness) -> Result<actors::Model, ResolveError> {
+    actor_within(ctx, url, freshness, Exactly::Yes, &mut FetchBudget::of(2)).await
+}
+
+/// Whether a resolution must yield the actor whose id is the URL asked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Exactly {
+    /// Yes: every protocol path (the actor of an activity, a note's author, a Move target).
+    Yes,
+    /// No: the URL a person typed or a WebFinger link may lead to an actor with another id,
+    /// which its own server vouches for (F2).
+    No,
+}
+
+async fn actor_within(
+    ctx: &FederationContext,
+    url: &Url,
+    freshness: Freshness,
+    exactly: Exactly,
+    budget: &mut FetchBudget,
+) -> Result<actors::Model, ResolveError> {
     if ctx.is_local(url) {
         return Err(ResolveError::Local(url.to_string()));
     }
@@ -71,7 +98,14 @@ pub async fn actor(ctx: &FederationContext, url: &Url, freshness: Freshness) -> 
             return Ok(found.clone());
         }
     }
-    match fetch(ctx, url).await {
+    let fetched = match fetch(ctx, url, budget).await {
+        Ok(doc) if exactly == Exactly::Yes && doc.ap_id != *url => Err(ResolveError::Invalid {
+            url: url.to_string(),
+            reason: format!("the document there is the actor {}, not {url}", doc.ap_id),
+        }),
+        other => other,
+    };
+    match fetched {
         Ok(doc) => store(ctx, doc, url, cached.as_ref()).await,
         Err(ResolveError::Fetch(FetchError::Status { status, .. })) if status == reqwest::StatusCode::GONE => {
             ctx.actors.remove(url.as_str());
@@ -114,12 +148,14 @@ pub async fn reload(ctx: &FederationContext, url: &Url) -> Result<Option<actors:
     Ok(found)
 }
 
-async fn fetch(ctx: &FederationContext, url: &Url) -> Result<RemoteActorDoc, ResolveError> {
-    let (final_url, json) = ctx.fetcher.get_activity_json(url, Some(&ctx.instance_key)).await?;
-    if ctx.is_local(&final_url) {
-        return Err(ResolveError::Local(final_url.to_string()));
+/// The actor document at `url`, accepted under its own id (F2), which may differ from `url`.
+async fn fetch(ctx: &FederationContext, url: &Url, budget: &mut FetchBudget) -> Result<RemoteActorDoc, ResolveError> {
+    let fetched = identity::fetch_object(&ctx.fetcher, url, Some(&ctx.instance_key), budget).await?;
+    if ctx.is_local(&fetched.id) {
+        return Err(ResolveError::Local(fetched.id.to_string()));
     }
-    parse_actor(&json, &final_url).map_err(|e| ResolveError::Invalid { url: url.to_string(), reason: e.to_string() })
+    parse_actor(&fetched.json, &fetched.id)
+        .map_err(|e| ResolveError::Invalid { url: url.to_string(), reason: e.to_string() })
 }
 
 /// Stores a fetched actor document through the actor writer (one upsert; on SQLite,
@@ -172,25 +208,13 @@ async fn store(
     Ok(stored)
 }
 
-/// [`actor`] on a fetch budget (F5): a cached copy costs nothing, a fetch costs one.
+/// [`actor`] on a fetch budget (F5): a cached copy costs nothing, a fetch one or two.
 pub async fn actor_budgeted(
     ctx: &FederationContext,
     url: &Url,
     budget: &mut FetchBudget,
 ) -> Result<actors::Model, ResolveError> {
-    if ctx.is_local(url) {
-        return Err(ResolveError::Local(url.to_string()));
-    }
-    if let Some(found) = queries::actors::find_by_ap_id(&ctx.db, url.as_str()).await?
-        && !found.local
-        && found.last_fetched_at.is_some_and(|at| Utc::now() - at < ACTOR_REFRESH)
-    {
-        return Ok(found);
-    }
-    if !budget.take() {
-        return Err(ResolveError::Fetch(FetchError::BudgetSpent(url.to_string())));
-    }
-    actor(ctx, url, Freshness::Cached).await
+    actor_within(ctx, url, Freshness::Cached, Exactly::Yes, budget).await
 }
 
 /// A remote actor fetched now, whatever the cache holds, on a budget (a `Move` target must
@@ -200,30 +224,61 @@ pub async fn actor_fresh(
     url: &Url,
     budget: &mut FetchBudget,
 ) -> Result<actors::Model, ResolveError> {
-    if !budget.take() {
-        return Err(ResolveError::Fetch(FetchError::BudgetSpent(url.to_string())));
-    }
-    actor(ctx, url, Freshness::Refetch).await
+    actor_within(ctx, url, Freshness::Refetch, Exactly::Yes, budget).await
 }
 
-/// A remote actor named by a handle (`user@host`, looked up with WebFinger) or an actor URL.
+/// A remote actor named by a handle (`user@host`, see [`by_handle`]) or by a URL a person
+/// gave, which may lead to an actor with another id (its profile page, say) as long as that
+/// actor's own server vouches for it (F2).
 pub async fn by_handle_or_url(ctx: &FederationContext, target: &str) -> anyhow::Result<actors::Model> {
-    let url = match Url::parse(target.trim()) {
-        Ok(url) if url.scheme() == "https" || url.scheme() == "http" => url,
-        _ => {
-            let handle = crate::federation::webfinger::Handle::parse(target).map_err(|e| anyhow::anyhow!(e))?;
-            let jrd = crate::federation::webfinger::lookup(&ctx.fetcher, &handle).await?;
-            let href = jrd
-                .links
-                .iter()
-                .find(|l| {
-                    l.rel == "self"
-                        && l.kind.as_deref().is_some_and(|k| k.contains("activity+json") || k.contains("ld+json"))
-                })
-                .and_then(|l| l.href.as_deref())
-                .ok_or_else(|| anyhow::anyhow!("{target} has no ActivityPub actor"))?;
-            Url::parse(href)?
+    match Url::parse(target.trim()) {
+        Ok(url) if url.scheme() == "https" || url.scheme() == "http" => {
+            Ok(actor_within(ctx, &url, Freshness::Cached, Exactly::No, &mut FetchBudget::of(2)).await?)
         }
-    };
-    Ok(actor(ctx, &url, Freshness::Cached).await?)
+        _ => by_handle(ctx, &Handle::parse(target).map_err(|e| anyhow::anyhow!(e))?).await,
+    }
+}
+
+/// The actor a handle names (F8): WebFinger on the handle's host gives its `self` link; the
+/// actor found there stands if it is on that host, or if its own server confirms the handle
+/// (WebFinger for `preferredUsername@its host` answers with the same actor). Otherwise any
+/// server could name someone else's account as one of its users.
+pub async fn by_handle(ctx: &FederationContext, handle: &Handle) -> anyhow::Result<actors::Model> {
+    let href = self_link(ctx, handle).await?;
+    let actor = actor_within(ctx, &href, Freshness::Cached, Exactly::No, &mut FetchBudget::of(2)).await?;
+    if actor.domain.eq_ignore_ascii_case(&handle.host) {
+        return Ok(actor);
+    }
+    let own = Handle { user: actor.username.clone(), host: actor.domain.to_ascii_lowercase() };
+    match self_link(ctx, &own).await {
+        Ok(back) if back.as_str() == actor.ap_id => Ok(actor),
+        Ok(back) => anyhow::bail!(
+            "{}@{} leads to {}, but its server says @{}@{} is {back}",
+            handle.user,
+            handle.host,
+            actor.ap_id,
+            own.user,
+            own.host
+        ),
+        Err(e) => anyhow::bail!(
+            "{}@{} leads to {}, whose server does not confirm the handle: {e}",
+            handle.user,
+            handle.host,
+            actor.ap_id
+        ),
+    }
+}
+
+/// The ActivityPub actor URL of a WebFinger answer (its `self` link).
+async fn self_link(ctx: &FederationContext, handle: &Handle) -> anyhow::Result<Url> {
+    let jrd = webfinger::lookup(&ctx.fetcher, handle).await?;
+    let href = jrd
+        .links
+        .iter()
+        .find(|l| {
+            l.rel == "self" && l.kind.as_deref().is_some_and(|k| k.contains("activity+json") || k.contains("ld+json"))
+        })
+        .and_then(|l| l.href.as_deref())
+        .ok_or_else(|| anyhow::anyhow!("{}@{} has no ActivityPub actor", handle.user, handle.host))?;
+    Ok(Url::parse(href)?)
 }

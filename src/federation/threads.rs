@@ -22,6 +22,7 @@ use crate::{
         activities::{HandleError, local_actor},
         context::FederationContext,
         fetch::{FetchBudget, FetchError},
+        identity,
         objects::remote_note::{RemoteNoteDoc, parse_note, storable},
         resolve::{self, ResolveError},
     },
@@ -40,9 +41,24 @@ const CONTINUATION_LEASE: chrono::Duration = chrono::Duration::minutes(5);
 /// Orphans continued per tick.
 const CONTINUATION_BATCH: u64 = 10;
 
-/// Fetches a note by id on a budget and checks it: the document's id equals the URL it was
-/// served from (F2), it is not ours, its author is on its host (I8).
+/// Fetches the note whose id is `url`, on a budget, and checks it: accepted under its own id
+/// (F2) and that id is `url`, it is not ours. Its author is checked by whoever resolves
+/// `attributedTo` (always under the same rule: the actor whose id it is).
 pub async fn fetch_note(
+    ctx: &FederationContext,
+    url: &Url,
+    budget: &mut FetchBudget,
+) -> Result<RemoteNoteDoc, HandleError> {
+    let doc = fetch_note_at(ctx, url, budget).await?;
+    if doc.ap_id != *url {
+        return Err(HandleError::Rejected(format!("{url}: the document there is {}", doc.ap_id)));
+    }
+    Ok(doc)
+}
+
+/// The note a URL leads to (a post's page link that a person gave, say), accepted under its
+/// own id (F2), which may differ from `url`.
+pub async fn fetch_note_at(
     ctx: &FederationContext,
     url: &Url,
     budget: &mut FetchBudget,
@@ -50,10 +66,10 @@ pub async fn fetch_note(
     if ctx.is_local(url) {
         return Err(HandleError::Rejected(format!("{url} is ours")));
     }
-    let (final_url, json) =
-        ctx.fetcher.get_activity_json_budgeted(url, Some(&ctx.instance_key), budget).await.map_err(fetch_error)?;
-    let doc = parse_note(&json).map_err(|e| HandleError::Rejected(format!("{url}: {e}")))?;
-    if doc.ap_id != final_url || ctx.is_local(&doc.ap_id) {
+    let fetched =
+        identity::fetch_object(&ctx.fetcher, url, Some(&ctx.instance_key), budget).await.map_err(fetch_error)?;
+    let doc = parse_note(&fetched.json).map_err(|e| HandleError::Rejected(format!("{url}: {e}")))?;
+    if doc.ap_id != fetched.id || ctx.is_local(&doc.ap_id) {
         return Err(HandleError::Rejected(format!("{url}: the document's id is not its URL")));
     }
     Ok(doc)
