@@ -15,6 +15,7 @@ use crate::{
         actor_writer::ActorWriter,
         fetch::SafeClient,
         inbox_writer::InboxWriter,
+        key_refetch::KeyRefetches,
         signatures::{KeyCache, SigningKey},
     },
     services::accounts,
@@ -36,6 +37,8 @@ pub struct FederationContext {
     pub keys: Arc<KeyCache>,
     /// Remote actors recently read or fetched (a cache of the `actors` table).
     pub actors: Arc<ActorCache>,
+    /// Forced key re-fetches, at most one per actor per 5 minutes (I7).
+    pub key_refetches: Arc<KeyRefetches>,
     /// Stores verified inbound activities, many requests per statement.
     pub inbox_writer: InboxWriter,
     /// Stores fetched actors, many callers per transaction (SQLite).
@@ -68,6 +71,7 @@ impl FederationContext {
             instance_key,
             keys: Arc::new(KeyCache::new(10_000)),
             actors: Arc::new(ActorCache::default()),
+            key_refetches: Arc::new(KeyRefetches::default()),
             inbox_writer,
             actor_writer,
             inbox_wakeup,

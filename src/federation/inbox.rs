@@ -3,9 +3,13 @@
 //! ```text
 //! POST /inbox ─► body ≤ 1 MiB (413) ─► signature parses, covers enough, digest, time (401/400)
 //!             ─► envelope {id, type, actor} sane, same origin, not ours (400)
-//!             ─► actor resolved (cache / signed fetch) and owns the key (401)
+//!             ─► (a self-Delete of an actor we never saw: 202, dropped unstored)
+//!             ─► the actor whose id IS `actor` resolved (cache / signed fetch, F2) and
+//!                owns the key (401)
 //!             ─► signature verified; on failure the key is re-fetched once per 5 min (401)
-//!             ─► INSERT inbox_activities (dedup by id; group commit) ─► 202
+//!             ─► per-actor rate limit, charged to the verified actor (429)
+//!             ─► INSERT inbox_activities with the verified actor's row (dedup by id;
+//!                group commit) ─► 202
 //!
 //! inbox worker ─► lease a batch of pending rows (one UPDATE … RETURNING id), then read them
 //!              ─► dispatch each by type (activities/*) ─► done / ignored / retry, per group,
@@ -42,9 +46,6 @@ use crate::{
     },
     rate_limit::InboxLimits,
 };
-
-/// Minimum time between two forced key re-fetches of one actor (I7).
-pub const KEY_REFETCH_INTERVAL: Duration = Duration::minutes(5);
 
 /// Why an inbound request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -107,16 +108,32 @@ pub enum Receipt {
     Stored,
     /// Already received before (same id): nothing new stored.
     Duplicate,
+    /// Accepted and dropped unstored: nothing could come of it (I13).
+    Dropped,
 }
 
 /// The minimal shape every activity must have.
-struct Envelope {
-    id: Url,
-    kind: String,
-    actor: Url,
+pub struct Envelope {
+    /// The activity's id.
+    pub id: Url,
+    /// Its `type`.
+    pub kind: String,
+    /// The actor it claims (verified later against the signature).
+    pub actor: Url,
+    /// The id of its `object`, when it names one.
+    pub object: Option<Url>,
 }
 
-fn envelope(body: &[u8]) -> Result<Envelope, InboxError> {
+impl Envelope {
+    /// A `Delete` whose object is its own actor: an account deleting itself.
+    fn is_self_delete(&self) -> bool {
+        self.kind == "Delete" && self.object.as_ref() == Some(&self.actor)
+    }
+}
+
+/// Reads the envelope of an inbound body: `id` and `type` as strings, `actor` as a URL or an
+/// object carrying one; JSON-LD aliases do not count. No other field is trusted here.
+pub fn envelope(body: &[u8]) -> Result<Envelope, InboxError> {
     let json: Value =
         serde_json::from_slice(body).map_err(|e| InboxError::Malformed(format!("the body is not JSON: {e}")))?;
     if !json.is_object() {
@@ -137,7 +154,8 @@ fn envelope(body: &[u8]) -> Result<Envelope, InboxError> {
         _ => None,
     }
     .ok_or_else(|| InboxError::Malformed("the activity needs an actor".into()))?;
-    Ok(Envelope { id, kind, actor })
+    let object = json.get("object").and_then(id_of);
+    Ok(Envelope { id, kind, actor, object })
 }
 
 /// Checks, verifies and durably stores one inbound activity.
@@ -161,55 +179,74 @@ pub async fn receive(ctx: &FederationContext, req: InboundRequest<'_>) -> Result
     if activity.id.origin() != activity.actor.origin() {
         return Err(InboxError::Malformed("the activity id is not on its actor's server".into()));
     }
-    // I11: per actor, still before any database or network work.
-    if let Some(limits) = req.limits {
-        limits.check_actor(activity.actor.as_str()).map_err(InboxError::RateLimited)?;
+    // I13: an actor we never saw deleting itself leaves nothing to delete; fetching it
+    // (a 410 by now) from every server that hears of it would only load its server.
+    if activity.is_self_delete() && !known_actor(ctx, &activity.actor).await? {
+        return Ok(Receipt::Dropped);
     }
-    // I6: the key that signed belongs to the activity's actor.
-    let actor = match resolve::actor(ctx, &activity.actor, Freshness::Cached).await {
-        Ok(actor) => actor,
-        Err(ResolveError::Db(e)) => return Err(e.into()),
-        Err(e) => return Err(InboxError::Unauthorized(format!("cannot verify the actor: {e}"))),
+    // I6: the actor whose id is the activity's `actor` signed it.
+    let actor = verified_actor(ctx, &activity.actor, &signature).await?;
+    // I11, per actor: charged to the verified actor only, so that forged requests cannot
+    // spend a real actor's budget.
+    if let Some(limits) = req.limits {
+        limits.check_actor(&actor.ap_id).map_err(InboxError::RateLimited)?;
+    }
+    store(ctx, &activity, &actor, req.body).await
+}
+
+/// Whether we hold a row for the remote actor `url` (in memory or in the table).
+async fn known_actor(ctx: &FederationContext, url: &Url) -> Result<bool, InboxError> {
+    if ctx.actors.get(url.as_str()).is_some() {
+        return Ok(true);
+    }
+    Ok(queries::actors::find_by_ap_id(&ctx.db, url.as_str()).await?.is_some())
+}
+
+/// The actor whose id is `actor_url`, once its key has verified the request (I6, I7).
+///
+/// The actor is resolved under its own id (`resolve::actor` refuses a URL that leads to a
+/// document with another id), and the signing key must be that actor's. When the key does
+/// not verify, it may have rotated: the table (another process may have re-fetched it) and
+/// then the actor's server are asked again, at most once per actor per 5 minutes, decided
+/// in memory (`key_refetch`), so that forged requests cost no write and evict nothing.
+async fn verified_actor(
+    ctx: &FederationContext,
+    actor_url: &Url,
+    signature: &signatures::ParsedSignature,
+) -> Result<actors::Model, InboxError> {
+    let unverifiable = |e: ResolveError| match e {
+        ResolveError::Db(e) => InboxError::from(e),
+        e => InboxError::Unauthorized(format!("cannot verify the actor: {e}")),
     };
     let key_id = signature.key_id().as_str();
     let verifies = |a: &actors::Model| {
-        a.public_key_id == key_id && verify_with(ctx, &signature, &a.public_key_id, &a.public_key_pem)
+        // Checked here as well as by the resolver: everything after this credits `a`.
+        a.ap_id == actor_url.as_str()
+            && a.public_key_id == key_id
+            && verify_with(ctx, signature, &a.public_key_id, &a.public_key_pem)
     };
-    let mut verified = verifies(&actor);
-    if !verified {
-        // The in-memory copy may be older than the table (another process re-fetched).
-        match resolve::reload(ctx, &activity.actor).await {
-            Ok(Some(stored))
-                if stored.public_key_pem != actor.public_key_pem || stored.public_key_id != actor.public_key_id =>
-            {
-                verified = verifies(&stored);
-            }
-            Ok(_) => {}
-            Err(ResolveError::Db(e)) => return Err(e.into()),
-            Err(e) => return Err(InboxError::Unauthorized(format!("cannot verify the actor: {e}"))),
-        }
+    let actor = resolve::actor(ctx, actor_url, Freshness::Cached).await.map_err(unverifiable)?;
+    if verifies(&actor) {
+        return Ok(actor);
     }
-    if !verified {
-        // I7: the key may have rotated; re-fetch at most once per actor per 5 minutes.
-        let now = Utc::now();
-        let claimed = {
-            let writer = crate::db::writer(&ctx.db).await?;
-            queries::actors::claim_key_refetch(writer.connection(), actor.id, now, now - KEY_REFETCH_INTERVAL).await?
-        };
-        if !claimed {
-            return Err(InboxError::Unauthorized("the signature does not verify with the actor's key".into()));
-        }
-        let fresh = resolve::actor(ctx, &activity.actor, Freshness::Refetch)
-            .await
-            .map_err(|e| InboxError::Unauthorized(format!("cannot verify the actor: {e}")))?;
-        if fresh.public_key_id != key_id {
-            return Err(InboxError::Unauthorized("the signing key does not belong to the activity's actor".into()));
-        }
-        if !verify_with(ctx, &signature, &fresh.public_key_id, &fresh.public_key_pem) {
-            return Err(InboxError::Unauthorized("the signature does not verify with the actor's key".into()));
-        }
+    if !ctx.key_refetches.try_claim(actor.id, std::time::Instant::now()) {
+        return Err(InboxError::Unauthorized("the signature does not verify with the actor's key".into()));
     }
-    store(ctx, &activity, req.body).await
+    // The in-memory copy may be older than the table (another process re-fetched).
+    if let Some(stored) = resolve::reload(ctx, actor_url).await.map_err(unverifiable)?
+        && (stored.public_key_pem != actor.public_key_pem || stored.public_key_id != actor.public_key_id)
+        && verifies(&stored)
+    {
+        return Ok(stored);
+    }
+    let fresh = resolve::actor(ctx, actor_url, Freshness::Refetch).await.map_err(unverifiable)?;
+    if fresh.public_key_id != key_id {
+        return Err(InboxError::Unauthorized("the signing key does not belong to the activity's actor".into()));
+    }
+    if !verifies(&fresh) {
+        return Err(InboxError::Unauthorized("the signature does not verify with the actor's key".into()));
+    }
+    Ok(fresh)
 }
 
 fn verify_with(ctx: &FederationContext, signature: &signatures::ParsedSignature, key_id: &str, pem: &str) -> bool {
@@ -224,11 +261,17 @@ fn verify_with(ctx: &FederationContext, signature: &signatures::ParsedSignature,
 
 /// The durable insert (I9, I10): the row is committed before we answer 202. Concurrent
 /// requests share one statement (group commit, `inbox_writer`); each waits for its own.
-async fn store(ctx: &FederationContext, activity: &Envelope, body: &[u8]) -> Result<Receipt, InboxError> {
+async fn store(
+    ctx: &FederationContext,
+    activity: &Envelope,
+    actor: &actors::Model,
+    body: &[u8],
+) -> Result<Receipt, InboxError> {
     let row = NewInboxRow {
         ap_id: activity.id.to_string(),
         activity_type: activity.kind.clone(),
-        actor_ap_id: activity.actor.to_string(),
+        actor_ap_id: actor.ap_id.clone(),
+        actor_id: actor.id,
         payload: String::from_utf8_lossy(body).into_owned(),
     };
     match ctx.inbox_writer.insert(row).await? {

@@ -36,8 +36,10 @@ pub struct NewInboxRow {
     pub ap_id: String,
     /// Its `type`.
     pub activity_type: String,
-    /// The verified signer.
+    /// The verified actor's id (= the activity's `actor`).
     pub actor_ap_id: String,
+    /// The verified actor's row: the worker acts as this actor (I6).
+    pub actor_id: i64,
     /// The raw JSON as received.
     pub payload: String,
 }
@@ -156,6 +158,7 @@ async fn insert_batch(db: &DatabaseConnection, batch: &[Pending]) -> Result<Vec<
         C::ApId,
         C::ActivityType,
         C::ActorApId,
+        C::ActorId,
         C::Payload,
         C::State,
         C::Attempts,
@@ -173,6 +176,7 @@ async fn insert_batch(db: &DatabaseConnection, batch: &[Pending]) -> Result<Vec<
                 row.ap_id.clone().into(),
                 row.activity_type.clone().into(),
                 row.actor_ap_id.clone().into(),
+                row.actor_id.into(),
                 row.payload.clone().into(),
                 super::inbox::PENDING.into(),
                 0i32.into(),

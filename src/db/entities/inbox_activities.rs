@@ -12,8 +12,11 @@ pub struct Model {
     #[sea_orm(unique)]
     pub ap_id: String,
     pub activity_type: String,
-    /// The verified signer (= the activity's `actor`).
+    /// The activity's `actor`, which is the id of the actor that verified it.
     pub actor_ap_id: String,
+    /// The row of the actor whose key verified the request (I6): the worker acts as this
+    /// actor. `None` only for rows stored before it was recorded.
+    pub actor_id: Option<i64>,
     /// The raw JSON as received.
     #[sea_orm(column_type = "Text")]
     pub payload: String,

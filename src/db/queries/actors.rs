@@ -257,28 +257,6 @@ pub async fn find_by_key_id(db: &impl ConnectionTrait, key_id: &str) -> Result<O
     actors::Entity::find().filter(actors::Column::PublicKeyId.eq(key_id)).one(db).await
 }
 
-/// Records a forced key re-fetch, if none happened since `not_before`; returns whether this
-/// caller may re-fetch now (FEDERATION.md I7: at most one per actor per 5 minutes).
-pub async fn claim_key_refetch(
-    db: &impl ConnectionTrait,
-    actor_id: i64,
-    now: DateTime<Utc>,
-    not_before: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    use sea_orm::sea_query::{Condition, Expr};
-    let result = actors::Entity::update_many()
-        .col_expr(actors::Column::KeyRefetchedAt, Expr::value(now))
-        .filter(actors::Column::Id.eq(actor_id))
-        .filter(
-            Condition::any()
-                .add(actors::Column::KeyRefetchedAt.is_null())
-                .add(actors::Column::KeyRefetchedAt.lt(not_before)),
-        )
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
-}
-
 /// A local actor's private key PEM. Only signing code calls this.
 pub async fn private_key(db: &impl ConnectionTrait, actor_id: i64) -> Result<Option<String>, DbErr> {
     Ok(actor_keys::Entity::find_by_id(actor_id).one(db).await?.map(|k| k.private_key_pem))

@@ -100,19 +100,42 @@ impl Inbound {
     }
 }
 
-/// Parses a stored activity and resolves its (verified) actor; `Ok(Err(handled))` when
-/// there is nothing more to do.
+/// Parses a stored activity and loads the actor that the inbox verified (I6); `Ok(Err(handled))`
+/// when there is nothing more to do. The actor is the row recorded with the activity: it is
+/// never decided again over the network, where a redirecting actor URL could name another
+/// actor this time.
 async fn load(ctx: &FederationContext, row: &inbox_activities::Model) -> Result<Result<Inbound, Handled>, HandleError> {
     let json: Value =
         serde_json::from_str(&row.payload).map_err(|e| HandleError::Rejected(format!("stored payload: {e}")))?;
-    let actor_url = Url::parse(&row.actor_ap_id).map_err(|e| HandleError::Rejected(e.to_string()))?;
-    let actor = resolve::actor(ctx, &actor_url, Freshness::Cached)
-        .await
-        .map_err(|e| HandleError::Temporary(format!("actor: {e}")))?;
+    let actor = match row.actor_id {
+        Some(id) => verified_actor(ctx, id, &row.actor_ap_id).await?,
+        // Stored before the verified actor was recorded: the actor whose id is the claimed URL.
+        None => {
+            let url = Url::parse(&row.actor_ap_id).map_err(|e| HandleError::Rejected(e.to_string()))?;
+            resolve::actor(ctx, &url, Freshness::Cached)
+                .await
+                .map_err(|e| HandleError::Temporary(format!("actor: {e}")))?
+        }
+    };
+    if actor.ap_id != row.actor_ap_id || json.get("actor").and_then(id_of).is_none_or(|a| a.as_str() != actor.ap_id) {
+        return Err(HandleError::Rejected("the activity's actor is not the actor that signed it".into()));
+    }
     if actor.deleted_at.is_some() {
         return Ok(Err(Handled::Ignored("the actor was deleted")));
     }
     Ok(Ok(Inbound { json, actor }))
+}
+
+/// The actor row the inbox verified, from the in-memory cache when it holds that very row
+/// (the inbox just put it there: no database read for a busy sender), else from the table.
+async fn verified_actor(ctx: &FederationContext, id: i64, ap_id: &str) -> Result<actors::Model, HandleError> {
+    if let Some(found) = ctx.actors.get(ap_id).filter(|a| a.id == id) {
+        return Ok(found);
+    }
+    if let Some(found) = queries::actors::find(&ctx.db, id).await? {
+        return Ok(found);
+    }
+    Err(HandleError::Rejected("the verified actor is no longer stored".into()))
 }
 
 /// Processes one stored activity of any type but `Create`.
