@@ -51,11 +51,11 @@ use url::Url;
 
 use crate::helpers::{Options, TestApp, eventually};
 
-const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+pub(crate) const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
 /// What a fake server answers on one path.
 #[derive(Clone)]
-enum Doc {
+pub(crate) enum Doc {
     /// `application/activity+json`.
     Json(Value),
     /// Any content type and body.
@@ -66,8 +66,8 @@ enum Doc {
 
 /// A remote server under the test's control (on an allow-listed loopback address).
 #[derive(Clone)]
-struct Fake {
-    base: String,
+pub(crate) struct Fake {
+    pub(crate) base: String,
     docs: Arc<Mutex<HashMap<String, Doc>>>,
     /// Paths requested, in order.
     hits: Arc<Mutex<Vec<String>>>,
@@ -89,7 +89,7 @@ async fn serve(State(fake): State<Fake>, method: axum::http::Method, uri: Uri) -
 }
 
 impl Fake {
-    async fn start(ip: &str) -> Self {
+    pub(crate) async fn start(ip: &str) -> Self {
         let listener = TcpListener::bind((ip, 0)).await.unwrap();
         let fake = Fake {
             base: format!("http://{}", listener.local_addr().unwrap()),
@@ -101,21 +101,21 @@ impl Fake {
         fake
     }
 
-    fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         Url::parse(&self.base).unwrap().port().unwrap()
     }
 
-    fn put(&self, url: &str, doc: Doc) {
+    pub(crate) fn put(&self, url: &str, doc: Doc) {
         let path = Url::parse(url).unwrap().path().to_owned();
         self.docs.lock().unwrap().insert(path, doc);
     }
 
-    fn hits_of(&self, path: &str) -> usize {
+    pub(crate) fn hits_of(&self, path: &str) -> usize {
         self.hits.lock().unwrap().iter().filter(|p| *p == path).count()
     }
 
     /// A remote actor with a fresh key, served here.
-    fn actor(&self, name: &str) -> FakeActor {
+    pub(crate) fn actor(&self, name: &str) -> FakeActor {
         let actor = FakeActor::at(&format!("{}/users/{name}", self.base));
         self.put(&actor.id, Doc::Json(actor.doc.clone()));
         actor
@@ -123,16 +123,16 @@ impl Fake {
 }
 
 /// A remote actor: its id, its key and its document (served or not).
-struct FakeActor {
-    id: String,
-    key: SigningKey,
-    doc: Value,
+pub(crate) struct FakeActor {
+    pub(crate) id: String,
+    pub(crate) key: SigningKey,
+    pub(crate) doc: Value,
     seq: AtomicUsize,
 }
 
 impl FakeActor {
     /// An actor whose id is `id`, wherever that is (it may be an address we must not fetch).
-    fn at(id: &str) -> Self {
+    pub(crate) fn at(id: &str) -> Self {
         let keys = generate_rsa_keys().unwrap();
         let key =
             SigningKey::from_pkcs8_pem(Url::parse(&format!("{id}#main-key")).unwrap(), &keys.private_pem).unwrap();
@@ -149,12 +149,12 @@ impl FakeActor {
         Self { id: id.to_owned(), key, doc, seq: AtomicUsize::new(0) }
     }
 
-    fn new_id(&self, what: &str) -> String {
+    pub(crate) fn new_id(&self, what: &str) -> String {
         format!("{}/{what}/{}", self.id, self.seq.fetch_add(1, Ordering::SeqCst))
     }
 
     /// A public note attributed to this actor (not served).
-    fn note(&self, in_reply_to: Option<&str>, text: &str) -> Value {
+    pub(crate) fn note(&self, in_reply_to: Option<&str>, text: &str) -> Value {
         json!({
             "id": self.new_id("notes"),
             "type": "Note",
@@ -167,7 +167,7 @@ impl FakeActor {
         })
     }
 
-    fn activity(&self, kind: &str, object: Value) -> Value {
+    pub(crate) fn activity(&self, kind: &str, object: Value) -> Value {
         json!({
             "@context": "https://www.w3.org/ns/activitystreams",
             "id": self.new_id("activities"),
@@ -179,7 +179,7 @@ impl FakeActor {
 
     /// Signs `body` with this actor's key, lets `tamper` change the request, and POSTs it
     /// to A's shared inbox; the status.
-    async fn post_raw(&self, a: &TestApp, body: &[u8], tamper: impl FnOnce(&mut HeaderMap)) -> u16 {
+    pub(crate) async fn post_raw(&self, a: &TestApp, body: &[u8], tamper: impl FnOnce(&mut HeaderMap)) -> u16 {
         let inbox = Url::parse(&format!("{}/inbox", a.base)).unwrap();
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/activity+json"));
@@ -190,7 +190,7 @@ impl FakeActor {
         client.post(inbox).headers(headers).body(body.to_vec()).send().await.unwrap().status().as_u16()
     }
 
-    async fn send(&self, a: &TestApp, activity: &Value) -> u16 {
+    pub(crate) async fn send(&self, a: &TestApp, activity: &Value) -> u16 {
         self.post_raw(a, activity.to_string().as_bytes(), |_| {}).await
     }
 }
@@ -250,13 +250,13 @@ async fn slow_drip(ip: &str) -> String {
 
 /// Every row an inbound activity could create or change, and the counts of the rest.
 #[derive(Debug, PartialEq, Eq, Clone)]
-struct Snapshot {
+pub(crate) struct Snapshot {
     inbox_rows: u64,
     actors: u64,
     rows: Vec<String>,
 }
 
-async fn snapshot(a: &TestApp) -> Snapshot {
+pub(crate) async fn snapshot(a: &TestApp) -> Snapshot {
     let db = &a.state.db;
     let mut rows = Vec::new();
     macro_rules! dump {
@@ -377,7 +377,7 @@ async fn instance() -> (TestApp, Fake, Fake) {
     (a, Fake::start("127.0.0.4").await, Fake::start("127.0.0.5").await)
 }
 
-async fn publish(a: &TestApp, author: &actors::Model, text: &str) -> posts::Model {
+pub(crate) async fn publish(a: &TestApp, author: &actors::Model, text: &str) -> posts::Model {
     let draft = Draft {
         text: text.into(),
         content_warning: None,

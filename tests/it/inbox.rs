@@ -230,13 +230,21 @@ async fn a_bad_key_triggers_one_refetch_per_five_minutes() {
     let keys = openhouse::crypto::generate_rsa_keys().unwrap();
     let impostor = SigningKey::from_pkcs8_pem(peer.key.key_id().clone(), &keys.private_pem).unwrap();
     let body = peer.follow("follows/forged", &a.actor_url("acme")).to_string().into_bytes();
+    let before = queries::actors::find_by_ap_id(&a.state.db, &peer.actor).await.unwrap().unwrap();
     assert_eq!(peer.send_with(&impostor, &body, SystemTime::now(), |_, _| {}).await, 401);
+    // The failure re-fetched the actor (the fetch stamps the row) ...
     let cached = queries::actors::find_by_ap_id(&a.state.db, &peer.actor).await.unwrap().unwrap();
-    let first = cached.key_refetched_at.expect("the failure re-fetched the key");
-    assert_eq!(peer.send_with(&impostor, &body, SystemTime::now(), |_, _| {}).await, 401);
+    let first = cached.last_fetched_at.expect("fetched");
+    assert!(Some(first) > before.last_fetched_at, "the failure re-fetched the key");
+    // ... and a second failure within 5 minutes does not: no fetch, no write.
+    for _ in 0..3 {
+        assert_eq!(peer.send_with(&impostor, &body, SystemTime::now(), |_, _| {}).await, 401);
+    }
     let cached = queries::actors::find_by_ap_id(&a.state.db, &peer.actor).await.unwrap().unwrap();
-    assert_eq!(cached.key_refetched_at, Some(first), "no second re-fetch within 5 minutes");
+    assert_eq!(cached.last_fetched_at, Some(first), "no second re-fetch within 5 minutes");
     assert_eq!(stored(&a).await, 1);
+    // The real actor still gets through, with its own key.
+    assert_eq!(peer.send(&peer.follow("follows/after", &a.actor_url("acme"))).await, 202);
 }
 
 /// Group commit (docs/adr/0008): many concurrent requests, distinct and duplicate, each get
@@ -280,6 +288,7 @@ async fn concurrent_distinct_and_duplicate_posts_are_each_stored_once() {
                 ap_id: format!("https://remote.example/activities/{}", n % 30),
                 activity_type: "Listen".into(),
                 actor_ap_id: "https://remote.example/users/x".into(),
+                actor_id: 0,
                 payload: "{}".into(),
             };
             inserts.spawn(async move { (n % 30, writer.insert(row).await.unwrap()) });

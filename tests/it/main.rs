@@ -16,6 +16,7 @@ mod discovery;
 mod follows;
 mod helpers;
 mod hostile;
+mod identity;
 mod inbox;
 mod leases;
 mod ops;
