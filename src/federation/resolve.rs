@@ -2,9 +2,8 @@
 //! (signed by the instance actor), checked and stored. An actor is always resolved under
 //! its own id: a URL resolves to the actor whose id it is, or to nothing (F2, I6); only what
 //! a person typed (a profile URL, a handle) may lead elsewhere, under the checks of
-//! [`by_handle_or_url`]. Cached copies are refreshed after
-//! 24 hours (F6); a 410 deletes them (their notes become tombstones and the row stays as a
-//! deleted marker, see ADR 0008).
+//! [`by_handle_or_url`]. Cached copies are refreshed after 24 hours (F6); a 410 deletes them
+//! (their notes become tombstones and the row stays as a deleted marker, see ADR 0008).
 
 use chrono::{Duration, Utc};
 use url::Url;
