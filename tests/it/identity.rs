@@ -180,6 +180,23 @@ async fn a_stored_activity_without_its_verified_actor_is_not_credited_to_where_i
     assert!(actor_row(&a, &bob.id).await.is_none(), "bob was not taken for x");
 }
 
+/// Bob on the victim's server, and the id of a note `q` on the attacker's server "by x",
+/// where x redirects to bob; `q` answers `in_reply_to` when given.
+fn note_by_redirecting_author(attacker: &Fake, victim: &Fake, in_reply_to: Option<&str>) -> (FakeActor, String) {
+    let bob = victim.actor("bob");
+    let x = format!("{}/users/x", attacker.base);
+    attacker.put(&x, Doc::Redirect(bob.id.clone()));
+    let q_id = format!("{}/notes/q", attacker.base);
+    attacker.put(
+        &q_id,
+        Doc::Json(json!({
+            "id": q_id, "type": "Note", "attributedTo": x, "content": "<p>Bob: I quit this brand</p>",
+            "inReplyTo": in_reply_to, "published": "2026-11-24T09:00:00Z", "to": [PUBLIC],
+        })),
+    );
+    (bob, q_id)
+}
+
 /// A note fetched while walking up a thread is credited to the actor whose id is its
 /// `attributedTo`, or not stored: never to the actor that URL redirects to.
 #[tokio::test]
@@ -187,19 +204,9 @@ async fn a_thread_walk_note_whose_author_url_redirects_is_not_credited_to_the_vi
     let (a, attacker, victim) = instance().await;
     let acme = a.create_actor("acme", ActorKind::Brand, "Acme").await;
     let update = publish(&a, &acme, "What should we build next?").await;
-    let bob = victim.actor("bob");
+    let (bob, q_id) = note_by_redirecting_author(&attacker, &victim, Some(&update.ap_id));
+    // r: z's genuine reply to q, mentioning the brand.
     let z = attacker.actor("z");
-    let x = format!("{}/users/x", attacker.base);
-    attacker.put(&x, Doc::Redirect(bob.id.clone()));
-    // q: a note "by x" answering our update; r: z's genuine reply to q, mentioning the brand.
-    let q_id = format!("{}/notes/q", attacker.base);
-    attacker.put(
-        &q_id,
-        Doc::Json(json!({
-            "id": q_id, "type": "Note", "attributedTo": x, "content": "<p>Bob: I quit this brand</p>",
-            "inReplyTo": update.ap_id, "published": "2026-11-24T09:00:00Z", "to": [PUBLIC],
-        })),
-    );
     let mut r = z.note(Some(&q_id), "<p>@acme see above</p>");
     r["tag"] = json!([{"type": "Mention", "href": acme.ap_id, "name": "@acme"}]);
     r["cc"] = json!([acme.ap_id]);
@@ -220,17 +227,7 @@ async fn a_thread_walk_note_whose_author_url_redirects_is_not_credited_to_the_vi
 async fn a_reply_target_whose_author_url_redirects_is_refused() {
     let (a, attacker, victim) = instance().await;
     a.create_actor("acme", ActorKind::Brand, "Acme").await;
-    let bob = victim.actor("bob");
-    let x = format!("{}/users/x", attacker.base);
-    attacker.put(&x, Doc::Redirect(bob.id.clone()));
-    let q_id = format!("{}/notes/q", attacker.base);
-    attacker.put(
-        &q_id,
-        Doc::Json(json!({
-            "id": q_id, "type": "Note", "attributedTo": x, "content": "<p>hello</p>",
-            "published": "2026-11-24T09:00:00Z", "to": [PUBLIC],
-        })),
-    );
+    let (bob, q_id) = note_by_redirecting_author(&attacker, &victim, None);
     let (_, token) = tokens::create(&a.state.db, "staff", None).await.unwrap();
     let response = a
         .client
