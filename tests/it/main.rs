@@ -18,6 +18,7 @@ mod helpers;
 mod hostile;
 mod inbox;
 mod leases;
+mod lifecycle;
 mod ops;
 mod pages;
 mod publishing;

@@ -1,0 +1,244 @@
+//! What the inbox keeps and for how long, and how a dead host comes back, over HTTP against
+//! a real instance and a fake remote server on loopback:
+//!
+//! - I13: a `Delete` of a note we never stored makes its later `Create` by the same actor
+//!   refused, for a while; a `Create` of another id, or after the window, is stored.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU16, AtomicUsize, Ordering},
+    },
+    time::{Duration as StdDuration, SystemTime},
+};
+
+use axum::{
+    Router,
+    extract::State,
+    http::{StatusCode, Uri, header},
+    response::{IntoResponse, Response},
+};
+use chrono::{Duration, Utc};
+use openhouse::{
+    crypto::generate_rsa_keys,
+    db::{
+        entities::{actors, deleted_objects, inbox_activities, posts},
+        queries,
+    },
+    domain::{ActorKind, Visibility},
+    federation::{
+        inbox::PENDING,
+        signatures::{SigningKey, sign_request},
+    },
+    services::posts::{self as post_service, Draft},
+};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use url::Url;
+
+use crate::helpers::{Options, TestApp, eventually};
+
+const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+/// A remote server: serves documents on GET, answers POSTs with `status` and counts them.
+#[derive(Clone)]
+struct Fake {
+    base: String,
+    docs: Arc<Mutex<HashMap<String, Value>>>,
+    posts: Arc<AtomicUsize>,
+    status: Arc<AtomicU16>,
+}
+
+async fn serve(State(fake): State<Fake>, method: axum::http::Method, uri: Uri) -> Response {
+    if method == axum::http::Method::POST {
+        fake.posts.fetch_add(1, Ordering::SeqCst);
+        return StatusCode::from_u16(fake.status.load(Ordering::SeqCst)).unwrap().into_response();
+    }
+    match fake.docs.lock().unwrap().get(uri.path()).cloned() {
+        Some(doc) => ([(header::CONTENT_TYPE, "application/activity+json")], doc.to_string()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+impl Fake {
+    async fn start() -> Self {
+        let listener = TcpListener::bind(("127.0.0.7", 0)).await.unwrap();
+        let fake = Fake {
+            base: format!("http://{}", listener.local_addr().unwrap()),
+            docs: Arc::default(),
+            posts: Arc::default(),
+            status: Arc::new(AtomicU16::new(202)),
+        };
+        let app = Router::new().fallback(serve).with_state(fake.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        fake
+    }
+
+    /// A remote actor with a fresh key, served here.
+    fn actor(&self, name: &str) -> FakeActor {
+        let id = format!("{}/users/{name}", self.base);
+        let keys = generate_rsa_keys().unwrap();
+        let key =
+            SigningKey::from_pkcs8_pem(Url::parse(&format!("{id}#main-key")).unwrap(), &keys.private_pem).unwrap();
+        let doc = json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": id,
+            "type": "Person",
+            "preferredUsername": name,
+            "inbox": format!("{id}/inbox"),
+            "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": keys.public_pem},
+        });
+        self.docs.lock().unwrap().insert(Url::parse(&id).unwrap().path().to_owned(), doc);
+        FakeActor { id, key, seq: AtomicUsize::new(0) }
+    }
+}
+
+/// A remote actor that signs what it sends.
+struct FakeActor {
+    id: String,
+    key: SigningKey,
+    seq: AtomicUsize,
+}
+
+impl FakeActor {
+    fn new_id(&self, what: &str) -> String {
+        format!("{}/{what}/{}", self.id, self.seq.fetch_add(1, Ordering::SeqCst))
+    }
+
+    fn activity(&self, kind: &str, object: Value) -> Value {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": self.new_id("activities"),
+            "type": kind,
+            "actor": self.id,
+            "object": object,
+        })
+    }
+
+    /// A public reply to `in_reply_to` with the id `id`.
+    fn note(&self, id: &str, in_reply_to: &str) -> Value {
+        json!({
+            "id": id,
+            "type": "Note",
+            "attributedTo": self.id,
+            "content": "<p>hello</p>",
+            "inReplyTo": in_reply_to,
+            "published": "2026-12-07T10:00:00Z",
+            "to": [PUBLIC],
+        })
+    }
+
+    /// Signs and POSTs `activity` to A's shared inbox; the status.
+    async fn send(&self, a: &TestApp, activity: &Value) -> u16 {
+        let body = activity.to_string().into_bytes();
+        let inbox = Url::parse(&format!("{}/inbox", a.base)).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/activity+json"));
+        sign_request(&self.key, &reqwest::Method::POST, &inbox, &mut headers, Some(&body), SystemTime::now()).unwrap();
+        headers.remove(reqwest::header::HOST);
+        let client = reqwest::Client::builder().timeout(StdDuration::from_secs(60)).build().unwrap();
+        client.post(inbox).headers(headers).body(body).send().await.unwrap().status().as_u16()
+    }
+}
+
+/// An instance that may reach the fake server, its brand, and the fake server.
+async fn instance() -> (TestApp, actors::Model, Fake) {
+    let a = TestApp::spawn_with(Options {
+        ip: Some("127.0.0.6"),
+        allow_private_fetch: Some("127.0.0.7/32:*".into()),
+        ..Default::default()
+    })
+    .await;
+    let brand = a.create_actor("acme", ActorKind::Brand, "Acme").await;
+    (a, brand, Fake::start().await)
+}
+
+async fn publish(a: &TestApp, author: &actors::Model, text: &str) -> posts::Model {
+    let draft = Draft {
+        text: text.into(),
+        content_warning: None,
+        visibility: Visibility::Public,
+        scheduled_at: None,
+        in_reply_to: None,
+    };
+    let media_dir = a.state.config.data_dir.join("media");
+    post_service::publish(&a.state.db, &a.state.urls, &media_dir, author, draft, &[], Vec::new()).await.unwrap()
+}
+
+async fn inbox_row(a: &TestApp, id: &str) -> Option<inbox_activities::Model> {
+    inbox_activities::Entity::find().filter(inbox_activities::Column::ApId.eq(id)).one(&a.state.db).await.unwrap()
+}
+
+/// Waits until the worker has finished with the inbox row of `id`; the row.
+async fn processed(a: &TestApp, id: &str) -> inbox_activities::Model {
+    eventually(30, &format!("the worker to finish {id}"), || async {
+        inbox_row(a, id).await.filter(|row| row.state != PENDING)
+    })
+    .await
+}
+
+async fn stored_post(a: &TestApp, ap_id: &str) -> Option<posts::Model> {
+    queries::posts::find_by_ap_id(&a.state.db, ap_id).await.unwrap()
+}
+
+// ---------------------------------------------------------------------------------------
+// I13
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_delete_before_its_create_keeps_the_note_out_for_a_while() {
+    let (a, brand, fake) = instance().await;
+    let ada = fake.actor("ada");
+    let bob = fake.actor("bob");
+    let update = publish(&a, &brand, "v2 is out").await;
+    let deleted_id = format!("{}/notes/early", ada.id);
+
+    // The Delete overtakes its Create.
+    let delete = ada.activity("Delete", json!(deleted_id));
+    assert_eq!(ada.send(&a, &delete).await, 202);
+    processed(&a, delete["id"].as_str().unwrap()).await;
+    let create = ada.activity("Create", ada.note(&deleted_id, &update.ap_id));
+    assert_eq!(ada.send(&a, &create).await, 202);
+    let row = processed(&a, create["id"].as_str().unwrap()).await;
+    assert_eq!(row.state, "ignored", "{:?}", row.last_error);
+    assert!(stored_post(&a, &deleted_id).await.is_none(), "a deleted note was stored");
+    // Nor does an Update bring it in.
+    let edit = ada.activity("Update", ada.note(&deleted_id, &update.ap_id));
+    assert_eq!(ada.send(&a, &edit).await, 202);
+    processed(&a, edit["id"].as_str().unwrap()).await;
+    assert!(stored_post(&a, &deleted_id).await.is_none(), "an Update stored a deleted note");
+
+    // Another note of the same actor is stored.
+    let other_id = format!("{}/notes/other", ada.id);
+    let other = ada.activity("Create", ada.note(&other_id, &update.ap_id));
+    assert_eq!(ada.send(&a, &other).await, 202);
+    assert_eq!(processed(&a, other["id"].as_str().unwrap()).await.state, "done");
+    assert!(stored_post(&a, &other_id).await.is_some());
+
+    // Only the owner's Delete counts: Bob (same server) deleting Ada's note changes nothing.
+    let hers = format!("{}/notes/hers", ada.id);
+    let bobs_delete = bob.activity("Delete", json!(hers));
+    assert_eq!(bob.send(&a, &bobs_delete).await, 202);
+    processed(&a, bobs_delete["id"].as_str().unwrap()).await;
+    let hers_create = ada.activity("Create", ada.note(&hers, &update.ap_id));
+    assert_eq!(ada.send(&a, &hers_create).await, 202);
+    assert_eq!(processed(&a, hers_create["id"].as_str().unwrap()).await.state, "done");
+    assert!(stored_post(&a, &hers).await.is_some(), "another actor's Delete kept Ada's note out");
+
+    // After the window, the same note may be created again.
+    let mut remembered = deleted_objects::Entity::find_by_id(deleted_id.clone())
+        .one(&a.state.db)
+        .await
+        .unwrap()
+        .expect("the Delete is remembered")
+        .into_active_model();
+    remembered.deleted_at = Set(Utc::now() - Duration::hours(49));
+    remembered.update(&a.state.db).await.unwrap();
+    let again = ada.activity("Create", ada.note(&deleted_id, &update.ap_id));
+    assert_eq!(ada.send(&a, &again).await, 202);
+    assert_eq!(processed(&a, again["id"].as_str().unwrap()).await.state, "done");
+    assert!(stored_post(&a, &deleted_id).await.is_some(), "stored once the Delete is forgotten");
+}
