@@ -1,7 +1,7 @@
 //! The supervisor of background work: the inbox worker, the outbox expander, the
-//! delivery worker, the post scheduler, the thread continuation worker, and on SQLite the
-//! WAL checkpointer. `serve` runs them beside the web server (with `--no-workers`, only the
-//! checkpointer); `openhouse worker` runs only them. All stop together on shutdown,
+//! delivery worker, the post scheduler, the thread continuation worker, the retention task,
+//! and on SQLite the WAL checkpointer. `serve` runs them beside the web server (with
+//! `--no-workers`, only the checkpointer); `openhouse worker` runs only them. All stop together on shutdown,
 //! finishing what is in flight; anything interrupted is picked up again from the database.
 
 use std::time::Duration;
@@ -12,7 +12,9 @@ use crate::{
     federation::{
         context::FederationContext,
         delivery::{self, worker::DeliveryLimits},
-        inbox, threads,
+        inbox,
+        retention::{self, Retention},
+        threads,
     },
     services::posts,
 };
@@ -28,7 +30,7 @@ pub struct Workers {
 
 impl Workers {
     /// Starts every worker.
-    pub fn start(ctx: &FederationContext, limits: DeliveryLimits) -> Self {
+    pub fn start(ctx: &FederationContext, limits: DeliveryLimits, retention: Retention) -> Self {
         let mut workers = Self::database_only(ctx);
         let stopped = workers.stop.subscribe();
         let tasks = &mut workers.tasks;
@@ -36,6 +38,7 @@ impl Workers {
         tasks.spawn(delivery::expand::run(ctx.clone(), stopped.clone()));
         tasks.spawn(run_scheduler(ctx.clone(), stopped.clone()));
         tasks.spawn(threads::run_continuations(ctx.clone(), stopped.clone()));
+        tasks.spawn(retention::run(ctx.db.clone(), retention, stopped.clone()));
         let delivery_ctx = ctx.clone();
         tasks.spawn(async move {
             if let Err(e) = delivery::worker::run(delivery_ctx, limits, stopped).await {

@@ -28,6 +28,7 @@ pub mod mentions;
 pub mod objects;
 pub mod protocol;
 pub mod resolve;
+pub mod retention;
 pub mod signatures;
 pub mod threads;
 pub mod webfinger;

@@ -1,6 +1,9 @@
 //! What the inbox keeps and for how long, and how a dead host comes back, over HTTP against
 //! a real instance and a fake remote server on loopback:
 //!
+//! - I12: a processed activity (done, ignored, failed for good) loses its payload but its id
+//!   still deduplicates a resend; the retention task purges rows processed longer ago than
+//!   `inbox_retention_days`, never a pending one.
 //! - I13: a `Delete` of a note we never stored makes its later `Create` by the same actor
 //!   refused, for a while; a `Create` of another id, or after the window, is stored.
 
@@ -29,14 +32,17 @@ use openhouse::{
     domain::{ActorKind, Visibility},
     federation::{
         inbox::PENDING,
+        retention::{self, Retention},
         signatures::{SigningKey, sign_request},
     },
     services::posts::{self as post_service, Draft},
 };
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::watch};
 use url::Url;
 
 use crate::helpers::{Options, TestApp, eventually};
@@ -182,6 +188,119 @@ async fn processed(a: &TestApp, id: &str) -> inbox_activities::Model {
 
 async fn stored_post(a: &TestApp, ap_id: &str) -> Option<posts::Model> {
     queries::posts::find_by_ap_id(&a.state.db, ap_id).await.unwrap()
+}
+
+// ---------------------------------------------------------------------------------------
+// I12
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_processed_activity_keeps_its_id_but_not_its_payload() {
+    let (a, _brand, fake) = instance().await;
+    let ada = fake.actor("ada");
+    let acme = a.actor_url("acme");
+
+    let follow = ada.activity("Follow", json!(acme));
+    let mut listen = ada.activity("Listen", json!(acme));
+    listen["type"] = json!("Listen");
+    let forged = ada.activity(
+        "Create",
+        json!({"id": format!("{}/notes/forged", ada.id), "type": "Note",
+        "attributedTo": acme, "content": "x", "to": [PUBLIC]}),
+    );
+    for activity in [&follow, &listen, &forged] {
+        assert_eq!(ada.send(&a, activity).await, 202);
+    }
+    for (activity, state) in [(&follow, "done"), (&listen, "ignored"), (&forged, "failed")] {
+        let row = processed(&a, activity["id"].as_str().unwrap()).await;
+        assert_eq!(row.state, state, "{activity}");
+        assert_eq!(row.payload, "", "the payload of a {state} activity is dropped");
+    }
+
+    // A resend of the same id is still a duplicate: not stored again, not processed again.
+    let before = inbox_row(&a, follow["id"].as_str().unwrap()).await.unwrap();
+    assert_eq!(ada.send(&a, &follow).await, 202);
+    let after = inbox_row(&a, follow["id"].as_str().unwrap()).await.unwrap();
+    assert_eq!(after, before, "the resend changed nothing");
+    assert_eq!(inbox_activities::Entity::find().count(&a.state.db).await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn the_retention_task_purges_old_processed_rows_and_never_a_pending_one() {
+    let (a, _brand, fake) = instance().await;
+    let ada = fake.actor("ada");
+    let acme = a.actor_url("acme");
+    let db = &a.state.db;
+    let retention = Retention::from_config(&a.state.config);
+    assert_eq!(retention.inbox, Duration::days(7), "the default retention");
+
+    // Three processed activities; then a backlog row the worker will not reach for a day.
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let mut listen = ada.activity("Listen", json!(acme));
+        listen["type"] = json!("Listen");
+        assert_eq!(ada.send(&a, &listen).await, 202);
+        ids.push(listen["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids {
+        processed(&a, id).await;
+    }
+    let now = Utc::now();
+    let pending_id = format!("{}/activities/waiting", ada.id);
+    inbox_activities::ActiveModel {
+        ap_id: Set(pending_id.clone()),
+        activity_type: Set("Listen".into()),
+        actor_ap_id: Set(ada.id.clone()),
+        payload: Set("{}".into()),
+        state: Set(PENDING.into()),
+        attempts: Set(3),
+        received_at: Set(now - Duration::days(30)),
+        available_at: Set(now + Duration::days(1)),
+        lease_until: Set(None),
+        processed_at: Set(None),
+        last_error: Set(Some("temporary: the actor's server is down".into())),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    // Two were processed longer ago than the retention, one just inside it.
+    for (id, age) in ids.iter().zip([Duration::days(8), Duration::days(30), Duration::days(6)]) {
+        let mut row = inbox_row(&a, id).await.unwrap().into_active_model();
+        row.processed_at = Set(Some(now - age));
+        row.received_at = Set(now - age);
+        row.update(db).await.unwrap();
+    }
+
+    // Two remembered Deletes (I13): one past its 48 hours, one recent.
+    let ada_row = queries::actors::find_by_ap_id(db, &ada.id).await.unwrap().unwrap();
+    for (note, age) in [("old", Duration::hours(49)), ("recent", Duration::hours(1))] {
+        deleted_objects::ActiveModel {
+            ap_id: Set(format!("{}/notes/{note}", ada.id)),
+            actor_id: Set(ada_row.id),
+            deleted_at: Set(now - age),
+        }
+        .insert(db)
+        .await
+        .unwrap();
+    }
+    let remembered = |note: &str| deleted_objects::Entity::find_by_id(format!("{}/notes/{note}", ada.id)).one(db);
+
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(retention::run(db.clone(), retention, stopped));
+    eventually(30, "the old rows purged", || async {
+        (inbox_row(&a, &ids[0]).await.is_none()
+            && inbox_row(&a, &ids[1]).await.is_none()
+            && remembered("old").await.unwrap().is_none())
+        .then_some(())
+    })
+    .await;
+    stop.send(true).unwrap();
+    task.await.unwrap();
+    assert!(inbox_row(&a, &ids[2]).await.is_some(), "a row inside the retention is kept");
+    let waiting = inbox_row(&a, &pending_id).await.expect("a pending row is never purged");
+    assert_eq!(waiting.payload, "{}");
+    assert!(remembered("recent").await.unwrap().is_some(), "a Delete inside its window is kept");
 }
 
 // ---------------------------------------------------------------------------------------

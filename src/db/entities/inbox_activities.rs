@@ -1,5 +1,7 @@
 //! `inbox_activities`: every verified inbound activity, stored before we answer 202 and
 //! processed later by the inbox worker. The unique `ap_id` deduplicates redeliveries.
+//! Once processed for good the payload is emptied; the row itself is purged after the
+//! configured retention (`federation::retention`, FEDERATION.md I12).
 
 use sea_orm::entity::prelude::*;
 
@@ -14,7 +16,7 @@ pub struct Model {
     pub activity_type: String,
     /// The verified signer (= the activity's `actor`).
     pub actor_ap_id: String,
-    /// The raw JSON as received.
+    /// The raw JSON as received; empty once the row is processed for good.
     #[sea_orm(column_type = "Text")]
     pub payload: String,
     /// `pending`, `done`, `ignored` or `failed`.
