@@ -209,6 +209,7 @@ pub async fn receive(ctx: &FederationContext, req: InboundRequest<'_>) -> Result
             return Err(InboxError::Unauthorized("the signature does not verify with the actor's key".into()));
         }
     }
+    crate::federation::delivery::hosts::seen_alive(ctx, &activity.actor).await;
     store(ctx, &activity, req.body).await
 }
 

@@ -6,6 +6,9 @@
 //!   `inbox_retention_days`, never a pending one.
 //! - I13: a `Delete` of a note we never stored makes its later `Create` by the same actor
 //!   refused, for a while; a `Create` of another id, or after the window, is stored.
+//! - D7: a host unavailable after 7 failure days gets one probe delivery a day; a success
+//!   revives it, a failure keeps it unavailable; a verified request from it revives it at
+//!   once.
 
 use std::{
     collections::HashMap,
@@ -26,11 +29,16 @@ use chrono::{Duration, Utc};
 use openhouse::{
     crypto::generate_rsa_keys,
     db::{
-        entities::{actors, deleted_objects, inbox_activities, posts},
+        entities::{activities, actors, deleted_objects, deliveries, hosts, inbox_activities, posts},
         queries,
     },
     domain::{ActorKind, Visibility},
     federation::{
+        delivery::{
+            expand::host_of,
+            hosts::{Gate, PROBE_EVERY},
+            worker::{DELIVERED, FAILED},
+        },
         inbox::PENDING,
         retention::{self, Retention},
         signatures::{SigningKey, sign_request},
@@ -81,6 +89,19 @@ impl Fake {
         let app = Router::new().fallback(serve).with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         fake
+    }
+
+    /// `host[:port]`, as delivery health keys it.
+    fn host(&self) -> String {
+        host_of(&Url::parse(&self.base).unwrap())
+    }
+
+    fn answer(&self, status: u16) {
+        self.status.store(status, Ordering::SeqCst);
+    }
+
+    fn posts_received(&self) -> usize {
+        self.posts.load(Ordering::SeqCst)
     }
 
     /// A remote actor with a fresh key, served here.
@@ -360,4 +381,144 @@ async fn a_delete_before_its_create_keeps_the_note_out_for_a_while() {
     assert_eq!(ada.send(&a, &again).await, 202);
     assert_eq!(processed(&a, again["id"].as_str().unwrap()).await.state, "done");
     assert!(stored_post(&a, &deleted_id).await.is_some(), "stored once the Delete is forgotten");
+}
+
+// ---------------------------------------------------------------------------------------
+// D7
+// ---------------------------------------------------------------------------------------
+
+/// A follower of `brand` whose shared inbox is on the fake server.
+async fn follower_on(a: &TestApp, brand: &actors::Model, fake: &Fake) {
+    let now = Utc::now();
+    let domain = fake.host();
+    let fan = queries::actors::upsert_remote(
+        &a.state.db,
+        queries::actors::RemoteActorRow {
+            shared_inbox_url: Some(format!("{}/inbox", fake.base)),
+            now,
+            ..queries::actors::RemoteActorRow::person(&format!("{}/users/fan", fake.base), "fan", &domain)
+        },
+    )
+    .await
+    .unwrap();
+    queries::follows::insert(&a.state.db, fan.id, brand.id, &format!("{}/follows/1", fake.base), "accepted", now)
+        .await
+        .unwrap();
+}
+
+/// Publishes a post and waits until its delivery to the fake server is finished or has
+/// been attempted once; the delivery row.
+async fn publish_and_settle(a: &TestApp, brand: &actors::Model, text: &str) -> deliveries::Model {
+    let post = publish(a, brand, text).await;
+    a.state.federation.outbox_wakeup.notify_one();
+    eventually(30, &format!("the delivery of {text:?} settled"), || async {
+        let activity = activities::Entity::find()
+            .filter(activities::Column::ObjectApId.eq(post.ap_id.as_str()))
+            .one(&a.state.db)
+            .await
+            .unwrap()?;
+        let row = deliveries::Entity::find()
+            .filter(deliveries::Column::ActivityId.eq(activity.id))
+            .one(&a.state.db)
+            .await
+            .unwrap()?;
+        (row.state != "pending" || row.attempts > 0).then_some(row)
+    })
+    .await
+}
+
+async fn host_row(a: &TestApp, host: &str) -> Option<hosts::Model> {
+    hosts::Entity::find_by_id(host.to_owned()).one(&a.state.db).await.unwrap()
+}
+
+/// Another day has passed for the host: its probe is due (as the table and this process's
+/// copy, reloaded as `keep_fresh` does, both say).
+async fn a_day_passes(a: &TestApp, host: &str) {
+    let mut row = host_row(a, host).await.unwrap().into_active_model();
+    row.probe_after = Set(Some(Utc::now() - Duration::minutes(1)));
+    row.update(&a.state.db).await.unwrap();
+    a.state.federation.hosts.reload(&a.state.db).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_dead_host_gets_one_probe_a_day_and_its_deliveries_resume_once_it_answers() {
+    let (a, brand, fake) = instance().await;
+    follower_on(&a, &brand, &fake).await;
+    let host = fake.host();
+    let health = &a.state.federation.hosts;
+    let now = Utc::now();
+
+    // The host failed on six earlier days (the failure path, with its own clock)…
+    for day in (1..=6).rev() {
+        health.record_failure(&a.state.db, &host, now - Duration::days(day), 1.0).await.unwrap();
+    }
+    assert_eq!(health.gate(&host, Utc::now()), Gate::Open, "six failure days are not dead yet");
+    // …and fails today, for real: the seventh day makes it unavailable.
+    fake.answer(500);
+    let first = publish_and_settle(&a, &brand, "day seven").await;
+    assert_eq!(first.last_status, Some(500));
+    let dead = host_row(&a, &host).await.unwrap();
+    assert!(dead.unavailable, "{dead:?}");
+    assert!(dead.probe_after.unwrap() > Utc::now() + PROBE_EVERY - Duration::minutes(5), "{dead:?}");
+    let sent = fake.posts_received();
+
+    // Unavailable: skipped without an attempt.
+    let skipped = publish_and_settle(&a, &brand, "while dead").await;
+    assert_eq!((skipped.state.as_str(), skipped.last_error.as_deref()), (FAILED, Some("host unavailable")));
+    assert_eq!(fake.posts_received(), sent, "nothing sent to an unavailable host");
+
+    // A day later one delivery probes it; it still fails: unavailable until the next day.
+    a_day_passes(&a, &host).await;
+    let probe = publish_and_settle(&a, &brand, "probe one").await;
+    assert_eq!(probe.last_status, Some(500), "the probe was sent: {probe:?}");
+    assert_eq!(fake.posts_received(), sent + 1);
+    let still = host_row(&a, &host).await.unwrap();
+    assert!(still.unavailable);
+    assert!(still.probe_after.unwrap() > Utc::now() + PROBE_EVERY - Duration::minutes(5), "{still:?}");
+    let skipped = publish_and_settle(&a, &brand, "after a failed probe").await;
+    assert_eq!(skipped.last_error.as_deref(), Some("host unavailable"));
+    assert_eq!(fake.posts_received(), sent + 1, "one probe a day");
+
+    // The next day's probe succeeds: the host is revived and deliveries flow again.
+    fake.answer(202);
+    a_day_passes(&a, &host).await;
+    let probe = publish_and_settle(&a, &brand, "probe two").await;
+    eventually(10, "the probe recorded as delivered", || async {
+        let row = deliveries::Entity::find_by_id(probe.id).one(&a.state.db).await.unwrap()?;
+        (row.state == DELIVERED).then_some(())
+    })
+    .await;
+    assert!(host_row(&a, &host).await.is_none(), "the host was revived");
+    assert_eq!(health.gate(&host, Utc::now()), Gate::Open);
+    let flowing = publish_and_settle(&a, &brand, "back to normal").await;
+    assert_ne!(flowing.state, FAILED, "{flowing:?}");
+    eventually(10, "the next delivery arrives", || async { (fake.posts_received() >= sent + 3).then_some(()) }).await;
+}
+
+#[tokio::test]
+async fn a_verified_request_from_a_dead_host_revives_it_at_once() {
+    let (a, brand, fake) = instance().await;
+    follower_on(&a, &brand, &fake).await;
+    let host = fake.host();
+    let health = &a.state.federation.hosts;
+    let now = Utc::now();
+    for day in (0..7).rev() {
+        health.record_failure(&a.state.db, &host, now - Duration::days(day), 1.0).await.unwrap();
+    }
+    assert_eq!(health.gate(&host, Utc::now()), Gate::Unavailable);
+    let skipped = publish_and_settle(&a, &brand, "while dead").await;
+    assert_eq!(skipped.last_error.as_deref(), Some("host unavailable"));
+    assert_eq!(fake.posts_received(), 0);
+
+    // Someone on that host sends us a signed activity: the host is alive.
+    let ada = fake.actor("ada");
+    let mut listen = ada.activity("Listen", json!(a.actor_url("acme")));
+    listen["type"] = json!("Listen");
+    assert_eq!(ada.send(&a, &listen).await, 202);
+    assert!(host_row(&a, &host).await.is_none(), "revived before the answer");
+    assert_eq!(health.gate(&host, Utc::now()), Gate::Open);
+
+    let delivered = publish_and_settle(&a, &brand, "welcome back").await;
+    assert_ne!(delivered.state, FAILED, "{delivered:?}");
+    eventually(10, "the delivery arrives", || async { (fake.posts_received() == 1).then_some(()) }).await;
 }
