@@ -261,7 +261,8 @@ async fn worker(config: Config) -> anyhow::Result<()> {
     let state = startup::prepare_state(config).await?;
     tracing::info!("running workers only");
     let limits = crate::federation::delivery::worker::DeliveryLimits::from_config(&state.config);
-    let workers = Workers::start(&state.federation, limits);
+    let retention = crate::federation::retention::Retention::from_config(&state.config);
+    let workers = Workers::start(&state.federation, limits, retention);
     startup::shutdown_signal().await;
     workers.shutdown().await;
     tracing::info!("stopped");

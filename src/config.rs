@@ -49,6 +49,8 @@ pub struct Config {
     pub inbox_rate_per_ip: u32,
     /// Inbox: activities per second one remote actor may sustain (0 = no limit; I11).
     pub inbox_rate_per_actor: u32,
+    /// Inbox: days a processed activity's id is kept for deduplication (I10, I12; at least 7).
+    pub inbox_retention_days: u32,
     /// Reverse proxies whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Vec<IpNet>,
 }
@@ -216,6 +218,7 @@ struct Layer {
     delivery_backoff_scale: Option<f64>,
     inbox_rate_per_ip: Option<u32>,
     inbox_rate_per_actor: Option<u32>,
+    inbox_retention_days: Option<u32>,
     trusted_proxies: Option<String>,
 }
 
@@ -248,6 +251,7 @@ impl Layer {
             delivery_backoff_scale: parse_env(env, "delivery_backoff_scale", "a number")?,
             inbox_rate_per_ip: parse_env(env, "inbox_rate_per_ip", "a whole number")?,
             inbox_rate_per_actor: parse_env(env, "inbox_rate_per_actor", "a whole number")?,
+            inbox_retention_days: parse_env(env, "inbox_retention_days", "a whole number")?,
             trusted_proxies: get("trusted_proxies"),
         })
     }
@@ -269,6 +273,7 @@ impl Layer {
             delivery_backoff_scale: other.delivery_backoff_scale.or(self.delivery_backoff_scale),
             inbox_rate_per_ip: other.inbox_rate_per_ip.or(self.inbox_rate_per_ip),
             inbox_rate_per_actor: other.inbox_rate_per_actor.or(self.inbox_rate_per_actor),
+            inbox_retention_days: other.inbox_retention_days.or(self.inbox_retention_days),
             trusted_proxies: other.trusted_proxies.or(self.trusted_proxies),
         }
     }
@@ -296,6 +301,8 @@ pub mod defaults {
     pub const INBOX_RATE_PER_IP: u32 = 300;
     /// `inbox_rate_per_actor`
     pub const INBOX_RATE_PER_ACTOR: u32 = 30;
+    /// `inbox_retention_days`: also the least allowed, the deduplication window of I10.
+    pub const INBOX_RETENTION_DAYS: u32 = 7;
     /// `trusted_proxies`: a reverse proxy on the same machine.
     pub const TRUSTED_PROXIES: &str = "127.0.0.0/8, ::1";
 }
@@ -370,6 +377,17 @@ impl Config {
         }
         let inbox_rate_per_ip = raw.inbox_rate_per_ip.unwrap_or(defaults::INBOX_RATE_PER_IP);
         let inbox_rate_per_actor = raw.inbox_rate_per_actor.unwrap_or(defaults::INBOX_RATE_PER_ACTOR);
+        let inbox_retention_days = raw.inbox_retention_days.unwrap_or(defaults::INBOX_RETENTION_DAYS);
+        if !(defaults::INBOX_RETENTION_DAYS..=3650).contains(&inbox_retention_days) {
+            return Err(ConfigError::new(
+                "inbox_retention_days",
+                format!(
+                    "must be from {} to 3650: activity ids are kept at least {} days to recognise redeliveries",
+                    defaults::INBOX_RETENTION_DAYS,
+                    defaults::INBOX_RETENTION_DAYS
+                ),
+            ));
+        }
         let trusted_proxies = raw
             .trusted_proxies
             .as_deref()
@@ -383,6 +401,7 @@ impl Config {
         Ok(Self {
             inbox_rate_per_ip,
             inbox_rate_per_actor,
+            inbox_retention_days,
             trusted_proxies,
             delivery_concurrency,
             delivery_per_host,
@@ -454,6 +473,8 @@ mod tests {
             ("OPENHOUSE_DELIVERY_LEASE_SECONDS", "soon", "delivery_lease_seconds"),
             ("OPENHOUSE_INBOX_RATE_PER_IP", "-1", "inbox_rate_per_ip"),
             ("OPENHOUSE_INBOX_RATE_PER_ACTOR", "lots", "inbox_rate_per_actor"),
+            ("OPENHOUSE_INBOX_RETENTION_DAYS", "6", "inbox_retention_days"),
+            ("OPENHOUSE_INBOX_RETENTION_DAYS", "0", "inbox_retention_days"),
             ("OPENHOUSE_TRUSTED_PROXIES", "127.0.0.1, proxy.local", "trusted_proxies"),
         ];
         for (var, value, key) in cases {

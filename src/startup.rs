@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use crate::{
     config::Config,
     db,
-    federation::{delivery::worker::DeliveryLimits, fetch::SafeClient},
+    federation::{delivery::worker::DeliveryLimits, fetch::SafeClient, retention::Retention},
     http,
     services::instance,
     state::AppState,
@@ -61,7 +61,7 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let limits = DeliveryLimits::from_config(&self.state.config);
         let workers = if self.run_workers {
-            Workers::start(&self.state.federation, limits)
+            Workers::start(&self.state.federation, limits, Retention::from_config(&self.state.config))
         } else {
             Workers::database_only(&self.state.federation)
         };

@@ -1,7 +1,8 @@
 //! The supervisor of background work: the inbox worker, the outbox expander, the
-//! delivery worker, the post scheduler, the thread continuation worker, and on SQLite the
-//! WAL checkpointer. `serve` runs them beside the web server (with `--no-workers`, only the
-//! checkpointer); `openhouse worker` runs only them. All stop together on shutdown,
+//! delivery worker, the post scheduler, the thread continuation worker, the retention task,
+//! the refresh of host health, and on SQLite the WAL checkpointer. `serve` runs them beside
+//! the web server (with `--no-workers`, only the checkpointer and the host-health refresh);
+//! `openhouse worker` runs only them. All stop together on shutdown,
 //! finishing what is in flight; anything interrupted is picked up again from the database.
 
 use std::time::Duration;
@@ -11,8 +12,10 @@ use tokio::{sync::watch, task::JoinSet};
 use crate::{
     federation::{
         context::FederationContext,
-        delivery::{self, worker::DeliveryLimits},
-        inbox, threads,
+        delivery::{self, hosts, worker::DeliveryLimits},
+        inbox,
+        retention::{self, Retention},
+        threads,
     },
     services::posts,
 };
@@ -28,7 +31,7 @@ pub struct Workers {
 
 impl Workers {
     /// Starts every worker.
-    pub fn start(ctx: &FederationContext, limits: DeliveryLimits) -> Self {
+    pub fn start(ctx: &FederationContext, limits: DeliveryLimits, retention: Retention) -> Self {
         let mut workers = Self::database_only(ctx);
         let stopped = workers.stop.subscribe();
         let tasks = &mut workers.tasks;
@@ -36,6 +39,7 @@ impl Workers {
         tasks.spawn(delivery::expand::run(ctx.clone(), stopped.clone()));
         tasks.spawn(run_scheduler(ctx.clone(), stopped.clone()));
         tasks.spawn(threads::run_continuations(ctx.clone(), stopped.clone()));
+        tasks.spawn(retention::run(ctx.db.clone(), retention, stopped.clone()));
         let delivery_ctx = ctx.clone();
         tasks.spawn(async move {
             if let Err(e) = delivery::worker::run(delivery_ctx, limits, stopped).await {
@@ -45,11 +49,13 @@ impl Workers {
         workers
     }
 
-    /// Starts only what the database needs whatever else runs (`serve --no-workers`): the
-    /// WAL checkpointer on SQLite, nothing on PostgreSQL.
+    /// Starts what runs whatever else runs (`serve --no-workers`): the WAL checkpointer on
+    /// SQLite, and the refresh of this process's copy of host health, which its inbox
+    /// consults to revive failing hosts (D7).
     pub fn database_only(ctx: &FederationContext) -> Self {
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
+        tasks.spawn(hosts::keep_fresh(ctx.clone(), stopped.clone()));
         tasks.spawn(crate::db::checkpoint::run(ctx.db.clone(), stopped));
         Self { stop, tasks }
     }

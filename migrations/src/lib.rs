@@ -14,6 +14,7 @@ mod m20261206_000005_inbox_lease_order;
 mod m20261206_000006_partial_post_indexes;
 mod m20261207_000007_follower_inboxes_index;
 mod m20261207_000008_inbox_verified_actor;
+mod m20261207_000009_inbox_lifecycle;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000006_partial_post_indexes::Migration),
             Box::new(m20261207_000007_follower_inboxes_index::Migration),
             Box::new(m20261207_000008_inbox_verified_actor::Migration),
+            Box::new(m20261207_000009_inbox_lifecycle::Migration),
         ]
     }
 }

@@ -1,6 +1,6 @@
 //! What the federation wing needs at hand: the database, our URLs, the safe client, the
-//! instance actor's signing key, the caches of remote actors and parsed keys, and the inbox
-//! writer (group commit). Built once at start-up.
+//! instance actor's signing key, the caches of remote actors and parsed keys, the inbox
+//! writer (group commit), and per-host delivery health. Built once at start-up.
 
 use std::sync::Arc;
 
@@ -13,6 +13,7 @@ use crate::{
     federation::{
         actor_cache::ActorCache,
         actor_writer::ActorWriter,
+        delivery::hosts::HostHealth,
         fetch::SafeClient,
         inbox_writer::InboxWriter,
         key_refetch::KeyRefetches,
@@ -43,6 +44,9 @@ pub struct FederationContext {
     pub inbox_writer: InboxWriter,
     /// Stores fetched actors, many callers per transaction (SQLite).
     pub actor_writer: ActorWriter,
+    /// This process's copy of per-host delivery health (D7): the delivery worker gates on
+    /// it, the inbox revives hosts that send us verified requests.
+    pub hosts: Arc<HostHealth>,
     /// Wakes the inbox worker when a new activity is stored (in this process).
     pub inbox_wakeup: Arc<Notify>,
     /// Wakes the outbox expander when new events are recorded (in this process).
@@ -64,6 +68,7 @@ impl FederationContext {
         let inbox_wakeup = Arc::new(Notify::new());
         let inbox_writer = InboxWriter::spawn(db.clone(), inbox_wakeup.clone());
         let actor_writer = ActorWriter::spawn(db.clone());
+        let hosts = Arc::new(HostHealth::load(&db).await?);
         Ok(Self {
             db,
             urls,
@@ -74,6 +79,7 @@ impl FederationContext {
             key_refetches: Arc::new(KeyRefetches::default()),
             inbox_writer,
             actor_writer,
+            hosts,
             inbox_wakeup,
             outbox_wakeup: Arc::new(Notify::new()),
             delivery_wakeup: Arc::new(Notify::new()),

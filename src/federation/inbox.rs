@@ -191,6 +191,8 @@ pub async fn receive(ctx: &FederationContext, req: InboundRequest<'_>) -> Result
     if let Some(limits) = req.limits {
         limits.check_actor(&actor.ap_id).map_err(InboxError::RateLimited)?;
     }
+    // D7: a verified request from a failing host shows it is alive.
+    crate::federation::delivery::hosts::seen_alive(ctx, &activity.actor).await;
     store(ctx, &activity, &actor, req.body).await
 }
 
@@ -288,6 +290,10 @@ pub const DONE: &str = "done";
 pub const IGNORED: &str = "ignored";
 /// Gave up after [`MAX_ATTEMPTS`].
 pub const FAILED: &str = "failed";
+
+/// The payload of a row processed for good (I12): the body is dropped, the row stays for
+/// deduplication until the retention task purges it.
+pub const DROPPED_PAYLOAD: &str = "";
 
 /// Attempts before an inbound activity is given up on.
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -473,12 +479,16 @@ impl Outcomes {
     }
 
     /// Writes the outcomes inside the caller's write transaction, one statement per group.
+    /// A row finished for good (done, ignored, given up) loses its payload in the same
+    /// statement (I12): only what deduplication needs stays, until `retention` purges it.
     async fn write(&self, db: &impl sea_orm::ConnectionTrait, now: chrono::DateTime<Utc>) -> Result<(), DbErr> {
         use inbox_activities::Column as C;
         let no_lease = Expr::value(Option::<chrono::DateTime<Utc>>::None);
+        let no_payload = Expr::value(DROPPED_PAYLOAD);
         if !self.done.is_empty() {
             inbox_activities::Entity::update_many()
                 .col_expr(C::LeaseUntil, no_lease.clone())
+                .col_expr(C::Payload, no_payload.clone())
                 .col_expr(C::State, Expr::value(DONE))
                 .col_expr(C::ProcessedAt, Expr::value(now))
                 .filter(C::Id.is_in(self.done.iter().copied()))
@@ -489,6 +499,7 @@ impl Outcomes {
             inbox_activities::Entity::update_many()
                 .col_expr(C::LeaseUntil, no_lease.clone())
                 .col_expr(C::State, Expr::value(IGNORED))
+                .col_expr(C::Payload, no_payload.clone())
                 .col_expr(C::ProcessedAt, Expr::value(now))
                 .col_expr(C::LastError, Expr::value(*reason))
                 .filter(C::Id.is_in(ids.iter().copied()))
@@ -501,7 +512,10 @@ impl Outcomes {
                 .col_expr(C::LastError, Expr::value(error.as_str()))
                 .filter(C::Id.eq(*id));
             let update = if *give_up {
-                update.col_expr(C::State, Expr::value(FAILED)).col_expr(C::ProcessedAt, Expr::value(now))
+                update
+                    .col_expr(C::State, Expr::value(FAILED))
+                    .col_expr(C::ProcessedAt, Expr::value(now))
+                    .col_expr(C::Payload, no_payload.clone())
             } else {
                 let backoff = Duration::seconds(10 * i64::from(Ord::max(*attempts, 1)).pow(2));
                 update.col_expr(C::AvailableAt, Expr::value(now + backoff))

@@ -13,6 +13,8 @@
 //!   budget, and the worker that continues long chains.
 //! - `signatures/`: HTTP signatures (draft-cavage and RFC 9421).
 //! - `delivery/`: the durable outbox: events → activities → leased, retried deliveries.
+//! - `retention`: the background task that purges old processed inbox rows and
+//!   remembered `Delete`s (I12, I13).
 //! - `context`: the state the wing runs on.
 //!
 //! Inbound activities call `services/`; services never call back into here.
@@ -31,6 +33,7 @@ pub mod mentions;
 pub mod objects;
 pub mod protocol;
 pub mod resolve;
+pub mod retention;
 pub mod signatures;
 pub mod threads;
 pub mod webfinger;

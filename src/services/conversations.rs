@@ -31,6 +31,10 @@ const PREFETCH_CHUNK: usize = 200;
 /// Stored `visibility` of a note addressed only to the actors it names.
 pub const DIRECT: &str = "direct";
 
+/// How long a `Delete` of a note we never stored is remembered (I13: at least 24 h), so that
+/// its `Create`, arriving late, is refused.
+pub const DELETE_REMEMBERED: chrono::Duration = chrono::Duration::hours(48);
+
 /// A remote note, checked and sanitized by the federation wing.
 #[derive(Clone, Debug)]
 pub struct IncomingNote {
@@ -88,10 +92,19 @@ pub async fn find_post(db: &DatabaseConnection, ap_id: &str) -> AppResult<Option
     Ok(queries::posts::find_by_ap_id(db, ap_id).await?)
 }
 
+/// Whether `author_id` deleted the note `ap_id` before we ever stored it, within
+/// [`DELETE_REMEMBERED`]: its `Create` is then refused (I13).
+pub async fn deleted_before_stored(db: &DatabaseConnection, ap_id: &str, author_id: i64) -> AppResult<bool> {
+    let since = Utc::now() - DELETE_REMEMBERED;
+    Ok(!queries::deleted_objects::deleted_by_author(db, [(ap_id, author_id)], since).await?.is_empty())
+}
+
 /// Stores, in order and in **one transaction**, each note that is ours to keep: it replies
 /// to a post we have (one of ours, one in our threads, or one stored earlier in the same
 /// batch) or it mentions one of our accounts. Each is stored as [`store_note`] stores one;
-/// `None` for a note that is neither (not stored).
+/// `None` for a note that is neither (not stored), or that its author deleted before we
+/// stored it (I13: checked again here, in the write transaction, for a `Delete` processed
+/// by another worker since the federation wing looked).
 ///
 /// One transaction per batch instead of one per note is what lets the inbox worker keep up
 /// with a busy feedback thread (B2): the write lock is taken once, the connection's page
@@ -100,11 +113,17 @@ pub async fn find_post(db: &DatabaseConnection, ap_id: &str) -> AppResult<Option
 /// share are read once ([`Lookups`]).
 pub async fn store_relevant_notes(db: &DatabaseConnection, notes: Vec<IncomingNote>) -> AppResult<Vec<Option<Stored>>> {
     let txn = crate::db::begin_write(db).await?;
+    let since = Utc::now() - DELETE_REMEMBERED;
+    let deleted =
+        queries::deleted_objects::deleted_by_author(&txn, notes.iter().map(|n| (n.ap_id.as_str(), n.author_id)), since)
+            .await?;
+    let mut kept: Vec<Option<Stored>> = vec![None; notes.len()];
+    let (positions, notes): (Vec<usize>, Vec<IncomingNote>) =
+        notes.into_iter().enumerate().filter(|(_, n)| !deleted.contains(&n.ap_id)).unzip();
     let mut lookups = Lookups::default();
     lookups.prefetch(&txn, &notes).await?;
-    let mut kept = Vec::with_capacity(notes.len());
     let mut bulk = store_bulk(&txn, &notes, &mut lookups).await?;
-    for (i, note) in notes.into_iter().enumerate() {
+    for ((i, note), position) in notes.into_iter().enumerate().zip(positions) {
         let stored = match bulk.remove(&i) {
             Some(post) => Some(Stored::Created(post)),
             None => {
@@ -116,7 +135,9 @@ pub async fn store_relevant_notes(db: &DatabaseConnection, notes: Vec<IncomingNo
                 if relevant { Some(store_in(&txn, note, &mut lookups).await?) } else { None }
             }
         };
-        kept.push(stored);
+        if let Some(slot) = kept.get_mut(position) {
+            *slot = stored;
+        }
     }
     txn.commit().await?;
     kept.iter().flatten().for_each(Stored::log);
@@ -599,9 +620,16 @@ fn check_owner(post: &posts::Model, author: &actors::Model) -> AppResult<()> {
 
 /// A remote author deletes its note: the row stays in the tree as a tombstone (content
 /// gone), its inbox rows, mentions and reactions go.
+///
+/// A note we never stored is remembered as deleted by this author for
+/// [`DELETE_REMEMBERED`] (I13): its `Create` may still be on its way, out of order.
 pub async fn delete_note(db: &DatabaseConnection, author: &actors::Model, ap_id: &str) -> AppResult<Change> {
     let txn = crate::db::begin_write(db).await?;
-    let Some(post) = queries::posts::find_by_ap_id(&txn, ap_id).await? else { return Ok(Change::Unchanged) };
+    let Some(post) = queries::posts::find_by_ap_id(&txn, ap_id).await? else {
+        queries::deleted_objects::remember(&txn, ap_id, author.id, Utc::now()).await?;
+        txn.commit().await?;
+        return Ok(Change::Unchanged);
+    };
     check_owner(&post, author)?;
     if post.deleted_at.is_some() {
         return Ok(Change::Unchanged);

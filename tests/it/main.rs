@@ -19,6 +19,7 @@ mod hostile;
 mod identity;
 mod inbox;
 mod leases;
+mod lifecycle;
 mod ops;
 mod pages;
 mod publishing;

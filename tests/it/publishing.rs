@@ -5,7 +5,7 @@
 use chrono::{Duration, SubsecRound, Utc};
 use openhouse::{
     db::{
-        entities::{actors, inbox_activities, outbox_events},
+        entities::{activities, actors, inbox_activities, outbox_events},
         queries,
     },
     domain::{ActorKind, Visibility},
@@ -56,16 +56,26 @@ async fn publish(app: &TestApp, author: &actors::Model, draft: Draft) -> openhou
 }
 
 /// The activity of `kind` about `object_id` that B's inbox stored, with when it arrived.
-async fn received(b: &TestApp, kind: &str, object_id: &str) -> Option<(Value, chrono::DateTime<Utc>)> {
+/// B drops the payload once processed (I12), so the body is read from what A sent under
+/// the same id.
+async fn received(b: &TestApp, a: &TestApp, kind: &str, object_id: &str) -> Option<(Value, chrono::DateTime<Utc>)> {
     let rows = inbox_activities::Entity::find()
         .filter(inbox_activities::Column::ActivityType.eq(kind))
         .all(&b.state.db)
         .await
         .unwrap();
-    rows.into_iter().find_map(|row| {
-        let json: Value = serde_json::from_str(&row.payload).unwrap();
-        (json["object"]["id"] == object_id).then_some((json, row.received_at))
-    })
+    for row in rows {
+        let sent = activities::Entity::find()
+            .filter(activities::Column::ApId.eq(row.ap_id.as_str()))
+            .one(&a.state.db)
+            .await
+            .unwrap()?;
+        let json: Value = serde_json::from_str(&sent.payload).unwrap();
+        if json["object"]["id"] == object_id {
+            return Some((json, row.received_at));
+        }
+    }
+    None
 }
 
 #[tokio::test]
@@ -87,7 +97,7 @@ async fn a_post_reaches_followers_as_create_then_update_then_delete() {
     );
     assert_eq!(post.content_html, expected_html);
 
-    let (create, _) = eventually(20, "B received the Create", || received(&b, "Create", &post.ap_id)).await;
+    let (create, _) = eventually(20, "B received the Create", || received(&b, &a, "Create", &post.ap_id)).await;
     assert_eq!(create["id"], format!("{}/activity", post.ap_id));
     assert_eq!(create["actor"], a.actor_url("acme"));
     let note = &create["object"];
@@ -120,14 +130,14 @@ async fn a_post_reaches_followers_as_create_then_update_then_delete() {
     assert_eq!(creates.len(), 1);
 
     posts::edit(&a.state.db, &a.state.urls, &brand, post.id, "Hello *again*", None, &[]).await.unwrap();
-    let (update, _) = eventually(20, "B received the Update", || received(&b, "Update", &post.ap_id)).await;
+    let (update, _) = eventually(20, "B received the Update", || received(&b, &a, "Update", &post.ap_id)).await;
     assert_eq!(update["actor"], a.actor_url("acme"));
     assert_eq!(update["object"]["content"], "<p>Hello <em>again</em></p>");
     assert!(update["object"]["updated"].is_string(), "{update}");
     assert_eq!(update["object"]["published"], note["published"]);
 
     posts::delete(&a.state.db, &brand, post.id).await.unwrap();
-    let (delete, _) = eventually(20, "B received the Delete", || received(&b, "Delete", &post.ap_id)).await;
+    let (delete, _) = eventually(20, "B received the Delete", || received(&b, &a, "Delete", &post.ap_id)).await;
     assert_eq!(delete["actor"], a.actor_url("acme"));
     assert_eq!(delete["object"]["type"], "Tombstone");
     assert_eq!(delete["to"], json!([PUBLIC]));
@@ -247,7 +257,7 @@ async fn a_scheduled_post_goes_out_when_due_and_not_before() {
     assert!(events.is_empty(), "nothing recorded before its time");
 
     let (create, arrived) =
-        eventually(20, "B received the scheduled post", || received(&b, "Create", &post.ap_id)).await;
+        eventually(20, "B received the scheduled post", || received(&b, &a, "Create", &post.ap_id)).await;
     assert!(arrived >= at, "arrived at {arrived}, scheduled for {at}");
     assert_eq!(create["object"]["content"], "<p>Launching at noon</p>");
     assert_eq!(a.get_activity_json(&path).await.status(), 200);
@@ -412,7 +422,7 @@ async fn the_api_publishes_edits_and_deletes_with_a_token() {
 async fn delivery_progress_is_visible_per_post_and_per_host() {
     let (a, b, brand) = followed_brand().await;
     let post = publish(&a, &brand, draft("Delivery report, please.")).await;
-    eventually(20, "B received the Create", || received(&b, "Create", &post.ap_id)).await;
+    eventually(20, "B received the Create", || received(&b, &a, "Create", &post.ap_id)).await;
     let (_, token) = tokens::create(&a.state.db, "ops", None).await.unwrap();
     let token = token.expose().to_owned();
     let report: Value = eventually(20, "the delivery recorded as delivered", || async {

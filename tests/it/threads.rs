@@ -7,7 +7,7 @@
 use chrono::{Duration, Utc};
 use openhouse::{
     db::{
-        entities::{actors, conversations, inbox_activities, posts},
+        entities::{activities, actors, conversations, inbox_activities, posts},
         queries,
     },
     domain::ActorKind,
@@ -86,17 +86,26 @@ pub async fn remote_reply(
 }
 
 /// The activity of `kind` whose object is `object_id` (embedded, or named by its id), as
-/// `app`'s inbox stored it.
-async fn received(app: &TestApp, kind: &str, object_id: &str) -> Option<Value> {
+/// `app`'s inbox stored it. The inbox drops the payload once processed (I12), so the body
+/// is read from what `sender` sent under the same id.
+async fn received(app: &TestApp, sender: &TestApp, kind: &str, object_id: &str) -> Option<Value> {
     let rows = inbox_activities::Entity::find()
         .filter(inbox_activities::Column::ActivityType.eq(kind))
         .all(&app.state.db)
         .await
         .unwrap();
-    rows.into_iter().find_map(|row| {
-        let json: Value = serde_json::from_str(&row.payload).unwrap();
-        (json["object"]["id"] == object_id || json["object"] == object_id).then_some(json)
-    })
+    for row in rows {
+        let sent = activities::Entity::find()
+            .filter(activities::Column::ApId.eq(row.ap_id.as_str()))
+            .one(&sender.state.db)
+            .await
+            .unwrap()?;
+        let json: Value = serde_json::from_str(&sent.payload).unwrap();
+        if json["object"]["id"] == object_id || json["object"] == object_id {
+            return Some(json);
+        }
+    }
+    None
 }
 
 async fn api_post(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
@@ -145,7 +154,7 @@ async fn a_remote_reply_is_answered_by_the_brand_and_the_person_is_mentioned_and
     assert_eq!(status, 201, "{reply}");
     let reply_url = reply["url"].as_str().unwrap().to_owned();
     assert_eq!(reply["in_reply_to"], update_url);
-    let create = eventually(20, "A received Ada's reply", || received(&a, "Create", &reply_url)).await;
+    let create = eventually(20, "A received Ada's reply", || received(&a, &b, "Create", &reply_url)).await;
     let note = &create["object"];
     assert_eq!(note["inReplyTo"], update_url);
     let acme_handle = format!("@acme@{}", a.addr);
@@ -188,7 +197,7 @@ async fn a_remote_reply_is_answered_by_the_brand_and_the_person_is_mentioned_and
     let answer_url = answer["url"].as_str().unwrap().to_owned();
 
     // B receives it: Ada is named in a Mention and addressed, so her server notifies her.
-    let create = eventually(20, "B received the answer", || received(&b, "Create", &answer_url)).await;
+    let create = eventually(20, "B received the answer", || received(&b, &a, "Create", &answer_url)).await;
     let note = &create["object"];
     let ada_handle = format!("@ada@{}", b.addr);
     assert_eq!(note["inReplyTo"], reply_url);
@@ -233,7 +242,7 @@ async fn a_remote_reply_is_answered_by_the_brand_and_the_person_is_mentioned_and
         (counts(&a, &update_url).await == (1, 1) && counts(&a, &answer_url).await == (1, 0)).then_some(())
     })
     .await;
-    let boosted = eventually(20, "A stored the boost", || received(&a, "Announce", &update_url)).await;
+    let boosted = eventually(20, "A stored the boost", || received(&a, &b, "Announce", &update_url)).await;
     assert_eq!(boosted["actor"], b.actor_url("ada"));
     assert_eq!(boosted["to"], json!([PUBLIC]));
     assert_eq!(boosted["cc"], json!([a.actor_url("acme"), format!("{}/followers", b.actor_url("ada"))]));

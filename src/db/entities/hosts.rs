@@ -18,6 +18,8 @@ pub struct Model {
     pub breaker_open_until: Option<DateTimeUtc>,
     pub last_success_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    /// When an unavailable host's next probe delivery is due (one a day).
+    pub probe_after: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,7 @@
 //! `inbox_activities`: every verified inbound activity, stored before we answer 202 and
 //! processed later by the inbox worker. The unique `ap_id` deduplicates redeliveries.
+//! Once processed for good the payload is emptied; the row itself is purged after the
+//! configured retention (`federation::retention`, FEDERATION.md I12).
 
 use sea_orm::entity::prelude::*;
 
@@ -17,7 +19,7 @@ pub struct Model {
     /// The row of the actor whose key verified the request (I6): the worker acts as this
     /// actor. `None` only for rows stored before it was recorded.
     pub actor_id: Option<i64>,
-    /// The raw JSON as received.
+    /// The raw JSON as received; empty once the row is processed for good.
     #[sea_orm(column_type = "Text")]
     pub payload: String,
     /// `pending`, `done`, `ignored` or `failed`.

@@ -7,6 +7,7 @@ pub mod actors;
 pub mod api_tokens;
 pub mod blocks;
 pub mod conversations;
+pub mod deleted_objects;
 pub mod deliveries;
 pub mod follows;
 pub mod hosts;

@@ -3,6 +3,7 @@
 
 pub mod actors;
 pub mod blocks;
+pub mod deleted_objects;
 pub mod deliveries;
 pub mod follows;
 pub mod posts;

@@ -4,12 +4,20 @@
 //! Checking a `Create` ([`prepare`]: I8, the note's shape, a fetch when only its id is
 //! given) is done per activity; storing is done for a run of consecutive `Create`s at once
 //! ([`store`]), in one transaction, so a busy thread does not cost a transaction per reply.
+//!
+//! A `Create` of a note its author deleted before we stored it (a `Delete` that overtook its
+//! `Create`, remembered for `conversations::DELETE_REMEMBERED`) is refused (I13): checked
+//! here before any fetch, and again in the transaction that stores.
 
-use crate::federation::{
-    activities::{HandleError, Handled, Inbound, note_from_activity},
-    context::FederationContext,
-    fetch::FetchBudget,
-    threads::{self, Arrived, Ingested},
+use crate::{
+    federation::{
+        activities::{HandleError, Handled, Inbound, note_from_activity},
+        context::FederationContext,
+        fetch::FetchBudget,
+        protocol::lenient::id_of,
+        threads::{self, Arrived, Ingested},
+    },
+    services::conversations,
 };
 
 /// A checked `Create`: settled already, or a note to store.
@@ -20,6 +28,11 @@ pub(super) enum Prepared {
 
 /// Checks a `Create` and reads its note, without storing anything.
 pub(super) async fn prepare(ctx: &FederationContext, activity: Inbound) -> Result<Prepared, HandleError> {
+    if let Some(id) = id_of(activity.object())
+        && conversations::deleted_before_stored(&ctx.db, id.as_str(), activity.actor.id).await?
+    {
+        return Ok(Prepared::Settled(Handled::Ignored("Create of a note its author has deleted")));
+    }
     let mut budget = FetchBudget::per_activity();
     let Some(doc) = note_from_activity(ctx, &activity, &mut budget).await? else {
         return Ok(Prepared::Settled(Handled::Ignored("Create of an object type not handled")));

@@ -1,5 +1,8 @@
 //! `Delete`: an author deletes its note (a tombstone stays in the thread), or an actor is
-//! deleted (its notes, likes, announces, follows and blocks go).
+//! deleted (its notes, likes, announces, follows and blocks go). A `Delete` of a note we
+//! never stored is remembered for a while, so that its `Create` arriving later is refused
+//! (I13); only the note's owner can do this: the object must be on the actor's host, and
+//! only a `Create` by the same actor is refused.
 
 use crate::{
     federation::{

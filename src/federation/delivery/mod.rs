@@ -7,7 +7,7 @@
 //!                  activities ──► deliveries (pending, next_attempt_at)
 //!                                     │  worker.rs: lease (D3) ─► sign ─► POST
 //!                                     ▼  2xx done │ 4xx permanent │ 401/408/429/5xx/network retry (D5, D6)
-//!                                 hosts (breaker, dead-host detection: D7)
+//!                                 hosts (breaker, dead-host detection, daily probe: D7)
 //! ```
 //!
 //! A process killed mid-delivery loses nothing: the rows stay `pending` with a lease that

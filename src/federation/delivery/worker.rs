@@ -44,7 +44,7 @@ use crate::{
         ACTIVITY_JSON,
         context::FederationContext,
         delivery::{
-            hosts::{Gate, HostHealth},
+            hosts::Gate,
             retry::{self, MAX_ATTEMPTS, Verdict},
         },
         fetch::REQUEST_TIMEOUT,
@@ -103,7 +103,6 @@ const RECORD_DELAY: StdDuration = StdDuration::from_millis(20);
 /// Shared state of one worker's tasks.
 struct Shared {
     ctx: FederationContext,
-    health: HostHealth,
     global: Arc<Semaphore>,
     per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
     keys: Mutex<HashMap<i64, Arc<SigningKey>>>,
@@ -162,7 +161,6 @@ pub async fn run(
     let recording = tokio::spawn(record(ctx.db.clone(), delivered));
     let shared = Arc::new(Shared {
         recorder,
-        health: HostHealth::load(&ctx.db, limits.backoff_scale).await?,
         global: Arc::new(Semaphore::new(limits.global)),
         per_host: Mutex::new(HashMap::new()),
         keys: Mutex::new(HashMap::new()),
@@ -316,8 +314,15 @@ async fn attempt(queued: &Queued, row: deliveries::Model) -> Result<(), DbErr> {
     let shared = &*queued.shared;
     let db = &shared.ctx.db;
     let now = Utc::now();
-    match shared.health.gate(&row.host, now) {
-        Gate::Unavailable => return finish(shared, &row, FAILED, None, Some("host unavailable".into())).await,
+    let health = &shared.ctx.hosts;
+    let gate = match health.gate(&row.host, now) {
+        Gate::ProbeDue => health.claim_probe(db, &row.host, now).await?,
+        gate => gate,
+    };
+    match gate {
+        Gate::Unavailable | Gate::ProbeDue => {
+            return finish(shared, &row, FAILED, None, Some("host unavailable".into())).await;
+        }
         Gate::PausedUntil(until) => {
             return postpone(shared, &row, until, None, Some("circuit breaker open".into())).await;
         }
@@ -339,7 +344,7 @@ async fn attempt(queued: &Queued, row: deliveries::Model) -> Result<(), DbErr> {
     let code = status.map(|s| s.as_u16());
     match retry::classify(code) {
         Verdict::Delivered => {
-            shared.health.record_success(db, &row.host).await?;
+            health.record_success(db, &row.host).await?;
             match code {
                 Some(code) if shared.recorder.send((row.id, code)).is_ok() => Ok(()),
                 _ => finish(shared, &row, DELIVERED, code, None).await,
@@ -350,7 +355,7 @@ async fn attempt(queued: &Queued, row: deliveries::Model) -> Result<(), DbErr> {
         }
         Verdict::Retry => {
             if code != Some(401) {
-                shared.health.record_failure(db, &row.host, now).await?;
+                health.record_failure(db, &row.host, now, shared.limits.backoff_scale).await?;
             }
             let attempts = row.attempts + 1;
             let error = error.or_else(|| code.map(|c| format!("answered {c}")));
