@@ -51,6 +51,8 @@ pub struct Config {
     pub inbox_rate_per_actor: u32,
     /// Reverse proxies whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Vec<IpNet>,
+    /// Rate limits by address count an IPv6 client per prefix of this many bits (32–128).
+    pub rate_limit_ipv6_prefix: u8,
 }
 
 /// Log output format.
@@ -217,6 +219,7 @@ struct Layer {
     inbox_rate_per_ip: Option<u32>,
     inbox_rate_per_actor: Option<u32>,
     trusted_proxies: Option<String>,
+    rate_limit_ipv6_prefix: Option<u8>,
 }
 
 fn parse_env<T: std::str::FromStr>(
@@ -249,6 +252,7 @@ impl Layer {
             inbox_rate_per_ip: parse_env(env, "inbox_rate_per_ip", "a whole number")?,
             inbox_rate_per_actor: parse_env(env, "inbox_rate_per_actor", "a whole number")?,
             trusted_proxies: get("trusted_proxies"),
+            rate_limit_ipv6_prefix: parse_env(env, "rate_limit_ipv6_prefix", "a prefix length")?,
         })
     }
 
@@ -270,6 +274,7 @@ impl Layer {
             inbox_rate_per_ip: other.inbox_rate_per_ip.or(self.inbox_rate_per_ip),
             inbox_rate_per_actor: other.inbox_rate_per_actor.or(self.inbox_rate_per_actor),
             trusted_proxies: other.trusted_proxies.or(self.trusted_proxies),
+            rate_limit_ipv6_prefix: other.rate_limit_ipv6_prefix.or(self.rate_limit_ipv6_prefix),
         }
     }
 }
@@ -380,7 +385,12 @@ impl Config {
             .map(IpNet::parse)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|p| ConfigError::new("trusted_proxies", p))?;
+        let rate_limit_ipv6_prefix = raw.rate_limit_ipv6_prefix.unwrap_or(crate::rate_limit::DEFAULT_IPV6_PREFIX);
+        if !(32..=128).contains(&rate_limit_ipv6_prefix) {
+            return Err(ConfigError::new("rate_limit_ipv6_prefix", "must be from 32 to 128"));
+        }
         Ok(Self {
+            rate_limit_ipv6_prefix,
             inbox_rate_per_ip,
             inbox_rate_per_actor,
             trusted_proxies,
@@ -429,6 +439,7 @@ mod tests {
         assert_eq!(config.database_url.engine(), DatabaseEngine::Sqlite);
         assert!(config.database_url.expose().contains("data/openhouse.sqlite"));
         assert!(config.allow_private_fetch.is_empty());
+        assert_eq!(config.rate_limit_ipv6_prefix, 64);
     }
 
     #[test]
@@ -455,6 +466,8 @@ mod tests {
             ("OPENHOUSE_INBOX_RATE_PER_IP", "-1", "inbox_rate_per_ip"),
             ("OPENHOUSE_INBOX_RATE_PER_ACTOR", "lots", "inbox_rate_per_actor"),
             ("OPENHOUSE_TRUSTED_PROXIES", "127.0.0.1, proxy.local", "trusted_proxies"),
+            ("OPENHOUSE_RATE_LIMIT_IPV6_PREFIX", "16", "rate_limit_ipv6_prefix"),
+            ("OPENHOUSE_RATE_LIMIT_IPV6_PREFIX", "/64", "rate_limit_ipv6_prefix"),
         ];
         for (var, value, key) in cases {
             let err = Config::from_sources("", &env(&[(var, value)])).unwrap_err();

@@ -40,8 +40,12 @@ impl AppState {
     pub async fn new(db: DatabaseConnection, config: Config, fetcher: SafeClient) -> anyhow::Result<Self> {
         let urls = Urls::new(config.public_url.clone());
         let federation = FederationContext::new(db.clone(), urls.clone(), fetcher.clone()).await?;
-        let inbox_limits =
-            InboxLimits::new(config.inbox_rate_per_ip, config.inbox_rate_per_actor, config.trusted_proxies.clone());
+        let inbox_limits = InboxLimits::new(
+            config.inbox_rate_per_ip,
+            config.inbox_rate_per_actor,
+            config.trusted_proxies.clone(),
+            config.rate_limit_ipv6_prefix,
+        );
         Ok(Self(Arc::new(Inner { db, config, urls, fetcher, federation, inbox_limits, pages: PageCache::default() })))
     }
 }

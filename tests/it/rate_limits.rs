@@ -107,3 +107,33 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
     // A different client behind the same proxy is still welcome; the forged left part is ignored.
     assert_eq!(send("203.0.113.2").await.unwrap().status(), 401);
 }
+
+#[tokio::test]
+async fn an_ipv6_client_is_counted_per_slash_64_not_per_address() {
+    // The requests come through the (default, loopback) trusted proxy, which names the client.
+    let (a, _b) = instances(&[("OPENHOUSE_INBOX_RATE_PER_IP", "1")]).await;
+    let shared = format!("{}/inbox", a.base);
+    let send = |client: String| a.client.post(&shared).header("x-forwarded-for", client).body("x").send();
+    // Ten addresses of one /64 share one burst…
+    for i in 0..10 {
+        assert_eq!(send(format!("2001:db8:1:2::{i:x}")).await.unwrap().status(), 401, "request {i}");
+    }
+    // …so an eleventh address of the same /64 is turned away,
+    assert_eq!(send("2001:db8:1:2:ffff:ffff:ffff:ffff".into()).await.unwrap().status(), 429);
+    // while the next /64 and an IPv4 client have budgets of their own.
+    assert_eq!(send("2001:db8:1:3::1".into()).await.unwrap().status(), 401);
+    assert_eq!(send("203.0.113.1".into()).await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn the_ipv6_prefix_is_configurable() {
+    let (a, _b) = instances(&[("OPENHOUSE_INBOX_RATE_PER_IP", "1"), ("OPENHOUSE_RATE_LIMIT_IPV6_PREFIX", "128")]).await;
+    let shared = format!("{}/inbox", a.base);
+    let send = |client: String| a.client.post(&shared).header("x-forwarded-for", client).body("x").send();
+    for i in 0..10 {
+        assert_eq!(send("2001:db8:1:2::1".into()).await.unwrap().status(), 401, "request {i}");
+    }
+    assert_eq!(send("2001:db8:1:2::1".into()).await.unwrap().status(), 429);
+    // With /128 each address is its own client.
+    assert_eq!(send("2001:db8:1:2::2".into()).await.unwrap().status(), 401);
+}
