@@ -137,3 +137,33 @@ async fn the_ipv6_prefix_is_configurable() {
     // With /128 each address is its own client.
     assert_eq!(send("2001:db8:1:2::2".into()).await.unwrap().status(), 401);
 }
+
+#[tokio::test]
+async fn a_personal_inbox_runs_the_cheap_checks_before_looking_up_its_account() {
+    let (a, b) = instances(&[
+        ("OPENHOUSE_INBOX_RATE_PER_IP", "1"),
+        ("OPENHOUSE_INBOX_RATE_PER_ACTOR", "0"),
+        ("OPENHOUSE_TRUSTED_PROXIES", ""),
+    ])
+    .await;
+    b.create_actor("ada", ActorKind::Staff, "Ada").await;
+    let nobody = format!("{}/users/nobody/inbox", a.base);
+    let unsigned = || a.client.post(&nobody).header("content-type", "application/activity+json").body("{}").send();
+    // Unsigned: the signature check answers (401), not the account lookup (404).
+    assert_eq!(unsigned().await.unwrap().status(), 401);
+    // A form is refused for its content type (415), as at the shared inbox.
+    let form = a.client.post(&nobody).form(&[("a", "b")]).send().await.unwrap();
+    assert_eq!(form.status(), 415);
+    // Only a request that passes every cheap check learns that the account does not exist.
+    let ada = Peer::new(&b, "ada", &a, "nobody").await;
+    assert_eq!(ada.send(&ada.follow("follows/1", &a.actor_url("acme"))).await, 404);
+    // The address has spent 3 of its burst of 10; 7 more, and then it is turned away with 429.
+    for i in 0..7 {
+        assert_eq!(unsigned().await.unwrap().status(), 401, "request {i}");
+    }
+    let over = unsigned().await.unwrap();
+    assert_eq!(over.status(), 429);
+    assert!(retry_after(&over) >= 1);
+    assert_eq!(ada.send(&ada.follow("follows/2", &a.actor_url("acme"))).await, 429);
+    assert_eq!(stored(&a).await, 0);
+}
