@@ -128,3 +128,16 @@ async fn an_actor_whose_username_cannot_be_a_handle_is_refused_and_not_stored() 
     let stored = queries::actors::find_by_ap_id(&a.state.db, &ok).await.unwrap().unwrap();
     assert_eq!(stored.username, "Łukasz.山田-2");
 }
+
+#[tokio::test]
+async fn relative_links_in_a_remote_profile_are_stored_on_the_senders_origin() {
+    let (a, fake) = instance_and_fake().await;
+    let summary = r#"<p>See <a href="/about">about</a>, <a href="../settings">settings</a>.</p>"#;
+    let (eve, key) = fake.actor("eve", |doc| doc["summary"] = json!(summary));
+    assert_eq!(follow(&a, &eve, &key).await, 202);
+    let stored = queries::actors::find_by_ap_id(&a.state.db, &eve).await.unwrap().unwrap();
+    // Left relative, these would point at A's own /about and /settings on A's pages.
+    assert!(stored.summary.contains(&format!(r#"href="{}/about""#, fake.base)), "{}", stored.summary);
+    assert!(stored.summary.contains(&format!(r#"href="{}/settings""#, fake.base)), "{}", stored.summary);
+    assert!(!stored.summary.contains(r#"href="/"#) && !stored.summary.contains(r#"href=".."#), "{}", stored.summary);
+}

@@ -6,7 +6,7 @@ use url::Url;
 
 use crate::{
     federation::protocol::lenient::{bool_of, id_of, items_of, string_of, truncate, type_of},
-    text::sanitize_remote_html,
+    text::sanitize_remote_html_at,
 };
 
 /// Longest display name kept (Mastodon's cap); longer ones are cut, as they are only shown.
@@ -146,7 +146,7 @@ pub fn parse_actor(doc: &Value, fetched_from: &Url) -> Result<RemoteActorDoc, Ac
         domain: authority(&ap_id),
         username,
         display_name: doc.get("name").and_then(|v| string_of(v, MAX_NAME_CHARS)).unwrap_or_default(),
-        summary_html: sanitize_remote_html(&truncate(&summary, MAX_SUMMARY_BYTES)),
+        summary_html: sanitize_remote_html_at(&truncate(&summary, MAX_SUMMARY_BYTES), &ap_id),
         inbox,
         shared_inbox,
         outbox: same_host("outbox")?,
@@ -215,6 +215,16 @@ mod tests {
         assert_eq!(a.public_key_id, "https://mastodon.example/users/ada#main-key");
         assert_eq!(a.icon.unwrap().as_str(), "https://files.mastodon.example/a.png");
         assert!(a.discoverable);
+    }
+
+    #[test]
+    fn relative_links_in_the_summary_point_at_the_actors_own_server() {
+        let mut doc = mastodon_actor();
+        doc["summary"] = json!("<p><a href=\"/about\">about</a> <a href=\"//evil.example/x\">x</a></p>");
+        let html = parse_actor(&doc, &url()).unwrap().summary_html;
+        assert!(html.contains("href=\"https://mastodon.example/about\""), "{html}");
+        assert!(html.contains("href=\"https://evil.example/x\""), "scheme-relative: absolute now, {html}");
+        assert!(!html.contains("href=\"/"), "{html}");
     }
 
     #[test]
