@@ -53,6 +53,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Rate limits by address count an IPv6 client per prefix of this many bits (32–128).
     pub rate_limit_ipv6_prefix: u8,
+    /// Remote-follow lookups one client address may make per minute (0 = no limit).
+    pub remote_follow_per_minute: u32,
 }
 
 /// Log output format.
@@ -220,6 +222,7 @@ struct Layer {
     inbox_rate_per_actor: Option<u32>,
     trusted_proxies: Option<String>,
     rate_limit_ipv6_prefix: Option<u8>,
+    remote_follow_per_minute: Option<u32>,
 }
 
 fn parse_env<T: std::str::FromStr>(
@@ -253,6 +256,7 @@ impl Layer {
             inbox_rate_per_actor: parse_env(env, "inbox_rate_per_actor", "a whole number")?,
             trusted_proxies: get("trusted_proxies"),
             rate_limit_ipv6_prefix: parse_env(env, "rate_limit_ipv6_prefix", "a prefix length")?,
+            remote_follow_per_minute: parse_env(env, "remote_follow_per_minute", "a whole number")?,
         })
     }
 
@@ -275,6 +279,7 @@ impl Layer {
             inbox_rate_per_actor: other.inbox_rate_per_actor.or(self.inbox_rate_per_actor),
             trusted_proxies: other.trusted_proxies.or(self.trusted_proxies),
             rate_limit_ipv6_prefix: other.rate_limit_ipv6_prefix.or(self.rate_limit_ipv6_prefix),
+            remote_follow_per_minute: other.remote_follow_per_minute.or(self.remote_follow_per_minute),
         }
     }
 }
@@ -301,6 +306,8 @@ pub mod defaults {
     pub const INBOX_RATE_PER_IP: u32 = 300;
     /// `inbox_rate_per_actor`
     pub const INBOX_RATE_PER_ACTOR: u32 = 30;
+    /// `remote_follow_per_minute`: a person retyping a handle a few times, not a scanner.
+    pub const REMOTE_FOLLOW_PER_MINUTE: u32 = 5;
     /// `trusted_proxies`: a reverse proxy on the same machine.
     pub const TRUSTED_PROXIES: &str = "127.0.0.0/8, ::1";
 }
@@ -391,6 +398,7 @@ impl Config {
         }
         Ok(Self {
             rate_limit_ipv6_prefix,
+            remote_follow_per_minute: raw.remote_follow_per_minute.unwrap_or(defaults::REMOTE_FOLLOW_PER_MINUTE),
             inbox_rate_per_ip,
             inbox_rate_per_actor,
             trusted_proxies,
@@ -468,6 +476,7 @@ mod tests {
             ("OPENHOUSE_TRUSTED_PROXIES", "127.0.0.1, proxy.local", "trusted_proxies"),
             ("OPENHOUSE_RATE_LIMIT_IPV6_PREFIX", "16", "rate_limit_ipv6_prefix"),
             ("OPENHOUSE_RATE_LIMIT_IPV6_PREFIX", "/64", "rate_limit_ipv6_prefix"),
+            ("OPENHOUSE_REMOTE_FOLLOW_PER_MINUTE", "some", "remote_follow_per_minute"),
         ];
         for (var, value, key) in cases {
             let err = Config::from_sources("", &env(&[(var, value)])).unwrap_err();
