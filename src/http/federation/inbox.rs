@@ -40,7 +40,7 @@ pub(super) async fn shared_inbox(
 ) -> Response {
     match cheap_checks(&state, peer, &method, &uri, &headers, &body) {
         Ok(ip) => receive(&state, ip, &method, &uri, &headers, &body).await,
-        Err(refused) => refused,
+        Err(refused) => *refused,
     }
 }
 
@@ -55,7 +55,7 @@ pub(super) async fn actor_inbox(
 ) -> Response {
     let ip = match cheap_checks(&state, peer, &method, &uri, &headers, &body) {
         Ok(ip) => ip,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     match accounts::find_discoverable(&state.db, &username).await {
         Ok(Some(_)) => receive(&state, ip, &method, &uri, &headers, &body).await,
@@ -66,7 +66,7 @@ pub(super) async fn actor_inbox(
 
 /// The checks that need no database and no network, cheapest first: the per-address limit
 /// (I11), the content type, and the signature's shape, coverage, digest and time (I2–I5).
-/// Returns the client address, or the answer refusing the request.
+/// Returns the client address, or the answer refusing the request (boxed: it is large).
 fn cheap_checks(
     state: &AppState,
     peer: SocketAddr,
@@ -74,16 +74,16 @@ fn cheap_checks(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<IpAddr, Response> {
+) -> Result<IpAddr, Box<Response>> {
     // I11, per address: before anything is parsed.
     let ip = rate_limit::client_ip(peer, headers, &state.inbox_limits.trusted_proxies);
     if let Err(wait) = state.inbox_limits.check_ip(ip) {
         tracing::info!(%ip, "inbox: rate limited (address)");
-        return Err(too_many_requests(wait));
+        return Err(Box::new(too_many_requests(wait)));
     }
     if !is_json_content_type(headers) {
         let error = "activities are JSON: application/activity+json or application/ld+json";
-        return Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(json!({ "error": error }))).into_response());
+        return Err(Box::new((StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(json!({ "error": error }))).into_response()));
     }
     let authority = state.urls.handle_domain();
     let parts = RequestParts {
@@ -96,7 +96,7 @@ fn cheap_checks(
     };
     // The inbox parses it again (it is cheap); here it only decides whether to go on.
     if let Err(e) = signatures::parse_request(&parts, SystemTime::now()) {
-        return Err(refusal(&InboxError::Signature(e)));
+        return Err(Box::new(refusal(&InboxError::Signature(e))));
     }
     Ok(ip)
 }
