@@ -8,15 +8,16 @@
 
 use std::{
     collections::HashMap,
-    fmt,
     net::SocketAddr,
     path::{Path, PathBuf},
 };
 
 use serde::Deserialize;
-use url::Url;
 
+pub use self::values::{DatabaseEngine, DatabaseUrl, PublicUrl};
 use crate::federation::fetch::{AllowList, IpNet};
+
+mod values;
 
 /// The validated configuration the whole application runs on.
 #[derive(Clone, Debug)]
@@ -53,6 +54,10 @@ pub struct Config {
     pub inbox_retention_days: u32,
     /// Reverse proxies whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Vec<IpNet>,
+    /// Rate limits by address count an IPv6 client per prefix of this many bits (32–128).
+    pub rate_limit_ipv6_prefix: u8,
+    /// Remote-follow lookups one client address may make per minute (0 = no limit).
+    pub remote_follow_per_minute: u32,
 }
 
 /// Log output format.
@@ -80,126 +85,6 @@ impl ConfigError {
     }
 }
 
-/// The public base URL, normalised: http(s), no path beyond `/`, no query or fragment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PublicUrl(Url);
-
-impl PublicUrl {
-    /// Parses and validates a public URL.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let url = Url::parse(raw.trim()).map_err(|e| format!("not a URL ({e})"))?;
-        if url.scheme() != "http" && url.scheme() != "https" {
-            return Err("must start with http:// or https://".into());
-        }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err("must name a host".into());
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err("must not contain credentials".into());
-        }
-        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-            return Err(
-                "must be the bare origin, without a path, query or fragment (Openhouse cannot be served under a sub-path)"
-                    .into(),
-            );
-        }
-        Ok(Self(url))
-    }
-
-    /// The URL itself, ending in `/`.
-    pub fn url(&self) -> &Url {
-        &self.0
-    }
-
-    /// The origin without a trailing slash, for building links: `https://community.acme.com`.
-    pub fn origin(&self) -> String {
-        self.0.as_str().trim_end_matches('/').to_owned()
-    }
-
-    /// The domain used in handles and by WebFinger: host, plus `:port` when one is given.
-    pub fn handle_domain(&self) -> String {
-        let host = self.0.host_str().unwrap_or_default();
-        match self.0.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        }
-    }
-
-    /// The host without a port.
-    pub fn host(&self) -> &str {
-        self.0.host_str().unwrap_or_default()
-    }
-
-    /// Joins a path (starting with `/`) onto the origin.
-    pub fn join(&self, path: &str) -> String {
-        format!("{}{}", self.origin(), path)
-    }
-}
-
-impl fmt::Display for PublicUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.origin())
-    }
-}
-
-/// A database connection string. Its `Debug`/`Display` hide any password.
-#[derive(Clone, PartialEq, Eq)]
-pub struct DatabaseUrl(String);
-
-/// Which engine a [`DatabaseUrl`] points at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DatabaseEngine {
-    /// The embedded default.
-    Sqlite,
-    /// The scale-out engine.
-    Postgres,
-}
-
-impl DatabaseUrl {
-    /// Validates the scheme of a connection string.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let raw = raw.trim();
-        if raw.starts_with("sqlite:") || raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err("must start with sqlite:, postgres:// or postgresql://".into())
-        }
-    }
-
-    /// The SQLite file under the data directory used when no URL is configured.
-    pub fn sqlite_in(data_dir: &Path) -> Self {
-        Self(format!("sqlite://{}?mode=rwc", data_dir.join("openhouse.sqlite").display()))
-    }
-
-    /// The engine this URL selects.
-    pub fn engine(&self) -> DatabaseEngine {
-        if self.0.starts_with("sqlite:") { DatabaseEngine::Sqlite } else { DatabaseEngine::Postgres }
-    }
-
-    /// The full connection string, password included: only for opening the connection.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match Url::parse(&self.0) {
-            Ok(mut url) if url.password().is_some() => {
-                let _ = url.set_password(Some("********"));
-                f.write_str(url.as_str())
-            }
-            _ => f.write_str(&self.0),
-        }
-    }
-}
-
-impl fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DatabaseUrl({self})")
-    }
-}
-
 /// The raw, all-optional shape of the file and of the environment.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -220,6 +105,8 @@ struct Layer {
     inbox_rate_per_actor: Option<u32>,
     inbox_retention_days: Option<u32>,
     trusted_proxies: Option<String>,
+    rate_limit_ipv6_prefix: Option<u8>,
+    remote_follow_per_minute: Option<u32>,
 }
 
 fn parse_env<T: std::str::FromStr>(
@@ -253,6 +140,8 @@ impl Layer {
             inbox_rate_per_actor: parse_env(env, "inbox_rate_per_actor", "a whole number")?,
             inbox_retention_days: parse_env(env, "inbox_retention_days", "a whole number")?,
             trusted_proxies: get("trusted_proxies"),
+            rate_limit_ipv6_prefix: parse_env(env, "rate_limit_ipv6_prefix", "a prefix length")?,
+            remote_follow_per_minute: parse_env(env, "remote_follow_per_minute", "a whole number")?,
         })
     }
 
@@ -275,6 +164,8 @@ impl Layer {
             inbox_rate_per_actor: other.inbox_rate_per_actor.or(self.inbox_rate_per_actor),
             inbox_retention_days: other.inbox_retention_days.or(self.inbox_retention_days),
             trusted_proxies: other.trusted_proxies.or(self.trusted_proxies),
+            rate_limit_ipv6_prefix: other.rate_limit_ipv6_prefix.or(self.rate_limit_ipv6_prefix),
+            remote_follow_per_minute: other.remote_follow_per_minute.or(self.remote_follow_per_minute),
         }
     }
 }
@@ -303,6 +194,8 @@ pub mod defaults {
     pub const INBOX_RATE_PER_ACTOR: u32 = 30;
     /// `inbox_retention_days`: also the least allowed, the deduplication window of I10.
     pub const INBOX_RETENTION_DAYS: u32 = 7;
+    /// `remote_follow_per_minute`: a person retyping a handle a few times, not a scanner.
+    pub const REMOTE_FOLLOW_PER_MINUTE: u32 = 5;
     /// `trusted_proxies`: a reverse proxy on the same machine.
     pub const TRUSTED_PROXIES: &str = "127.0.0.0/8, ::1";
 }
@@ -398,7 +291,13 @@ impl Config {
             .map(IpNet::parse)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|p| ConfigError::new("trusted_proxies", p))?;
+        let rate_limit_ipv6_prefix = raw.rate_limit_ipv6_prefix.unwrap_or(crate::rate_limit::DEFAULT_IPV6_PREFIX);
+        if !(32..=128).contains(&rate_limit_ipv6_prefix) {
+            return Err(ConfigError::new("rate_limit_ipv6_prefix", "must be from 32 to 128"));
+        }
         Ok(Self {
+            rate_limit_ipv6_prefix,
+            remote_follow_per_minute: raw.remote_follow_per_minute.unwrap_or(defaults::REMOTE_FOLLOW_PER_MINUTE),
             inbox_rate_per_ip,
             inbox_rate_per_actor,
             inbox_retention_days,
@@ -448,6 +347,7 @@ mod tests {
         assert_eq!(config.database_url.engine(), DatabaseEngine::Sqlite);
         assert!(config.database_url.expose().contains("data/openhouse.sqlite"));
         assert!(config.allow_private_fetch.is_empty());
+        assert_eq!(config.rate_limit_ipv6_prefix, 64);
     }
 
     #[test]
@@ -476,6 +376,9 @@ mod tests {
             ("OPENHOUSE_INBOX_RETENTION_DAYS", "6", "inbox_retention_days"),
             ("OPENHOUSE_INBOX_RETENTION_DAYS", "0", "inbox_retention_days"),
             ("OPENHOUSE_TRUSTED_PROXIES", "127.0.0.1, proxy.local", "trusted_proxies"),
+            ("OPENHOUSE_RATE_LIMIT_IPV6_PREFIX", "16", "rate_limit_ipv6_prefix"),
+            ("OPENHOUSE_RATE_LIMIT_IPV6_PREFIX", "/64", "rate_limit_ipv6_prefix"),
+            ("OPENHOUSE_REMOTE_FOLLOW_PER_MINUTE", "some", "remote_follow_per_minute"),
         ];
         for (var, value, key) in cases {
             let err = Config::from_sources("", &env(&[(var, value)])).unwrap_err();

@@ -4,10 +4,14 @@
 //! dropped first, and when every kept bucket is busy a new key is let through rather than
 //! growing the table (a flood of distinct keys must not exhaust memory; each key alone is
 //! still limited once it has a bucket).
+//!
+//! An IPv4 client is one address, but an IPv6 client is usually given a whole /64 (or more):
+//! limits by address key IPv6 on its prefix (`rate_limit_ipv6_prefix`, /64 by default), or a
+//! sender would get a fresh budget for each of its 2^64 addresses.
 
 use std::{
     collections::HashMap,
-    net::{IpAddr, SocketAddr},
+    net::{IpAddr, Ipv6Addr, SocketAddr},
     sync::Mutex,
     time::{Duration, Instant},
 };
@@ -81,11 +85,70 @@ fn refilled(bucket: &Bucket, now: Instant, per_second: f64, burst: f64) -> f64 {
     (bucket.tokens + elapsed * per_second).min(burst)
 }
 
+/// The default `rate_limit_ipv6_prefix`: the block one IPv6 subscriber (or host) is given.
+pub const DEFAULT_IPV6_PREFIX: u8 = 64;
+
+/// The rate-limit key of a client address: an IPv4 (or IPv4-mapped) address is itself, an
+/// IPv6 address is its first `ipv6_prefix` bits (`2001:db8:1:2::/64`).
+pub fn ip_key(ip: IpAddr, ipv6_prefix: u8) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let bits = u32::from(ipv6_prefix.min(128));
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            format!("{}/{bits}", Ipv6Addr::from(u128::from(v6) & mask))
+        }
+    }
+}
+
+/// A limit per client address (see [`ip_key`] for how IPv6 addresses are grouped).
+#[derive(Debug)]
+pub struct IpLimiter {
+    limiter: Option<KeyedLimiter>,
+    ipv6_prefix: u8,
+}
+
+impl IpLimiter {
+    /// `per_second` requests per second per client (0 = no limit), IPv6 grouped by `ipv6_prefix`.
+    pub fn new(per_second: u32, ipv6_prefix: u8) -> Self {
+        Self { limiter: KeyedLimiter::new(per_second), ipv6_prefix }
+    }
+
+    /// A limit counted per minute (0 = no limit): `per_minute` at once, then one more every
+    /// `60 / per_minute` seconds. For slow, costly actions a person does by hand.
+    pub fn per_minute(per_minute: u32, ipv6_prefix: u8) -> Self {
+        let limiter = (per_minute > 0).then(|| {
+            let per_second = f64::from(per_minute) / 60.0;
+            KeyedLimiter {
+                per_second,
+                burst: f64::from(per_minute),
+                max_keys: MAX_KEYS,
+                buckets: Mutex::new(HashMap::new()),
+            }
+        });
+        Self { limiter, ipv6_prefix }
+    }
+
+    /// Takes one token for the client `ip`; `Err(wait)` when it is over its rate.
+    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
+        match &self.limiter {
+            Some(limiter) => limiter.check(&ip_key(ip, self.ipv6_prefix), Instant::now()),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Default for IpLimiter {
+    fn default() -> Self {
+        Self { limiter: None, ipv6_prefix: DEFAULT_IPV6_PREFIX }
+    }
+}
+
 /// The inbox limits of one process.
 #[derive(Debug, Default)]
 pub struct InboxLimits {
-    /// Per remote address (after trusted proxies).
-    pub per_ip: Option<KeyedLimiter>,
+    /// Per remote address (after trusted proxies), IPv6 per prefix.
+    pub per_ip: IpLimiter,
     /// Per remote actor (the activity's `actor`).
     pub per_actor: Option<KeyedLimiter>,
     /// Proxies whose `X-Forwarded-For` is believed.
@@ -94,16 +157,13 @@ pub struct InboxLimits {
 
 impl InboxLimits {
     /// Limits from the configured rates (0 turns one off).
-    pub fn new(per_ip: u32, per_actor: u32, trusted_proxies: Vec<IpNet>) -> Self {
-        Self { per_ip: KeyedLimiter::new(per_ip), per_actor: KeyedLimiter::new(per_actor), trusted_proxies }
+    pub fn new(per_ip: u32, per_actor: u32, trusted_proxies: Vec<IpNet>, ipv6_prefix: u8) -> Self {
+        Self { per_ip: IpLimiter::new(per_ip, ipv6_prefix), per_actor: KeyedLimiter::new(per_actor), trusted_proxies }
     }
 
-    /// Checks the client address of a request (see [`client_ip`]).
+    /// Checks the client address of a request (see [`client_ip`], [`ip_key`]).
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), Duration> {
-        match &self.per_ip {
-            Some(limiter) => limiter.check(&ip.to_string(), Instant::now()),
-            None => Ok(()),
-        }
+        self.per_ip.check(ip)
     }
 
     /// Checks an actor id.
@@ -168,7 +228,7 @@ mod tests {
     #[test]
     fn zero_turns_the_limit_off() {
         assert!(KeyedLimiter::new(0).is_none());
-        let limits = InboxLimits::new(0, 0, Vec::new());
+        let limits = InboxLimits::new(0, 0, Vec::new(), DEFAULT_IPV6_PREFIX);
         for _ in 0..10_000 {
             assert!(limits.check_ip("203.0.113.9".parse().unwrap()).is_ok());
             assert!(limits.check_actor("https://example.com/users/a").is_ok());
@@ -200,6 +260,49 @@ mod tests {
         assert!(limiter.check("z", start).is_ok());
         assert_eq!(limiter.buckets.lock().unwrap().len(), 2);
         assert!(limiter.check("x", start).is_err(), "a kept key is still limited");
+    }
+
+    #[test]
+    fn ipv6_is_keyed_on_its_prefix_and_ipv4_on_the_address() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(ip_key(ip("2001:db8:1:2:aaaa::1"), 64), "2001:db8:1:2::/64");
+        assert_eq!(ip_key(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"), 64), "2001:db8:1:2::/64");
+        assert_ne!(ip_key(ip("2001:db8:1:3::1"), 64), ip_key(ip("2001:db8:1:2::1"), 64));
+        assert_eq!(ip_key(ip("2001:db8:1:2::1"), 48), ip_key(ip("2001:db8:1:3::1"), 48));
+        assert_eq!(ip_key(ip("2001:db8::1"), 128), "2001:db8::1/128");
+        assert_eq!(ip_key(ip("2001:db8::1"), 0), "::/0");
+        assert_eq!(ip_key(ip("203.0.113.9"), 64), "203.0.113.9");
+        assert_ne!(ip_key(ip("203.0.113.9"), 64), ip_key(ip("203.0.113.10"), 64));
+        // IPv4-mapped IPv6 is the IPv4 address, not the ::ffff:0:0/64 block all of IPv4 is in.
+        assert_eq!(ip_key(ip("::ffff:203.0.113.9"), 64), "203.0.113.9");
+        assert_ne!(ip_key(ip("::ffff:203.0.113.9"), 64), ip_key(ip("::ffff:203.0.113.10"), 64));
+    }
+
+    #[test]
+    fn one_ipv6_sender_cannot_rotate_addresses_for_a_fresh_budget() {
+        let limits = InboxLimits::new(1, 0, Vec::new(), DEFAULT_IPV6_PREFIX);
+        for i in 0..BURST_SECONDS {
+            assert!(limits.check_ip(format!("2001:db8:0:1::{i:x}").parse().unwrap()).is_ok());
+        }
+        assert!(limits.check_ip("2001:db8:0:1::ffff".parse().unwrap()).is_err(), "same /64, new address");
+        assert!(limits.check_ip("2001:db8:0:2::1".parse().unwrap()).is_ok(), "another /64");
+        for i in 0..BURST_SECONDS {
+            assert!(limits.check_ip(format!("203.0.113.{i}").parse().unwrap()).is_ok(), "IPv4 per address");
+        }
+    }
+
+    #[test]
+    fn a_per_minute_limit_allows_its_count_then_waits() {
+        let limiter = IpLimiter::per_minute(5, DEFAULT_IPV6_PREFIX);
+        let ip: IpAddr = "198.51.100.1".parse().unwrap();
+        let inner = limiter.limiter.as_ref().unwrap();
+        let start = Instant::now();
+        for _ in 0..5 {
+            assert!(inner.check(&ip_key(ip, 64), start).is_ok());
+        }
+        let wait = inner.check(&ip_key(ip, 64), start).unwrap_err();
+        assert!(wait > Duration::from_secs(11) && wait <= Duration::from_secs(12), "{wait:?}");
+        assert!(IpLimiter::per_minute(0, 64).check(ip).is_ok(), "0 = off");
     }
 
     fn headers(xff: &[&str]) -> HeaderMap {

@@ -8,7 +8,7 @@ use crate::{
     config::Config,
     federation::{context::FederationContext, fetch::SafeClient},
     http::pages::cache::PageCache,
-    rate_limit::InboxLimits,
+    rate_limit::{InboxLimits, IpLimiter},
     urls::Urls,
 };
 
@@ -31,6 +31,8 @@ pub struct Inner {
     pub federation: FederationContext,
     /// Inbox rate limits (I11), per remote address and per remote actor.
     pub inbox_limits: InboxLimits,
+    /// Remote-follow lookups per client address (the form fetches what a stranger names).
+    pub remote_follow_limit: IpLimiter,
     /// Rendered thread pages, served again while their thread is unchanged.
     pub pages: PageCache,
 }
@@ -40,9 +42,23 @@ impl AppState {
     pub async fn new(db: DatabaseConnection, config: Config, fetcher: SafeClient) -> anyhow::Result<Self> {
         let urls = Urls::new(config.public_url.clone());
         let federation = FederationContext::new(db.clone(), urls.clone(), fetcher.clone()).await?;
-        let inbox_limits =
-            InboxLimits::new(config.inbox_rate_per_ip, config.inbox_rate_per_actor, config.trusted_proxies.clone());
-        Ok(Self(Arc::new(Inner { db, config, urls, fetcher, federation, inbox_limits, pages: PageCache::default() })))
+        let inbox_limits = InboxLimits::new(
+            config.inbox_rate_per_ip,
+            config.inbox_rate_per_actor,
+            config.trusted_proxies.clone(),
+            config.rate_limit_ipv6_prefix,
+        );
+        let remote_follow_limit = IpLimiter::per_minute(config.remote_follow_per_minute, config.rate_limit_ipv6_prefix);
+        Ok(Self(Arc::new(Inner {
+            db,
+            config,
+            urls,
+            fetcher,
+            federation,
+            inbox_limits,
+            remote_follow_limit,
+            pages: PageCache::default(),
+        })))
     }
 }
 

@@ -46,38 +46,60 @@ const REMOTE_TAGS: &[&str] =
 /// URL schemes allowed in remote links.
 const REMOTE_SCHEMES: &[&str] = &["http", "https", "mailto", "xmpp", "gemini", "matrix"];
 
-fn remote_sanitizer() -> &'static ammonia::Builder<'static> {
+/// The allow-list, with what to do about relative links: resolve them against the sender's
+/// document, or drop them. Kept (`PassThrough`, ammonia's default), a relative link would
+/// point at our own paths once the HTML is shown on our pages.
+fn remote_builder(relative: ammonia::UrlRelative<'_>) -> ammonia::Builder<'_> {
+    // `Builder::empty()` empties only the tags: ammonia's default attributes (`title` and
+    // `lang` everywhere, `cite`, `hreflang`, `start`, `datetime`…) must be cleared too.
+    let mut b = ammonia::Builder::empty();
+    b.url_relative(relative)
+        .add_tags(REMOTE_TAGS.iter().copied())
+        .generic_attributes(HashSet::new())
+        .tag_attributes(std::collections::HashMap::new())
+        .add_tag_attributes("a", ["href"])
+        // Mastodon's markup for mentions, hashtags and ellipsed links; no styling hooks else.
+        .add_allowed_classes("span", ["h-card", "invisible", "ellipsis"])
+        .url_schemes(REMOTE_SCHEMES.iter().copied().collect::<HashSet<_>>())
+        .link_rel(Some("nofollow noopener noreferrer"))
+        .clean_content_tags(
+            [
+                "script", "style", "svg", "math", "iframe", "embed", "object", "template", "noscript", "title",
+                "textarea",
+            ]
+            .into_iter()
+            .collect(),
+        )
+        .strip_comments(true);
+    b
+}
+
+fn relative_links_dropped() -> &'static ammonia::Builder<'static> {
     static BUILDER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
-    BUILDER.get_or_init(|| {
-        // `Builder::empty()` empties only the tags: ammonia's default attributes (`title` and
-        // `lang` everywhere, `cite`, `hreflang`, `start`, `datetime`…) must be cleared too.
-        let mut b = ammonia::Builder::empty();
-        b.add_tags(REMOTE_TAGS.iter().copied())
-            .generic_attributes(HashSet::new())
-            .tag_attributes(std::collections::HashMap::new())
-            .add_tag_attributes("a", ["href"])
-            // Mastodon's markup for mentions, hashtags and ellipsed links; no styling hooks else.
-            .add_allowed_classes("span", ["h-card", "invisible", "ellipsis"])
-            .url_schemes(REMOTE_SCHEMES.iter().copied().collect::<HashSet<_>>())
-            .link_rel(Some("nofollow noopener noreferrer"))
-            .clean_content_tags(
-                [
-                    "script", "style", "svg", "math", "iframe", "embed", "object", "template", "noscript", "title",
-                    "textarea",
-                ]
-                .into_iter()
-                .collect(),
-            )
-            .strip_comments(true);
-        b
-    })
+    BUILDER.get_or_init(|| remote_builder(ammonia::UrlRelative::Deny))
 }
 
 /// Sanitizes HTML received from another server: only the allow-listed elements, `href` on
 /// links with safe schemes, no event attributes, no `style`, no scripts or embedded
-/// documents. The output is a fixed point: sanitizing it again changes nothing.
+/// documents. A relative `href` is dropped (the link keeps its text): with no document to
+/// resolve it against, it could only point at our own paths. The output is a fixed point:
+/// sanitizing it again changes nothing.
 pub fn sanitize_remote_html(html: &str) -> String {
-    let clean = remote_sanitizer().clean(html).to_string();
+    finish(relative_links_dropped().clean(html).to_string())
+}
+
+/// [`sanitize_remote_html`] for HTML that belongs to the document `base` (a note's or an
+/// actor's id): a relative `href` is resolved against it, as the sender's own pages would,
+/// so every kept link is absolute and points where the sender meant. The output is a fixed
+/// point of both functions.
+pub fn sanitize_remote_html_at(html: &str, base: &url::Url) -> String {
+    if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+        return sanitize_remote_html(html);
+    }
+    finish(remote_builder(ammonia::UrlRelative::RewriteWithBase(base.clone())).clean(html).to_string())
+}
+
+fn finish(clean: String) -> String {
     // An HTML parser drops the first newline after `<pre>`, and the serializer does not
     // write it back: `<pre>\n\nx` would lose one newline per sanitizing pass. Doubling it
     // keeps what is shown and makes the output a fixed point. (`<pre>` has no allowed
@@ -134,6 +156,31 @@ mod tests {
             sanitize_remote_html(dirty),
             r#"<p>a</p><blockquote>q</blockquote><ol><li>i</li></ol><del>d</del><a href="https://a.example/" rel="nofollow noopener noreferrer">l</a>"#
         );
+    }
+
+    #[test]
+    fn relative_links_are_resolved_against_their_document_or_dropped() {
+        let note = url::Url::parse("https://remote.example/users/ada/statuses/1").unwrap_or_else(|_| unreachable!());
+        let dirty = r##"<a href="/tags/cats">#cats</a> <a href="../../bob">bob</a> <a href="settings">s</a> <a href="?q=1">q</a> <a href="#top">t</a> <a href="//cdn.example/x">cdn</a> <a href="https://abs.example/">abs</a>"##;
+        let rel = r#" rel="nofollow noopener noreferrer""#;
+        let resolved = sanitize_remote_html_at(dirty, &note);
+        assert_eq!(
+            resolved,
+            format!(
+                r##"<a href="https://remote.example/tags/cats"{rel}>#cats</a> <a href="https://remote.example/users/bob"{rel}>bob</a> <a href="https://remote.example/users/ada/statuses/settings"{rel}>s</a> <a href="https://remote.example/users/ada/statuses/1?q=1"{rel}>q</a> <a href="https://remote.example/users/ada/statuses/1#top"{rel}>t</a> <a href="https://cdn.example/x"{rel}>cdn</a> <a href="https://abs.example/"{rel}>abs</a>"##
+            )
+        );
+        // Re-sanitized later, with or without a base, it is the same: every link is absolute.
+        assert_eq!(sanitize_remote_html(&resolved), resolved);
+        assert_eq!(sanitize_remote_html_at(&resolved, &note), resolved);
+        let elsewhere = url::Url::parse("https://other.example/x/y").unwrap_or_else(|_| unreachable!());
+        assert_eq!(sanitize_remote_html_at(&resolved, &elsewhere), resolved);
+        // Without a document, a relative link loses its href and keeps its text.
+        let dropped = sanitize_remote_html(dirty);
+        assert!(dropped.starts_with(&format!("<a{rel}>#cats</a> <a{rel}>bob</a>")), "{dropped}");
+        assert!(dropped.contains(r#"<a href="https://abs.example/""#), "{dropped}");
+        assert_eq!(dropped.matches("href=").count(), 1, "{dropped}");
+        assert_eq!(sanitize_remote_html(&dropped), dropped);
     }
 
     #[test]
@@ -234,7 +281,24 @@ mod props {
         "<a href=mailto:x@y.example>m</a>",
         "<a href=/relative>r</a>",
         "<a href=\"#frag\">f</a>",
+        "<a href=\"//other.example/x\">p</a>",
+        "<a href=\"../../up\">u</a>",
+        "<a href=\"?q=<x>&amp;y\">q</a>",
+        "<a href=\"  /sp ace \">s</a>",
+        "<a href=\"\\\\evil.example\">b</a>",
+        "<a href=\"/%2e%2e/x\">e</a>",
     ];
+
+    /// Documents the HTML may belong to (a note's or an actor's id).
+    fn base_url() -> impl Strategy<Value = url::Url> {
+        let raw = prop_oneof![
+            Just("https://remote.example/users/ada/statuses/1".to_owned()),
+            Just("http://127.0.0.1:8080/notes/a?b=c#d".to_owned()),
+            Just("https://xn--bcher-kva.example/".to_owned()),
+            "https://[a-z]{1,8}\\.example/[a-z/%.]{0,20}",
+        ];
+        raw.prop_filter_map("a URL", |s| url::Url::parse(&s).ok())
+    }
 
     fn html_input() -> impl Strategy<Value = String> {
         let piece = prop_oneof![
@@ -262,11 +326,11 @@ mod props {
                         let allowed = matches!((name, attr), ("a", "href" | "rel") | ("span", "class"));
                         prop_assert!(allowed, "attribute {}={:?} on <{}> in {:?}", attr, value, name, clean);
                         if attr == "href" {
-                            // Resolved as a browser would: relative links stay on a web origin.
-                            let base = url::Url::parse("https://base.example/dir/").unwrap();
-                            let resolved = base.join(value);
+                            // Absolute, with a safe scheme: nothing is left for our pages to
+                            // resolve against our own origin.
+                            let parsed = url::Url::parse(value);
                             prop_assert!(
-                                resolved.as_ref().is_ok_and(|u| REMOTE_SCHEMES.contains(&u.scheme())),
+                                parsed.as_ref().is_ok_and(|u| REMOTE_SCHEMES.contains(&u.scheme())),
                                 "href {:?} in {:?}",
                                 value,
                                 clean
@@ -296,6 +360,14 @@ mod props {
             let clean = sanitize_remote_html(&input);
             check_output(&clean)?;
             prop_assert_eq!(sanitize_remote_html(&clean), clean.clone(), "not a fixed point for {:?}", input);
+        }
+
+        #[test]
+        fn resolved_html_is_inert_absolute_and_a_fixed_point(input in html_input(), base in base_url()) {
+            let clean = sanitize_remote_html_at(&input, &base);
+            check_output(&clean)?;
+            prop_assert_eq!(sanitize_remote_html_at(&clean, &base), clean.clone(), "not a fixed point for {:?}", input);
+            prop_assert_eq!(sanitize_remote_html(&clean), clean.clone(), "dropping changes {:?}", input);
         }
 
         #[test]

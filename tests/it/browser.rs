@@ -131,6 +131,10 @@ impl Browser {
             .to_owned()
     }
 
+    async fn url(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", None).await.as_str().unwrap().to_owned()
+    }
+
     async fn title(&self) -> String {
         self.call(reqwest::Method::GET, "/title", None).await.as_str().unwrap().to_owned()
     }
@@ -180,6 +184,8 @@ async fn a_newcomer_sets_up_the_instance_in_a_real_browser() {
 
     browser.goto(&format!("{}/setup?token={}", app.base, token.expose())).await;
     assert_eq!(browser.title().await, "Set up Openhouse");
+    // The token was exchanged for a cookie: the address bar (and history) no longer holds it.
+    assert_eq!(browser.url().await, format!("{}/setup", app.base));
     browser.type_into("#instance_name", "Acme Community").await;
     browser.type_into("#owner_email", "owner@acme.example").await;
     browser.type_into("#owner_password", "a long enough password").await;

@@ -201,7 +201,8 @@ async fn serve_prints_the_setup_link_on_first_run_and_stops_on_sigterm() {
         .command(&["serve"])
         .env("OPENHOUSE_BIND", format!("127.0.0.1:{port}"))
         .env("OPENHOUSE_PUBLIC_URL", &base)
-        .env("RUST_LOG", "info")
+        // The request log (tower_http, at debug) must not record the link's token.
+        .env("RUST_LOG", "info,tower_http=debug")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -220,9 +221,22 @@ async fn serve_prints_the_setup_link_on_first_run_and_stops_on_sigterm() {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
     };
-    let page = reqwest::get(&link).await.unwrap();
+    // Opening the link trades its token for a session cookie and moves on to plain /setup.
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let opened = client.get(&link).send().await.unwrap();
+    assert_eq!(opened.status(), 303);
+    let cookie = opened.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let page = client.get(format!("{base}/setup")).header("cookie", cookie).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Welcome to Openhouse"));
+    // Both requests were logged, by path only.
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let mut finished = 0;
+    while finished < 2 {
+        let line = rx.recv_timeout(Duration::from_secs(60)).expect("serve logs its requests");
+        assert!(!line.contains(&token), "the token reached the log: {line}");
+        finished += usize::from(line.contains("finished processing request"));
+    }
 
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());

@@ -25,6 +25,7 @@ mod pages;
 mod publishing;
 mod rate_limits;
 mod remote_follow;
+mod remote_input;
 mod setup;
 mod threads;
 mod wal;

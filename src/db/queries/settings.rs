@@ -11,6 +11,8 @@ pub const PUBLIC_URL: &str = "public_url";
 pub const INSTANCE_NAME: &str = "instance_name";
 /// SHA-256 (hex) of the pending first-run setup token.
 pub const SETUP_TOKEN_SHA256: &str = "setup_token_sha256";
+/// The setup session the token was exchanged for: `EXPIRES_UNIX_SECONDS:SHA256_HEX`.
+pub const SETUP_SESSION: &str = "setup_session";
 
 /// A setting's value.
 pub async fn get(db: &impl ConnectionTrait, key: &str) -> Result<Option<String>, DbErr> {

@@ -6,11 +6,14 @@ use url::Url;
 
 use crate::{
     federation::protocol::lenient::{bool_of, id_of, items_of, string_of, truncate, type_of},
-    text::sanitize_remote_html,
+    text::sanitize_remote_html_at,
 };
 
-/// Longest username or display name kept (Mastodon's cap).
+/// Longest display name kept (Mastodon's cap); longer ones are cut, as they are only shown.
 pub const MAX_NAME_CHARS: usize = 2048;
+/// Longest `preferredUsername` accepted. A username is half of a handle, an identity: one
+/// over the cap is refused, never cut (cut, it could name someone else).
+pub const MAX_USERNAME_CHARS: usize = 255;
 /// Longest summary read, before sanitizing.
 pub const MAX_SUMMARY_BYTES: usize = 20_000;
 /// Most `alsoKnownAs` aliases kept.
@@ -63,6 +66,25 @@ pub enum ActorRejected {
     /// Its id is not the URL it was fetched from (F2), or a URL points at another host (I8).
     #[error("actor document {0}")]
     WrongOrigin(&'static str),
+    /// `preferredUsername` is too long or holds characters a handle cannot (see [`valid_username`]).
+    #[error("actor document has an unusable preferredUsername")]
+    BadUsername,
+}
+
+/// Whether a remote `preferredUsername` can be the user part of a handle: 1 to
+/// [`MAX_USERNAME_CHARS`] characters, each a letter or digit (any script), `_`, `.` or `-`.
+/// Liberal enough for every server we know (Mastodon: `[a-z0-9_]`, others add `.` and `-`,
+/// some allow non-Latin letters); never `@`, `/`, `:`, whitespace, control characters or
+/// markup, which would let one handle read as another or as something else.
+pub fn valid_username(name: &str) -> bool {
+    let mut count = 0;
+    for c in name.chars() {
+        count += 1;
+        if count > MAX_USERNAME_CHARS || !(c.is_alphanumeric() || matches!(c, '_' | '.' | '-')) {
+            return false;
+        }
+    }
+    count > 0
 }
 
 fn authority(url: &Url) -> String {
@@ -93,11 +115,14 @@ pub fn parse_actor(doc: &Value, fetched_from: &Url) -> Result<RemoteActorDoc, Ac
             other => Ok(other),
         }
     };
+    // Read one character past the cap, so that an over-long name is seen, never cut.
     let username = doc
         .get("preferredUsername")
-        .and_then(|v| string_of(v, MAX_NAME_CHARS))
-        .filter(|u| !u.trim().is_empty() && !u.contains(['@', '/', ' ', '<', '>']))
+        .and_then(|v| string_of(v, MAX_USERNAME_CHARS + 1))
         .ok_or(ActorRejected::Missing("preferredUsername"))?;
+    if !valid_username(&username) {
+        return Err(ActorRejected::BadUsername);
+    }
     let inbox = same_host("inbox")?.ok_or(ActorRejected::Missing("inbox"))?;
     let shared_inbox = match doc.get("endpoints").and_then(|e| e.get("sharedInbox")).and_then(id_of) {
         Some(url) if !same_origin(&url, &ap_id) => return Err(ActorRejected::WrongOrigin("points to another host")),
@@ -121,7 +146,7 @@ pub fn parse_actor(doc: &Value, fetched_from: &Url) -> Result<RemoteActorDoc, Ac
         domain: authority(&ap_id),
         username,
         display_name: doc.get("name").and_then(|v| string_of(v, MAX_NAME_CHARS)).unwrap_or_default(),
-        summary_html: sanitize_remote_html(&truncate(&summary, MAX_SUMMARY_BYTES)),
+        summary_html: sanitize_remote_html_at(&truncate(&summary, MAX_SUMMARY_BYTES), &ap_id),
         inbox,
         shared_inbox,
         outbox: same_host("outbox")?,
@@ -193,6 +218,16 @@ mod tests {
     }
 
     #[test]
+    fn relative_links_in_the_summary_point_at_the_actors_own_server() {
+        let mut doc = mastodon_actor();
+        doc["summary"] = json!("<p><a href=\"/about\">about</a> <a href=\"//evil.example/x\">x</a></p>");
+        let html = parse_actor(&doc, &url()).unwrap().summary_html;
+        assert!(html.contains("href=\"https://mastodon.example/about\""), "{html}");
+        assert!(html.contains("href=\"https://evil.example/x\""), "scheme-relative: absolute now, {html}");
+        assert!(!html.contains("href=\"/"), "{html}");
+    }
+
+    #[test]
     fn forged_and_malformed_actors_are_rejected() {
         let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, ActorRejected)> = vec![
             (
@@ -225,11 +260,13 @@ mod tests {
                 Box::new(|a| a["preferredUsername"] = json!(null)),
                 ActorRejected::Missing("preferredUsername"),
             ),
+            ("username with @", Box::new(|a| a["preferredUsername"] = json!("a@b")), ActorRejected::BadUsername),
             (
-                "username with @",
-                Box::new(|a| a["preferredUsername"] = json!("a@b")),
-                ActorRejected::Missing("preferredUsername"),
+                "username over the cap",
+                Box::new(|a| a["preferredUsername"] = json!("a".repeat(100_000))),
+                ActorRejected::BadUsername,
             ),
+            ("empty username", Box::new(|a| a["preferredUsername"] = json!("")), ActorRejected::BadUsername),
             ("not an actor", Box::new(|a| a["type"] = json!("Note")), ActorRejected::NotAnActor),
             ("no inbox", Box::new(|a| a["inbox"] = json!(42)), ActorRejected::Missing("inbox")),
             (
@@ -244,6 +281,55 @@ mod tests {
             assert_eq!(parse_actor(&doc, &url()), Err(want), "{name}");
         }
         assert_eq!(parse_actor(&json!([1, 2]), &url()), Err(ActorRejected::NotAnActor));
+    }
+
+    #[test]
+    fn usernames_are_letters_digits_underscores_dots_and_dashes_of_any_script() {
+        for ok in
+            ["ada", "Ada_L", "ada.lovelace", "ada-l", "0", "Łukasz", "山田", "σοφία", "عائشة", "_", &"a".repeat(255)]
+        {
+            assert!(valid_username(ok), "{ok:?}");
+            let mut doc = mastodon_actor();
+            doc["preferredUsername"] = json!(ok);
+            assert_eq!(parse_actor(&doc, &url()).unwrap().username, ok, "kept whole");
+        }
+        for bad in [
+            "",
+            " ",
+            "a b",
+            "a@b",
+            "@a",
+            "a/b",
+            "a:b",
+            "a\tb",
+            "a\nb",
+            "a\u{0}",
+            "a\u{202e}b",
+            "a\u{200b}b",
+            "<b>",
+            "a>b",
+            "a%40b",
+            "a#b",
+            "a?b",
+            "a+b",
+            "a'b",
+            "a\"b",
+            "👀",
+            &"a".repeat(256),
+            &"a".repeat(100_000),
+        ] {
+            assert!(!valid_username(bad), "{bad:?}");
+            let mut doc = mastodon_actor();
+            doc["preferredUsername"] = json!(bad);
+            assert_eq!(parse_actor(&doc, &url()), Err(ActorRejected::BadUsername), "{bad:?}");
+        }
+        // Not a string at all: missing.
+        let mut doc = mastodon_actor();
+        doc["preferredUsername"] = json!({ "a": 1 });
+        assert_eq!(parse_actor(&doc, &url()), Err(ActorRejected::Missing("preferredUsername")));
+        // An array's first string is read like any string field, and checked the same way.
+        doc["preferredUsername"] = json!(["x".repeat(300), "ada"]);
+        assert_eq!(parse_actor(&doc, &url()), Err(ActorRejected::BadUsername));
     }
 
     #[test]

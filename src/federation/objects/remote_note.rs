@@ -14,7 +14,7 @@ use crate::{
             lenient::{MAX_URL_LEN, bool_of, id_of, items_of, string_of, truncate, type_of},
         },
     },
-    text::sanitize_remote_html,
+    text::sanitize_remote_html_at,
 };
 
 /// Object types stored as notes.
@@ -133,7 +133,7 @@ pub fn parse_note(doc: &Value) -> Result<RemoteNoteDoc, NoteRejected> {
         .collect();
     Ok(RemoteNoteDoc {
         url: doc.get("url").and_then(id_of),
-        content_html: sanitize_remote_html(&truncate(&content, MAX_CONTENT_CHARS)),
+        content_html: sanitize_remote_html_at(&truncate(&content, MAX_CONTENT_CHARS), &ap_id),
         summary,
         sensitive: doc.get("sensitive").and_then(bool_of).unwrap_or(false),
         visibility,
@@ -202,6 +202,15 @@ mod tests {
             "published": "2026-11-23T10:00:00Z",
             "attachment": [{"type": "Document", "mediaType": "image/png", "url": "https://m.example/a.png", "name": "alt"}]
         })
+    }
+
+    #[test]
+    fn relative_links_in_content_point_at_the_notes_own_server() {
+        let mut n = note();
+        n["content"] = json!("<p><a href=\"/tags/cats\">#cats</a> <a href=\"2\">next</a></p>");
+        let html = parse_note(&n).unwrap().content_html;
+        assert!(html.contains("href=\"https://m.example/tags/cats\""), "{html}");
+        assert!(html.contains("href=\"https://m.example/users/ada/statuses/2\""), "{html}");
     }
 
     #[test]

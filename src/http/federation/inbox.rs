@@ -1,7 +1,15 @@
 //! `POST /inbox` (shared) and `POST /users/{username}/inbox`: hand the raw request to the
 //! federation inbox, which checks, verifies and stores it, and answer 202 once it is stored.
+//!
+//! Both doors run the same cheap checks first, in the same order (per-address limit, content
+//! type, signature parse), before anything touches the database: a personal inbox looks its
+//! account up only after them, so an unsigned or over-limit request costs no query and
+//! learns nothing about which accounts exist.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{
+    net::{IpAddr, SocketAddr},
+    time::{Duration, SystemTime},
+};
 
 use axum::{
     Json,
@@ -13,7 +21,10 @@ use axum::{
 use serde_json::json;
 
 use crate::{
-    federation::inbox::{self, InboundRequest, InboxError},
+    federation::{
+        inbox::{self, InboundRequest, InboxError},
+        signatures::{self, RequestParts},
+    },
     rate_limit,
     services::accounts,
     state::AppState,
@@ -27,7 +38,10 @@ pub(super) async fn shared_inbox(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    receive(&state, peer, &method, &uri, &headers, &body).await
+    match cheap_checks(&state, peer, &method, &uri, &headers, &body) {
+        Ok(ip) => receive(&state, ip, &method, &uri, &headers, &body).await,
+        Err(refused) => *refused,
+    }
 }
 
 pub(super) async fn actor_inbox(
@@ -39,32 +53,68 @@ pub(super) async fn actor_inbox(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let ip = match cheap_checks(&state, peer, &method, &uri, &headers, &body) {
+        Ok(ip) => ip,
+        Err(refused) => return *refused,
+    };
     match accounts::find_discoverable(&state.db, &username).await {
-        Ok(Some(_)) => receive(&state, peer, &method, &uri, &headers, &body).await,
+        Ok(Some(_)) => receive(&state, ip, &method, &uri, &headers, &body).await,
         Ok(None) => (StatusCode::NOT_FOUND, Json(json!({ "error": "no such account" }))).into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-async fn receive(
+/// The checks that need no database and no network, cheapest first: the per-address limit
+/// (I11), the content type, and the signature's shape, coverage, digest and time (I2–I5).
+/// Returns the client address, or the answer refusing the request (boxed: it is large).
+fn cheap_checks(
     state: &AppState,
     peer: SocketAddr,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Response {
+) -> Result<IpAddr, Box<Response>> {
     // I11, per address: before anything is parsed.
     let ip = rate_limit::client_ip(peer, headers, &state.inbox_limits.trusted_proxies);
     if let Err(wait) = state.inbox_limits.check_ip(ip) {
         tracing::info!(%ip, "inbox: rate limited (address)");
-        return too_many_requests(wait);
+        return Err(Box::new(too_many_requests(wait)));
     }
     if !is_json_content_type(headers) {
         let error = "activities are JSON: application/activity+json or application/ld+json";
-        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(json!({ "error": error }))).into_response();
+        return Err(Box::new((StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(json!({ "error": error }))).into_response()));
     }
-    let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let authority = state.urls.handle_domain();
+    let parts = RequestParts {
+        method,
+        scheme: state.urls.base().url().scheme(),
+        authority: &authority,
+        path_and_query: path_and_query(uri),
+        headers,
+        body,
+    };
+    // The inbox parses it again (it is cheap); here it only decides whether to go on.
+    if let Err(e) = signatures::parse_request(&parts, SystemTime::now()) {
+        return Err(Box::new(refusal(&InboxError::Signature(e))));
+    }
+    Ok(ip)
+}
+
+fn path_and_query(uri: &Uri) -> &str {
+    uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
+}
+
+/// Verifies and stores a request that passed [`cheap_checks`].
+async fn receive(
+    state: &AppState,
+    ip: IpAddr,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let path_and_query = path_and_query(uri);
     let request = InboundRequest { method, path_and_query, headers, body, limits: Some(&state.inbox_limits) };
     match inbox::receive(&state.federation, request).await {
         Ok(receipt) => {
@@ -75,16 +125,19 @@ async fn receive(
             tracing::info!(%ip, "inbox: rate limited (actor)");
             too_many_requests(wait)
         }
-        Err(e) => {
-            let status = e.status();
-            match &e {
-                InboxError::Internal(cause) => tracing::error!(error = format!("{cause:#}"), "inbox: internal error"),
-                other => tracing::info!(%status, error = %other, "inbox: refused"),
-            }
-            let message = if status.is_server_error() { "internal error".to_owned() } else { e.to_string() };
-            (status, Json(json!({ "error": message }))).into_response()
-        }
+        Err(e) => refusal(&e),
     }
+}
+
+/// The answer to a refused request: its status and, for 4xx, the reason (logged as well).
+fn refusal(e: &InboxError) -> Response {
+    let status = e.status();
+    match e {
+        InboxError::Internal(cause) => tracing::error!(error = format!("{cause:#}"), "inbox: internal error"),
+        other => tracing::info!(%status, error = %other, "inbox: refused"),
+    }
+    let message = if status.is_server_error() { "internal error".to_owned() } else { e.to_string() };
+    (status, Json(json!({ "error": message }))).into_response()
 }
 
 /// 429 with `Retry-After` in whole seconds (I11).
