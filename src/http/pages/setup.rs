@@ -1,7 +1,7 @@
 //! `/setup`: the first-run page that creates the owner and the first brand account.
 //!
 //! `openhouse serve` prints `/setup?token=…` while no owner exists. Opening it exchanges the
-//! token, once, for a setup session kept in a cookie (`HttpOnly`, `SameSite=Strict`,
+//! token, once, for a setup session kept in a cookie (`HttpOnly`, `SameSite=Lax`,
 //! `Path=/setup`, `Secure` behind https, 30 minutes) and redirects to `/setup` without the
 //! token: the URL that access logs, proxies and the browser history keep is spent. The form
 //! and its submission then work from the cookie alone.
@@ -55,7 +55,10 @@ fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
     let max_age = cookie::time::Duration::seconds(SESSION_LIFETIME.num_seconds());
     Cookie::build((SESSION_COOKIE, value))
         .http_only(true)
-        .same_site(SameSite::Strict)
+        // Lax, not Strict: the link is often opened from another site (a chat's web app),
+        // and a Strict cookie set during that navigation is not sent on its redirect, which
+        // would spend the token for nothing. The form posts to its own site either way.
+        .same_site(SameSite::Lax)
         .path("/setup")
         .secure(state.urls.base().url().scheme() == "https")
         .max_age(max_age)
