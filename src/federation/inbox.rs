@@ -110,13 +110,15 @@ pub enum Receipt {
 }
 
 /// The minimal shape every activity must have.
-struct Envelope {
+pub struct Envelope {
     id: Url,
     kind: String,
     actor: Url,
 }
 
-fn envelope(body: &[u8]) -> Result<Envelope, InboxError> {
+/// Reads the minimal shape of an activity body (`id`, `type`, `actor`), before any database
+/// or network work; public so that the fuzz targets in `fuzz/` can reach it.
+pub fn envelope(body: &[u8]) -> Result<Envelope, InboxError> {
     let json: Value =
         serde_json::from_slice(body).map_err(|e| InboxError::Malformed(format!("the body is not JSON: {e}")))?;
     if !json.is_object() {
