@@ -27,9 +27,10 @@ fuzz_target!(|data: &[u8]| {
         &clean,
         REMOTE_TAGS,
         |element, attr| matches!((element, attr), ("a", "href" | "rel") | ("span", "class")),
+        // Relative links pass through; one that does not resolve (`//`) is dead, not a risk.
         |href| {
             let base = url::Url::parse("https://base.example/dir/").expect("a valid base");
-            base.join(href).is_ok_and(|u| REMOTE_SCHEMES.contains(&u.scheme()))
+            base.join(href).map_or(true, |u| REMOTE_SCHEMES.contains(&u.scheme()))
         },
     );
     assert_eq!(sanitize_remote_html(&clean), clean, "not a fixed point for {html:?}");
