@@ -295,8 +295,13 @@ const OWN_TAGS: &[&str] =
 fn own_sanitizer() -> &'static ammonia::Builder<'static> {
     static BUILDER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
     BUILDER.get_or_init(|| {
+        // `Builder::empty()` empties only the tags: ammonia's default attributes (`title` and
+        // `lang` everywhere, `start` on lists…) are cleared too, so that a link title or a
+        // list's start number does not slip past the `href`-only list of FEDERATION.md (Posts).
         let mut b = ammonia::Builder::empty();
         b.add_tags(OWN_TAGS.iter().copied())
+            .generic_attributes(HashSet::new())
+            .tag_attributes(std::collections::HashMap::new())
             .add_tag_attributes("a", ["href"])
             .add_allowed_classes("a", ["u-url", "mention", "hashtag"])
             .add_allowed_classes("span", ["h-card"])

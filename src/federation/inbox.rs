@@ -132,7 +132,8 @@ impl Envelope {
 }
 
 /// Reads the envelope of an inbound body: `id` and `type` as strings, `actor` as a URL or an
-/// object carrying one; JSON-LD aliases do not count. No other field is trusted here.
+/// object carrying one; JSON-LD aliases do not count. No other field is trusted here. No
+/// database or network work; public so that the fuzz targets in `fuzz/` can reach it.
 pub fn envelope(body: &[u8]) -> Result<Envelope, InboxError> {
     let json: Value =
         serde_json::from_slice(body).map_err(|e| InboxError::Malformed(format!("the body is not JSON: {e}")))?;

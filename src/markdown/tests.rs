@@ -126,3 +126,15 @@ fn own_output_is_a_fixed_point_of_the_sanitizer() {
     let r = render("Hi @ada@social.example #tag https://a.example **b**", TAGS, &[ada()]);
     assert_eq!(sanitize_own_html(&r.html), r.html);
 }
+
+#[test]
+fn link_titles_list_starts_and_language_attributes_are_dropped() {
+    // Found by the `markdown` fuzz target: `[x](url "title")` kept its title.
+    let r = render("[changelog](https://acme.example/c \"Changelog\")\n\n3. three\n4. four", TAGS, &[]);
+    assert!(!r.html.contains("title="), "{}", r.html);
+    assert!(!r.html.contains("start="), "{}", r.html);
+    assert_eq!(
+        sanitize_own_html(r#"<p lang="en" title="t">x</p><ol start="3"><li>y</li></ol>"#),
+        "<p>x</p><ol><li>y</li></ol>"
+    );
+}
