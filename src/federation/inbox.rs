@@ -159,8 +159,13 @@ pub fn envelope(body: &[u8]) -> Result<Envelope, InboxError> {
     Ok(Envelope { id, kind, actor, object })
 }
 
-/// Checks, verifies and durably stores one inbound activity.
-pub async fn receive(ctx: &FederationContext, req: InboundRequest<'_>) -> Result<Receipt, InboxError> {
+/// I2–I5, with no database and no network: the request's signature parses, covers enough,
+/// matches the body's digest and is within its time window. The caller runs it first,
+/// beside its other cheap checks, and hands the result to [`receive`].
+pub fn parse_signature(
+    ctx: &FederationContext,
+    req: &InboundRequest<'_>,
+) -> Result<signatures::ParsedSignature, SignatureError> {
     let authority = ctx.urls.handle_domain();
     let parts = RequestParts {
         method: req.method,
@@ -170,8 +175,16 @@ pub async fn receive(ctx: &FederationContext, req: InboundRequest<'_>) -> Result
         headers: req.headers,
         body: req.body,
     };
-    // I2–I5: no database, no network.
-    let signature = signatures::parse_request(&parts, SystemTime::now())?;
+    signatures::parse_request(&parts, SystemTime::now())
+}
+
+/// Checks, verifies and durably stores one inbound activity whose signature
+/// [`parse_signature`] read.
+pub async fn receive(
+    ctx: &FederationContext,
+    req: InboundRequest<'_>,
+    signature: signatures::ParsedSignature,
+) -> Result<Receipt, InboxError> {
     let activity = envelope(req.body)?;
     // I8: the activity comes from its actor's server, and never claims to be ours.
     if ctx.is_local(&activity.id) || ctx.is_local(&activity.actor) {

@@ -8,7 +8,7 @@
 
 use std::{
     net::{IpAddr, SocketAddr},
-    time::{Duration, SystemTime},
+    time::Duration,
 };
 
 use axum::{
@@ -23,7 +23,7 @@ use serde_json::json;
 use crate::{
     federation::{
         inbox::{self, InboundRequest, InboxError},
-        signatures::{self, RequestParts},
+        signatures::ParsedSignature,
     },
     rate_limit,
     services::accounts,
@@ -38,8 +38,9 @@ pub(super) async fn shared_inbox(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match cheap_checks(&state, peer, &method, &uri, &headers, &body) {
-        Ok(ip) => receive(&state, ip, &method, &uri, &headers, &body).await,
+    let request = inbound(&state, &method, &uri, &headers, &body);
+    match cheap_checks(&state, peer, &request) {
+        Ok((ip, signature)) => receive(&state, ip, request, signature).await,
         Err(refused) => *refused,
     }
 }
@@ -53,70 +54,58 @@ pub(super) async fn actor_inbox(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let ip = match cheap_checks(&state, peer, &method, &uri, &headers, &body) {
-        Ok(ip) => ip,
+    let request = inbound(&state, &method, &uri, &headers, &body);
+    let (ip, signature) = match cheap_checks(&state, peer, &request) {
+        Ok(checked) => checked,
         Err(refused) => return *refused,
     };
     match accounts::find_discoverable(&state.db, &username).await {
-        Ok(Some(_)) => receive(&state, ip, &method, &uri, &headers, &body).await,
+        Ok(Some(_)) => receive(&state, ip, request, signature).await,
         Ok(None) => (StatusCode::NOT_FOUND, Json(json!({ "error": "no such account" }))).into_response(),
         Err(e) => e.into_response(),
     }
 }
 
+/// The request as the federation inbox reads it.
+fn inbound<'a>(
+    state: &'a AppState,
+    method: &'a Method,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+) -> InboundRequest<'a> {
+    let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    InboundRequest { method, path_and_query, headers, body, limits: Some(&state.inbox_limits) }
+}
+
 /// The checks that need no database and no network, cheapest first: the per-address limit
 /// (I11), the content type, and the signature's shape, coverage, digest and time (I2–I5).
-/// Returns the client address, or the answer refusing the request (boxed: it is large).
+/// Returns the client address and the parsed signature (parsed once, here), or the answer
+/// refusing the request (boxed: it is large).
 fn cheap_checks(
     state: &AppState,
     peer: SocketAddr,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<IpAddr, Box<Response>> {
+    request: &InboundRequest<'_>,
+) -> Result<(IpAddr, ParsedSignature), Box<Response>> {
     // I11, per address: before anything is parsed.
-    let ip = rate_limit::client_ip(peer, headers, &state.inbox_limits.trusted_proxies);
+    let ip = rate_limit::client_ip(peer, request.headers, &state.inbox_limits.trusted_proxies);
     if let Err(wait) = state.inbox_limits.check_ip(ip) {
         tracing::info!(%ip, "inbox: rate limited (address)");
         return Err(Box::new(too_many_requests(wait)));
     }
-    if !is_json_content_type(headers) {
+    if !is_json_content_type(request.headers) {
         let error = "activities are JSON: application/activity+json or application/ld+json";
         return Err(Box::new((StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(json!({ "error": error }))).into_response()));
     }
-    let authority = state.urls.handle_domain();
-    let parts = RequestParts {
-        method,
-        scheme: state.urls.base().url().scheme(),
-        authority: &authority,
-        path_and_query: path_and_query(uri),
-        headers,
-        body,
-    };
-    // The inbox parses it again (it is cheap); here it only decides whether to go on.
-    if let Err(e) = signatures::parse_request(&parts, SystemTime::now()) {
-        return Err(Box::new(refusal(&InboxError::Signature(e))));
+    match inbox::parse_signature(&state.federation, request) {
+        Ok(signature) => Ok((ip, signature)),
+        Err(e) => Err(Box::new(refusal(&InboxError::Signature(e)))),
     }
-    Ok(ip)
-}
-
-fn path_and_query(uri: &Uri) -> &str {
-    uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
 }
 
 /// Verifies and stores a request that passed [`cheap_checks`].
-async fn receive(
-    state: &AppState,
-    ip: IpAddr,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Response {
-    let path_and_query = path_and_query(uri);
-    let request = InboundRequest { method, path_and_query, headers, body, limits: Some(&state.inbox_limits) };
-    match inbox::receive(&state.federation, request).await {
+async fn receive(state: &AppState, ip: IpAddr, request: InboundRequest<'_>, signature: ParsedSignature) -> Response {
+    match inbox::receive(&state.federation, request, signature).await {
         Ok(receipt) => {
             tracing::debug!(?receipt, "inbox: accepted");
             StatusCode::ACCEPTED.into_response()
