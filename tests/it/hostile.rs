@@ -16,7 +16,7 @@ use std::{
     collections::HashMap,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicU16, AtomicUsize, Ordering},
     },
     time::{Duration, Instant, SystemTime},
 };
@@ -71,12 +71,16 @@ pub(crate) struct Fake {
     docs: Arc<Mutex<HashMap<String, Doc>>>,
     /// Paths requested, in order.
     hits: Arc<Mutex<Vec<String>>>,
+    /// POSTs received (deliveries), and the status they are answered with.
+    posts: Arc<AtomicUsize>,
+    post_status: Arc<AtomicU16>,
 }
 
 async fn serve(State(fake): State<Fake>, method: axum::http::Method, uri: Uri) -> Response {
     fake.hits.lock().unwrap().push(uri.path().to_owned());
     if method == axum::http::Method::POST {
-        return StatusCode::ACCEPTED.into_response();
+        fake.posts.fetch_add(1, Ordering::SeqCst);
+        return StatusCode::from_u16(fake.post_status.load(Ordering::SeqCst)).unwrap().into_response();
     }
     match fake.docs.lock().unwrap().get(uri.path()).cloned() {
         Some(Doc::Json(doc)) => {
@@ -95,10 +99,22 @@ impl Fake {
             base: format!("http://{}", listener.local_addr().unwrap()),
             docs: Arc::default(),
             hits: Arc::default(),
+            posts: Arc::default(),
+            post_status: Arc::new(AtomicU16::new(202)),
         };
         let app = Router::new().fallback(serve).with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         fake
+    }
+
+    /// Answers POSTs with `status` from now on (202 at first).
+    pub(crate) fn answer(&self, status: u16) {
+        self.post_status.store(status, Ordering::SeqCst);
+    }
+
+    /// POSTs received so far.
+    pub(crate) fn posts_received(&self) -> usize {
+        self.posts.load(Ordering::SeqCst)
     }
 
     pub(crate) fn port(&self) -> u16 {

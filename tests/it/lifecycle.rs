@@ -10,29 +10,13 @@
 //!   revives it, a failure keeps it unavailable; a verified request from it revives it at
 //!   once.
 
-use std::{
-    collections::HashMap,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicU16, AtomicUsize, Ordering},
-    },
-    time::{Duration as StdDuration, SystemTime},
-};
-
-use axum::{
-    Router,
-    extract::State,
-    http::{StatusCode, Uri, header},
-    response::{IntoResponse, Response},
-};
 use chrono::{Duration, Utc};
 use openhouse::{
-    crypto::generate_rsa_keys,
     db::{
         entities::{activities, actors, deleted_objects, deliveries, hosts, inbox_activities, posts},
         queries,
     },
-    domain::{ActorKind, Visibility},
+    domain::ActorKind,
     federation::{
         delivery::{
             expand::host_of,
@@ -41,134 +25,30 @@ use openhouse::{
         },
         inbox::PENDING,
         retention::{self, Retention},
-        signatures::{SigningKey, sign_request},
     },
-    services::posts::{self as post_service, Draft},
 };
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
 };
 use serde_json::{Value, json};
-use tokio::{net::TcpListener, sync::watch};
+use tokio::sync::watch;
 use url::Url;
 
-use crate::helpers::{Options, TestApp, eventually};
+use crate::{
+    helpers::{Options, TestApp, eventually},
+    hostile::{Fake, FakeActor, PUBLIC, publish},
+};
 
-const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
-
-/// A remote server: serves documents on GET, answers POSTs with `status` and counts them.
-#[derive(Clone)]
-struct Fake {
-    base: String,
-    docs: Arc<Mutex<HashMap<String, Value>>>,
-    posts: Arc<AtomicUsize>,
-    status: Arc<AtomicU16>,
+/// `host[:port]` of a fake server, as delivery health keys it.
+fn host(fake: &Fake) -> String {
+    host_of(&Url::parse(&fake.base).unwrap())
 }
 
-async fn serve(State(fake): State<Fake>, method: axum::http::Method, uri: Uri) -> Response {
-    if method == axum::http::Method::POST {
-        fake.posts.fetch_add(1, Ordering::SeqCst);
-        return StatusCode::from_u16(fake.status.load(Ordering::SeqCst)).unwrap().into_response();
-    }
-    match fake.docs.lock().unwrap().get(uri.path()).cloned() {
-        Some(doc) => ([(header::CONTENT_TYPE, "application/activity+json")], doc.to_string()).into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-impl Fake {
-    async fn start() -> Self {
-        let listener = TcpListener::bind(("127.0.0.7", 0)).await.unwrap();
-        let fake = Fake {
-            base: format!("http://{}", listener.local_addr().unwrap()),
-            docs: Arc::default(),
-            posts: Arc::default(),
-            status: Arc::new(AtomicU16::new(202)),
-        };
-        let app = Router::new().fallback(serve).with_state(fake.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        fake
-    }
-
-    /// `host[:port]`, as delivery health keys it.
-    fn host(&self) -> String {
-        host_of(&Url::parse(&self.base).unwrap())
-    }
-
-    fn answer(&self, status: u16) {
-        self.status.store(status, Ordering::SeqCst);
-    }
-
-    fn posts_received(&self) -> usize {
-        self.posts.load(Ordering::SeqCst)
-    }
-
-    /// A remote actor with a fresh key, served here.
-    fn actor(&self, name: &str) -> FakeActor {
-        let id = format!("{}/users/{name}", self.base);
-        let keys = generate_rsa_keys().unwrap();
-        let key =
-            SigningKey::from_pkcs8_pem(Url::parse(&format!("{id}#main-key")).unwrap(), &keys.private_pem).unwrap();
-        let doc = json!({
-            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
-            "id": id,
-            "type": "Person",
-            "preferredUsername": name,
-            "inbox": format!("{id}/inbox"),
-            "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": keys.public_pem},
-        });
-        self.docs.lock().unwrap().insert(Url::parse(&id).unwrap().path().to_owned(), doc);
-        FakeActor { id, key, seq: AtomicUsize::new(0) }
-    }
-}
-
-/// A remote actor that signs what it sends.
-struct FakeActor {
-    id: String,
-    key: SigningKey,
-    seq: AtomicUsize,
-}
-
-impl FakeActor {
-    fn new_id(&self, what: &str) -> String {
-        format!("{}/{what}/{}", self.id, self.seq.fetch_add(1, Ordering::SeqCst))
-    }
-
-    fn activity(&self, kind: &str, object: Value) -> Value {
-        json!({
-            "@context": "https://www.w3.org/ns/activitystreams",
-            "id": self.new_id("activities"),
-            "type": kind,
-            "actor": self.id,
-            "object": object,
-        })
-    }
-
-    /// A public reply to `in_reply_to` with the id `id`.
-    fn note(&self, id: &str, in_reply_to: &str) -> Value {
-        json!({
-            "id": id,
-            "type": "Note",
-            "attributedTo": self.id,
-            "content": "<p>hello</p>",
-            "inReplyTo": in_reply_to,
-            "published": "2026-12-07T10:00:00Z",
-            "to": [PUBLIC],
-        })
-    }
-
-    /// Signs and POSTs `activity` to A's shared inbox; the status.
-    async fn send(&self, a: &TestApp, activity: &Value) -> u16 {
-        let body = activity.to_string().into_bytes();
-        let inbox = Url::parse(&format!("{}/inbox", a.base)).unwrap();
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/activity+json"));
-        sign_request(&self.key, &reqwest::Method::POST, &inbox, &mut headers, Some(&body), SystemTime::now()).unwrap();
-        headers.remove(reqwest::header::HOST);
-        let client = reqwest::Client::builder().timeout(StdDuration::from_secs(60)).build().unwrap();
-        client.post(inbox).headers(headers).body(body).send().await.unwrap().status().as_u16()
-    }
+/// A public reply by `actor` to `in_reply_to`, with the id `id`.
+fn note_at(actor: &FakeActor, id: &str, in_reply_to: &str) -> Value {
+    let mut note = actor.note(Some(in_reply_to), "<p>hello</p>");
+    note["id"] = json!(id);
+    note
 }
 
 /// An instance that may reach the fake server, its brand, and the fake server.
@@ -180,19 +60,7 @@ async fn instance() -> (TestApp, actors::Model, Fake) {
     })
     .await;
     let brand = a.create_actor("acme", ActorKind::Brand, "Acme").await;
-    (a, brand, Fake::start().await)
-}
-
-async fn publish(a: &TestApp, author: &actors::Model, text: &str) -> posts::Model {
-    let draft = Draft {
-        text: text.into(),
-        content_warning: None,
-        visibility: Visibility::Public,
-        scheduled_at: None,
-        in_reply_to: None,
-    };
-    let media_dir = a.state.config.data_dir.join("media");
-    post_service::publish(&a.state.db, &a.state.urls, &media_dir, author, draft, &[], Vec::new()).await.unwrap()
+    (a, brand, Fake::start("127.0.0.7").await)
 }
 
 async fn inbox_row(a: &TestApp, id: &str) -> Option<inbox_activities::Model> {
@@ -340,20 +208,20 @@ async fn a_delete_before_its_create_keeps_the_note_out_for_a_while() {
     let delete = ada.activity("Delete", json!(deleted_id));
     assert_eq!(ada.send(&a, &delete).await, 202);
     processed(&a, delete["id"].as_str().unwrap()).await;
-    let create = ada.activity("Create", ada.note(&deleted_id, &update.ap_id));
+    let create = ada.activity("Create", note_at(&ada, &deleted_id, &update.ap_id));
     assert_eq!(ada.send(&a, &create).await, 202);
     let row = processed(&a, create["id"].as_str().unwrap()).await;
     assert_eq!(row.state, "ignored", "{:?}", row.last_error);
     assert!(stored_post(&a, &deleted_id).await.is_none(), "a deleted note was stored");
     // Nor does an Update bring it in.
-    let edit = ada.activity("Update", ada.note(&deleted_id, &update.ap_id));
+    let edit = ada.activity("Update", note_at(&ada, &deleted_id, &update.ap_id));
     assert_eq!(ada.send(&a, &edit).await, 202);
     processed(&a, edit["id"].as_str().unwrap()).await;
     assert!(stored_post(&a, &deleted_id).await.is_none(), "an Update stored a deleted note");
 
     // Another note of the same actor is stored.
     let other_id = format!("{}/notes/other", ada.id);
-    let other = ada.activity("Create", ada.note(&other_id, &update.ap_id));
+    let other = ada.activity("Create", note_at(&ada, &other_id, &update.ap_id));
     assert_eq!(ada.send(&a, &other).await, 202);
     assert_eq!(processed(&a, other["id"].as_str().unwrap()).await.state, "done");
     assert!(stored_post(&a, &other_id).await.is_some());
@@ -363,7 +231,7 @@ async fn a_delete_before_its_create_keeps_the_note_out_for_a_while() {
     let bobs_delete = bob.activity("Delete", json!(hers));
     assert_eq!(bob.send(&a, &bobs_delete).await, 202);
     processed(&a, bobs_delete["id"].as_str().unwrap()).await;
-    let hers_create = ada.activity("Create", ada.note(&hers, &update.ap_id));
+    let hers_create = ada.activity("Create", note_at(&ada, &hers, &update.ap_id));
     assert_eq!(ada.send(&a, &hers_create).await, 202);
     assert_eq!(processed(&a, hers_create["id"].as_str().unwrap()).await.state, "done");
     assert!(stored_post(&a, &hers).await.is_some(), "another actor's Delete kept Ada's note out");
@@ -377,7 +245,7 @@ async fn a_delete_before_its_create_keeps_the_note_out_for_a_while() {
         .into_active_model();
     remembered.deleted_at = Set(Utc::now() - Duration::hours(49));
     remembered.update(&a.state.db).await.unwrap();
-    let again = ada.activity("Create", ada.note(&deleted_id, &update.ap_id));
+    let again = ada.activity("Create", note_at(&ada, &deleted_id, &update.ap_id));
     assert_eq!(ada.send(&a, &again).await, 202);
     assert_eq!(processed(&a, again["id"].as_str().unwrap()).await.state, "done");
     assert!(stored_post(&a, &deleted_id).await.is_some(), "stored once the Delete is forgotten");
@@ -390,7 +258,7 @@ async fn a_delete_before_its_create_keeps_the_note_out_for_a_while() {
 /// A follower of `brand` whose shared inbox is on the fake server.
 async fn follower_on(a: &TestApp, brand: &actors::Model, fake: &Fake) {
     let now = Utc::now();
-    let domain = fake.host();
+    let domain = host(fake);
     let fan = queries::actors::upsert_remote(
         &a.state.db,
         queries::actors::RemoteActorRow {
@@ -444,7 +312,7 @@ async fn a_day_passes(a: &TestApp, host: &str) {
 async fn a_dead_host_gets_one_probe_a_day_and_its_deliveries_resume_once_it_answers() {
     let (a, brand, fake) = instance().await;
     follower_on(&a, &brand, &fake).await;
-    let host = fake.host();
+    let host = host(&fake);
     let health = &a.state.federation.hosts;
     let now = Utc::now();
 
@@ -499,7 +367,7 @@ async fn a_dead_host_gets_one_probe_a_day_and_its_deliveries_resume_once_it_answ
 async fn a_verified_request_from_a_dead_host_revives_it_at_once() {
     let (a, brand, fake) = instance().await;
     follower_on(&a, &brand, &fake).await;
-    let host = fake.host();
+    let host = host(&fake);
     let health = &a.state.federation.hosts;
     let now = Utc::now();
     for day in (0..7).rev() {
