@@ -120,6 +120,7 @@ pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<actors::Model>> {
 
 /// The instance actor, created on first use. Its username is our host name, as Mastodon
 /// does, so `acct:host@host` finds it.
+#[tracing::instrument(skip_all)]
 pub async fn instance_actor(db: &DatabaseConnection, urls: &Urls) -> AppResult<actors::Model> {
     if let Some(actor) = queries::actors::find_instance_actor(db).await? {
         return Ok(actor);

@@ -20,6 +20,7 @@ pub async fn name(db: &DatabaseConnection) -> AppResult<String> {
 
 /// Records the public URL on first start and refuses to run under another one later:
 /// every id we ever published contains it, and peers cache them forever.
+#[tracing::instrument(skip_all, fields(public_url = %urls.base()))]
 pub async fn pin_public_url(db: &DatabaseConnection, urls: &Urls) -> AppResult<()> {
     let configured = urls.origin();
     let stored = settings::set_if_absent(db, settings::PUBLIC_URL, &configured).await?;

@@ -134,6 +134,7 @@ impl Drop for Written {
 }
 
 /// Writes validated uploads to `dir` under random names.
+#[tracing::instrument(skip_all, fields(images = uploads.len()))]
 pub async fn write(dir: &Path, uploads: Vec<Upload>) -> AppResult<Written> {
     let mut written = Written { dir: dir.to_owned(), rows: Vec::new(), names: Vec::new(), kept: false };
     if uploads.is_empty() {

@@ -29,6 +29,7 @@ pub async fn is_pending(db: &DatabaseConnection) -> AppResult<bool> {
 }
 
 /// Issues a new setup token when no owner exists; returns it (to print) or `None`.
+#[tracing::instrument(skip_all)]
 pub async fn issue_token_if_needed(db: &DatabaseConnection) -> AppResult<Option<Secret>> {
     if !is_pending(db).await? {
         return Ok(None);

@@ -51,6 +51,7 @@ pub async fn create(db: &DatabaseConnection, email: &Email, password: &Secret, r
 }
 
 /// Checks an e-mail and password pair; `None` when either is wrong (never says which).
+#[tracing::instrument(skip_all)]
 pub async fn authenticate(db: &DatabaseConnection, email: &str, password: &Secret) -> AppResult<Option<users::Model>> {
     let Ok(email) = Email::parse(email) else { return Ok(None) };
     let user = queries::users::find_by_email(db, email.as_str()).await?;

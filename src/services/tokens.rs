@@ -68,6 +68,7 @@ pub async fn list(db: &DatabaseConnection) -> AppResult<Vec<api_tokens::Model>> 
 }
 
 /// Revokes a token.
+#[tracing::instrument(skip(db))]
 pub async fn revoke(db: &DatabaseConnection, id: i64) -> AppResult<()> {
     if queries::tokens::delete(db, id).await? { Ok(()) } else { Err(AppError::not_found(format!("no API token {id}"))) }
 }
