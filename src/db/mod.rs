@@ -43,8 +43,8 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
                 .create_if_missing(true)
                 // No memory map: pages are read into each connection's own page cache. A map
                 // made every page a fan-out read (100,000 followers) count in the process's
-                // RSS, +100 MB during B1 against +27 MB without it, and B2 and B3 measured the
-                // same either way (docs/performance.md, 2026-12-07). This is SQLite's default;
+                // RSS, several times B1's memory budget, and reads were no faster with it
+                // (docs/perf-log/). This is SQLite's default;
                 // it is set so that a build with another default does not change it silently.
                 .pragma("mmap_size", "0")
                 // Checkpoints run in the background (`checkpoint`); this is the backstop.

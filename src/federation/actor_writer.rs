@@ -2,9 +2,9 @@
 //! inbox: on SQLite one task owns the actor upserts; concurrent callers hand it their row
 //! and wait; it stores everything that queued while the previous batch ran in **one**
 //! write turn and transaction (one upsert statement per row), then answers each caller
-//! after the commit. B2 showed why: the 1,000 first requests each fetched their actor and
-//! took a write turn of their own to store it, and with 32 of them at once their latency
-//! was queueing for the turn (a first contact alone: 2.1 ms; 32 at once: 27 ms at p50).
+//! after the commit. Why: when many first contacts arrive together (B2 starts with one per
+//! remote actor), each took a write turn of its own to store its actor, and their latency
+//! became queueing for the turn rather than work.
 //! On PostgreSQL each caller upserts on its own pooled connection, as before.
 
 use sea_orm::{DatabaseConnection, DbBackend, DbErr};

@@ -16,7 +16,7 @@
 //!        │   the inbox finds the key for key_id (KeyCache → database → fetch),
 //!        │   checks that its owner is the activity's actor (I6)
 //!        ▼
-//!   parsed.verify(&public_key)      one RSA/Ed25519 verification (~20 µs)
+//!   parsed.verify(&public_key)      one RSA/Ed25519 verification
 //!        │   on failure the inbox may re-fetch the key once (I7) and verify again
 //! ```
 //!

@@ -2,7 +2,7 @@
 //!
 //! Every delivery attempt and every authorized fetch is signed (`FEDERATION.md` §3), so
 //! signing sits on the floor of outbound throughput: one RSA-2048 PKCS#1 v1.5 signature
-//! per request, ~0.3 ms on aws-lc-rs. We emit draft-cavage `rsa-sha256`, which every
+//! per request, the costliest step of a delivery. We emit draft-cavage `rsa-sha256`, which every
 //! fediverse server verifies: `(request-target) host date digest content-type` for a body,
 //! `(request-target) host date accept` for a GET.
 

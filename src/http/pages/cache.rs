@@ -1,7 +1,7 @@
 //! Rendered thread pages, kept in memory and served again while nothing they show changed.
 //!
 //! A post's page with its whole conversation is the most expensive thing we serve (hundreds
-//! of rows decoded and escaped: ~8 ms of CPU for 500 replies), and the most read: a product
+//! of rows decoded, escaped and written), and the most read: a product
 //! update linked from a newsletter is opened thousands of times between two replies. Each
 //! request still looks the post up (it may have been deleted or hidden) and asks the database
 //! for the thread's [`Stamp`]: one aggregate query. When the stamp equals the cached one, the
