@@ -5,7 +5,7 @@
 //! SQLite runs it inside the commit that takes the WAL past 1,000 pages: that writer, and
 //! every writer queued behind it for the write turn ([`super::write_turn`]), waits for the
 //! copy. In B2 that was one commit in a few hundred, milliseconds each, all on the one lock
-//! the inbox shares with its worker (docs/perf-log/, "The checkpoints").
+//! the inbox shares with its worker (docs/perf-log/).
 //!
 //! Here a task does the copying outside the write turn, which SQLite allows: a `PASSIVE`
 //! checkpoint runs beside writers and readers. A checkpoint that overlaps commits cannot
