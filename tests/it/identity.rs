@@ -14,9 +14,10 @@ use openhouse::{
     },
     domain::ActorKind,
     federation::{
-        fetch::{AllowList, FetchBudget, SafeClient},
+        fetch::{FetchBudget, SafeClient},
         identity, inbox,
     },
+    net::AllowList,
     services::tokens,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
