@@ -15,7 +15,7 @@ use std::{
 use serde::Deserialize;
 
 pub use self::values::{DatabaseEngine, DatabaseUrl, PublicUrl};
-use crate::federation::fetch::{AllowList, IpNet};
+use crate::net::{AllowList, IpNet};
 
 mod values;
 

@@ -20,6 +20,7 @@ pub mod error;
 pub mod federation;
 pub mod http;
 pub mod markdown;
+pub mod net;
 pub mod rate_limit;
 pub mod secrets;
 pub mod services;

@@ -18,7 +18,7 @@ use std::{
 
 use axum::http::HeaderMap;
 
-use crate::federation::fetch::IpNet;
+use crate::net::IpNet;
 
 /// How many seconds of the sustained rate a burst may use at once.
 pub const BURST_SECONDS: u32 = 10;

@@ -166,7 +166,7 @@ impl Activity for CreateNote {
             activity_type: Set("Create".to_owned()),
             actor_ap_id: Set(self.actor.inner().to_string()),
             payload: Set(serde_json::to_string(&self)?),
-            state: Set("pending".to_owned()),
+            state: Set(inbox_activities::InboxState::Pending),
             attempts: Set(0),
             received_at: Set(now),
             available_at: Set(now),

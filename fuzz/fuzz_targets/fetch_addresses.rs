@@ -18,7 +18,10 @@ use std::{
 };
 
 use libfuzzer_sys::fuzz_target;
-use openhouse::federation::fetch::{AllowList, IpNet, SafeClient, is_special_address};
+use openhouse::{
+    federation::fetch::SafeClient,
+    net::{AllowList, IpNet, is_special_address},
+};
 use url::{Host, Url};
 
 /// What the fixed allow-listing client lists.

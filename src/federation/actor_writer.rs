@@ -1,4 +1,4 @@
-//! Group commit for storing fetched actors (first contacts), like `inbox_writer` for the
+//! Group commit for storing fetched actors (first contacts), like `inbox::writer` for the
 //! inbox: on SQLite one task owns the actor upserts; concurrent callers hand it their row
 //! and wait; it stores everything that queued while the previous batch ran in **one**
 //! write turn and transaction (one upsert statement per row), then answers each caller

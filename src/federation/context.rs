@@ -15,7 +15,7 @@ use crate::{
         actor_writer::ActorWriter,
         delivery::hosts::HostHealth,
         fetch::SafeClient,
-        inbox_writer::InboxWriter,
+        inbox::writer::InboxWriter,
         key_refetch::KeyRefetches,
         signatures::{KeyCache, SigningKey},
     },

@@ -8,7 +8,7 @@
 //! - `resolve`: remote actors, cached and refreshed (`actor_cache`: the in-memory copy);
 //!   `mentions`: the handles a post names.
 //! - `inbox`: receiving activities (all checks, durable insert) and the inbox worker;
-//!   `inbox_writer`: the group commit of inbox inserts (`actor_writer`: of fetched actors); `activities/`: one file per type.
+//!   `inbox::writer`: the group commit of inbox inserts (`actor_writer`: of fetched actors); `activities/`: one file per type.
 //! - `threads`: remote notes in threads: fetching a note and its missing ancestors on a
 //!   budget, and the worker that continues long chains.
 //! - `signatures/`: HTTP signatures (draft-cavage and RFC 9421).
@@ -27,7 +27,6 @@ pub mod delivery;
 pub mod fetch;
 pub mod identity;
 pub mod inbox;
-pub mod inbox_writer;
 pub mod key_refetch;
 pub mod mentions;
 pub mod objects;

@@ -1,7 +1,7 @@
 //! Retention (FEDERATION.md I12, I13): what the inbox keeps is bounded in time.
 //!
 //! - A processed inbox row (done, ignored, or failed for good) has already lost its payload
-//!   when its outcome was written (`inbox::Outcomes::write`); its id stays for deduplication
+//!   when its outcome was written (the inbox worker's `Outcomes::write`); its id stays for deduplication
 //!   (I10) and the row is purged here once it was processed longer ago than
 //!   `inbox_retention_days` (at least 7). Pending rows are never purged.
 //! - A remembered `Delete` (`deleted_objects`) is purged once older than
@@ -27,8 +27,7 @@ use sea_orm::{
 use tokio::sync::watch;
 
 use crate::{
-    db::entities::{deleted_objects, inbox_activities},
-    federation::inbox::PENDING,
+    db::{entities::deleted_objects, queries},
     services::conversations,
 };
 
@@ -112,21 +111,8 @@ pub async fn purge(
 
 /// One batch of processed inbox rows, by the `processed_at` index; never a pending row.
 async fn purge_inbox_batch(db: &DatabaseConnection, processed_before: DateTime<Utc>) -> Result<u64, DbErr> {
-    use inbox_activities::Column as C;
-    let old = inbox_activities::Entity::find()
-        .select_only()
-        .column(C::Id)
-        .filter(C::ProcessedAt.lt(processed_before))
-        .filter(C::State.ne(PENDING))
-        .limit(BATCH)
-        .into_query();
     let writer = crate::db::writer(db).await?;
-    let result = inbox_activities::Entity::delete_many()
-        .filter(C::Id.in_subquery(old))
-        .filter(C::State.ne(PENDING))
-        .exec(writer.connection())
-        .await?;
-    Ok(result.rows_affected)
+    queries::inbox::purge_processed(writer.connection(), processed_before, BATCH).await
 }
 
 /// One batch of remembered `Delete`s past their window.

@@ -208,7 +208,7 @@ async fn processed(a: &TestApp, id: &str) -> String {
             .one(&a.state.db)
             .await
             .unwrap()?;
-        (row.state != "pending").then_some(row.state)
+        (row.state != inbox_activities::InboxState::Pending).then_some(row.state.as_str().to_owned())
     })
     .await
 }

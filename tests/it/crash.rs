@@ -215,7 +215,7 @@ async fn a_killed_worker_loses_no_delivery() {
     assert!(rows.iter().all(|r| r.lease_until.is_none()), "no lease left behind");
     let gone: Vec<_> = rows.iter().filter(|r| r.last_status == Some(410)).collect();
     assert_eq!(gone.len(), 1);
-    assert_eq!((gone[0].state.as_str(), gone[0].attempts), ("failed", 1), "410 is permanent");
-    let failed = rows.iter().filter(|r| r.state == "failed").count();
+    assert_eq!((gone[0].state, gone[0].attempts), (deliveries::DeliveryState::Failed, 1), "410 is permanent");
+    let failed = rows.iter().filter(|r| r.state == deliveries::DeliveryState::Failed).count();
     assert_eq!(failed, 1, "only the 410 inbox failed");
 }

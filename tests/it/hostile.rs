@@ -300,7 +300,8 @@ async fn processed(a: &TestApp, id: &str) -> (String, Option<String>) {
             .one(&a.state.db)
             .await
             .unwrap()?;
-        (row.state != "pending" || row.last_error.is_some()).then_some((row.state, row.last_error))
+        (row.state != inbox_activities::InboxState::Pending || row.last_error.is_some())
+            .then_some((row.state.as_str().to_owned(), row.last_error))
     })
     .await
 }

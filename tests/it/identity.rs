@@ -14,9 +14,10 @@ use openhouse::{
     },
     domain::ActorKind,
     federation::{
-        fetch::{AllowList, FetchBudget, SafeClient},
+        fetch::{FetchBudget, SafeClient},
         identity, inbox,
     },
+    net::AllowList,
     services::tokens,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -166,7 +167,7 @@ async fn a_stored_activity_without_its_verified_actor_is_not_credited_to_where_i
         actor_ap_id: Set(x.clone()),
         actor_id: Set(None),
         payload: Set(activity.to_string()),
-        state: Set(inbox::PENDING.into()),
+        state: Set(inbox_activities::InboxState::Pending),
         attempts: Set(0),
         received_at: Set(now),
         available_at: Set(now),

@@ -7,7 +7,7 @@ use openhouse::{
     db::{entities::inbox_activities, queries},
     domain::ActorKind,
     federation::{
-        inbox_writer::{Inserted, NewInboxRow},
+        inbox::writer::{Inserted, NewInboxRow},
         signatures::{SigningKey, sign_request},
     },
 };
@@ -94,7 +94,9 @@ async fn a_signed_activity_is_stored_once_and_answered_202() {
     assert_eq!(shared.send(&listen).await, 202);
     eventually(20, "the Listen marked ignored", || async {
         let rows = inbox_activities::Entity::find().all(&a.state.db).await.unwrap();
-        rows.iter().any(|r| r.activity_type == "Listen" && r.state == "ignored").then_some(())
+        rows.iter()
+            .any(|r| r.activity_type == "Listen" && r.state == inbox_activities::InboxState::Ignored)
+            .then_some(())
     })
     .await;
 }
@@ -377,7 +379,7 @@ async fn leasing_walks_the_backlog_in_order_without_sorting_it() {
             activity_type: Set("Create".into()),
             actor_ap_id: Set("https://remote.example/users/ada".into()),
             payload: Set("{}".into()),
-            state: Set(inbox::PENDING.into()),
+            state: Set(inbox_activities::InboxState::Pending),
             attempts: Set(0),
             received_at: Set(now),
             available_at: Set(now),

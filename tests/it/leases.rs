@@ -120,7 +120,7 @@ async fn publish_updates(state: &AppState, brand: &actors::Model, n: usize) {
 async fn delivered(state: &AppState, n: u64) {
     eventually(60, "every delivery recorded as delivered", || async {
         let done = deliveries::Entity::find()
-            .filter(deliveries::Column::State.eq(worker::DELIVERED))
+            .filter(deliveries::Column::State.eq(deliveries::DeliveryState::Delivered))
             .count(&state.db)
             .await
             .unwrap();

@@ -13,7 +13,13 @@
 use chrono::{Duration, Utc};
 use openhouse::{
     db::{
-        entities::{activities, actors, deleted_objects, deliveries, hosts, inbox_activities, posts},
+        entities::{
+            activities, actors, deleted_objects,
+            deliveries::{self, DeliveryState},
+            hosts,
+            inbox_activities::{self, InboxState},
+            posts,
+        },
         queries,
     },
     domain::ActorKind,
@@ -21,9 +27,7 @@ use openhouse::{
         delivery::{
             expand::host_of,
             hosts::{Gate, PROBE_EVERY},
-            worker::{DELIVERED, FAILED},
         },
-        inbox::PENDING,
         retention::{self, Retention},
     },
 };
@@ -70,7 +74,7 @@ async fn inbox_row(a: &TestApp, id: &str) -> Option<inbox_activities::Model> {
 /// Waits until the worker has finished with the inbox row of `id`; the row.
 async fn processed(a: &TestApp, id: &str) -> inbox_activities::Model {
     eventually(30, &format!("the worker to finish {id}"), || async {
-        inbox_row(a, id).await.filter(|row| row.state != PENDING)
+        inbox_row(a, id).await.filter(|row| row.state != InboxState::Pending)
     })
     .await
 }
@@ -100,10 +104,12 @@ async fn a_processed_activity_keeps_its_id_but_not_its_payload() {
     for activity in [&follow, &listen, &forged] {
         assert_eq!(ada.send(&a, activity).await, 202);
     }
-    for (activity, state) in [(&follow, "done"), (&listen, "ignored"), (&forged, "failed")] {
+    for (activity, state) in
+        [(&follow, InboxState::Done), (&listen, InboxState::Ignored), (&forged, InboxState::Failed)]
+    {
         let row = processed(&a, activity["id"].as_str().unwrap()).await;
         assert_eq!(row.state, state, "{activity}");
-        assert_eq!(row.payload, "", "the payload of a {state} activity is dropped");
+        assert_eq!(row.payload, "", "the payload of a {state:?} activity is dropped");
     }
 
     // A resend of the same id is still a duplicate: not stored again, not processed again.
@@ -141,7 +147,7 @@ async fn the_retention_task_purges_old_processed_rows_and_never_a_pending_one() 
         activity_type: Set("Listen".into()),
         actor_ap_id: Set(ada.id.clone()),
         payload: Set("{}".into()),
-        state: Set(PENDING.into()),
+        state: Set(InboxState::Pending),
         attempts: Set(3),
         received_at: Set(now - Duration::days(30)),
         available_at: Set(now + Duration::days(1)),
@@ -211,7 +217,7 @@ async fn a_delete_before_its_create_keeps_the_note_out_for_a_while() {
     let create = ada.activity("Create", note_at(&ada, &deleted_id, &update.ap_id));
     assert_eq!(ada.send(&a, &create).await, 202);
     let row = processed(&a, create["id"].as_str().unwrap()).await;
-    assert_eq!(row.state, "ignored", "{:?}", row.last_error);
+    assert_eq!(row.state, InboxState::Ignored, "{:?}", row.last_error);
     assert!(stored_post(&a, &deleted_id).await.is_none(), "a deleted note was stored");
     // Nor does an Update bring it in.
     let edit = ada.activity("Update", note_at(&ada, &deleted_id, &update.ap_id));
@@ -223,7 +229,7 @@ async fn a_delete_before_its_create_keeps_the_note_out_for_a_while() {
     let other_id = format!("{}/notes/other", ada.id);
     let other = ada.activity("Create", note_at(&ada, &other_id, &update.ap_id));
     assert_eq!(ada.send(&a, &other).await, 202);
-    assert_eq!(processed(&a, other["id"].as_str().unwrap()).await.state, "done");
+    assert_eq!(processed(&a, other["id"].as_str().unwrap()).await.state, InboxState::Done);
     assert!(stored_post(&a, &other_id).await.is_some());
 
     // Only the owner's Delete counts: Bob (same server) deleting Ada's note changes nothing.
@@ -233,7 +239,7 @@ async fn a_delete_before_its_create_keeps_the_note_out_for_a_while() {
     processed(&a, bobs_delete["id"].as_str().unwrap()).await;
     let hers_create = ada.activity("Create", note_at(&ada, &hers, &update.ap_id));
     assert_eq!(ada.send(&a, &hers_create).await, 202);
-    assert_eq!(processed(&a, hers_create["id"].as_str().unwrap()).await.state, "done");
+    assert_eq!(processed(&a, hers_create["id"].as_str().unwrap()).await.state, InboxState::Done);
     assert!(stored_post(&a, &hers).await.is_some(), "another actor's Delete kept Ada's note out");
 
     // After the window, the same note may be created again.
@@ -247,7 +253,7 @@ async fn a_delete_before_its_create_keeps_the_note_out_for_a_while() {
     remembered.update(&a.state.db).await.unwrap();
     let again = ada.activity("Create", note_at(&ada, &deleted_id, &update.ap_id));
     assert_eq!(ada.send(&a, &again).await, 202);
-    assert_eq!(processed(&a, again["id"].as_str().unwrap()).await.state, "done");
+    assert_eq!(processed(&a, again["id"].as_str().unwrap()).await.state, InboxState::Done);
     assert!(stored_post(&a, &deleted_id).await.is_some(), "stored once the Delete is forgotten");
 }
 
@@ -290,7 +296,7 @@ async fn publish_and_settle(a: &TestApp, brand: &actors::Model, text: &str) -> d
             .one(&a.state.db)
             .await
             .unwrap()?;
-        (row.state != "pending" || row.attempts > 0).then_some(row)
+        (row.state != DeliveryState::Pending || row.attempts > 0).then_some(row)
     })
     .await
 }
@@ -332,7 +338,7 @@ async fn a_dead_host_gets_one_probe_a_day_and_its_deliveries_resume_once_it_answ
 
     // Unavailable: skipped without an attempt.
     let skipped = publish_and_settle(&a, &brand, "while dead").await;
-    assert_eq!((skipped.state.as_str(), skipped.last_error.as_deref()), (FAILED, Some("host unavailable")));
+    assert_eq!((skipped.state, skipped.last_error.as_deref()), (DeliveryState::Failed, Some("host unavailable")));
     assert_eq!(fake.posts_received(), sent, "nothing sent to an unavailable host");
 
     // A day later one delivery probes it; it still fails: unavailable until the next day.
@@ -353,13 +359,13 @@ async fn a_dead_host_gets_one_probe_a_day_and_its_deliveries_resume_once_it_answ
     let probe = publish_and_settle(&a, &brand, "probe two").await;
     eventually(10, "the probe recorded as delivered", || async {
         let row = deliveries::Entity::find_by_id(probe.id).one(&a.state.db).await.unwrap()?;
-        (row.state == DELIVERED).then_some(())
+        (row.state == DeliveryState::Delivered).then_some(())
     })
     .await;
     assert!(host_row(&a, &host).await.is_none(), "the host was revived");
     assert_eq!(health.gate(&host, Utc::now()), Gate::Open);
     let flowing = publish_and_settle(&a, &brand, "back to normal").await;
-    assert_ne!(flowing.state, FAILED, "{flowing:?}");
+    assert_ne!(flowing.state, DeliveryState::Failed, "{flowing:?}");
     eventually(10, "the next delivery arrives", || async { (fake.posts_received() >= sent + 3).then_some(()) }).await;
 }
 
@@ -387,6 +393,6 @@ async fn a_verified_request_from_a_dead_host_revives_it_at_once() {
     assert_eq!(health.gate(&host, Utc::now()), Gate::Open);
 
     let delivered = publish_and_settle(&a, &brand, "welcome back").await;
-    assert_ne!(delivered.state, FAILED, "{delivered:?}");
+    assert_ne!(delivered.state, DeliveryState::Failed, "{delivered:?}");
     eventually(10, "the delivery arrives", || async { (fake.posts_received() == 1).then_some(()) }).await;
 }

@@ -12,8 +12,7 @@ pub struct Model {
     pub inbox_url: String,
     /// `host[:port]` of the inbox, for per-host limits and health.
     pub host: String,
-    /// `pending`, `delivered`, `failed` (permanent) or `skipped` (host unavailable).
-    pub state: String,
+    pub state: DeliveryState,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     pub lease_owner: Option<String>,
@@ -23,6 +22,32 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,
+}
+
+/// Where a delivery stands (stored as the strings below).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum DeliveryState {
+    /// Waiting to be delivered (or retried).
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// Accepted by the inbox.
+    #[sea_orm(string_value = "delivered")]
+    Delivered,
+    /// Given up: permanent refusal, too many attempts, or an unavailable host.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+impl DeliveryState {
+    /// The stored string, for raw SQL.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

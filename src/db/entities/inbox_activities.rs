@@ -22,8 +22,7 @@ pub struct Model {
     /// The raw JSON as received; empty once the row is processed for good.
     #[sea_orm(column_type = "Text")]
     pub payload: String,
-    /// `pending`, `done`, `ignored` or `failed`.
-    pub state: String,
+    pub state: InboxState,
     pub attempts: i32,
     pub received_at: DateTimeUtc,
     /// Not to be processed before this time (retries back off).
@@ -32,6 +31,36 @@ pub struct Model {
     pub processed_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
+}
+
+/// Where a received activity stands (stored as the strings below).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum InboxState {
+    /// Waiting for the worker (or for its next attempt).
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// Processed with an effect.
+    #[sea_orm(string_value = "done")]
+    Done,
+    /// A type or target we do not handle.
+    #[sea_orm(string_value = "ignored")]
+    Ignored,
+    /// Given up: a permanent error, or too many attempts.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+impl InboxState {
+    /// The stored string, for raw SQL.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Done => "done",
+            Self::Ignored => "ignored",
+            Self::Failed => "failed",
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

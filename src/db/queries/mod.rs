@@ -6,6 +6,8 @@ pub mod blocks;
 pub mod deleted_objects;
 pub mod deliveries;
 pub mod follows;
+pub mod hosts;
+pub mod inbox;
 pub mod posts;
 pub mod settings;
 pub mod threads;

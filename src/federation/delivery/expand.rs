@@ -351,7 +351,7 @@ async fn insert_deliveries(db: &impl ConnectionTrait, activity_id: i64, inboxes:
                     activity_id: Set(activity_id),
                     host: Set(host_of(&url)),
                     inbox_url: Set(inbox.clone()),
-                    state: Set(super::worker::PENDING.to_owned()),
+                    state: Set(deliveries::DeliveryState::Pending),
                     attempts: Set(0),
                     next_attempt_at: Set(now),
                     lease_owner: Set(None),

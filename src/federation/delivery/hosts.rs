@@ -26,16 +26,12 @@
 use std::{collections::HashMap, sync::Mutex, time::Duration as StdDuration};
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveValue::Set,
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    sea_query::{Expr, OnConflict},
-};
+use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::watch;
 use url::Url;
 
 use crate::{
-    db::entities::hosts,
+    db::{entities::hosts, queries},
     federation::{context::FederationContext, delivery::expand::host_of},
 };
 
@@ -84,7 +80,7 @@ impl HostHealth {
 
     /// Replaces the copy by what the table holds (other processes write there too).
     pub async fn reload(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
-        let rows = hosts::Entity::find().all(db).await?;
+        let rows = queries::hosts::all(db).await?;
         if let Ok(mut hosts) = self.hosts.lock() {
             *hosts = rows.into_iter().map(|h| (h.host.clone(), h)).collect();
         }
@@ -131,26 +127,14 @@ impl HostHealth {
         }
         let claimed = {
             let writer = crate::db::writer(db).await?;
-            hosts::Entity::update_many()
-                .col_expr(hosts::Column::ProbeAfter, Expr::value(next))
-                .filter(hosts::Column::Host.eq(host))
-                .filter(hosts::Column::Unavailable.eq(true))
-                .filter(
-                    sea_orm::Condition::any()
-                        .add(hosts::Column::ProbeAfter.is_null())
-                        .add(hosts::Column::ProbeAfter.lte(now)),
-                )
-                .exec(writer.connection())
-                .await?
-                .rows_affected
-                == 1
+            queries::hosts::claim_probe(writer.connection(), host, now, next).await?
         };
         if claimed {
             tracing::info!(host, "probing an unavailable host");
             return Ok(Gate::Open);
         }
         // Another process probed it today, or revived it: the table says which.
-        let row = hosts::Entity::find_by_id(host.to_owned()).one(db).await?;
+        let row = queries::hosts::find(db, host).await?;
         if let Ok(mut hosts) = self.hosts.lock() {
             match row {
                 Some(row) => hosts.insert(host.to_owned(), row),
@@ -168,7 +152,7 @@ impl HostHealth {
     pub async fn record_success(&self, db: &DatabaseConnection, host: &str) -> Result<(), DbErr> {
         let known = self.hosts.lock().map(|mut h| h.remove(host).is_some()).unwrap_or(false);
         if known {
-            hosts::Entity::delete_by_id(host.to_owned()).exec(crate::db::writer(db).await?.connection()).await?;
+            queries::hosts::delete(crate::db::writer(db).await?.connection(), host).await?;
         }
         Ok(())
     }
@@ -198,34 +182,8 @@ impl HostHealth {
             apply_failure(entry, now, scale);
             entry.clone()
         };
-        let active = hosts::ActiveModel {
-            host: Set(updated.host.clone()),
-            consecutive_failures: Set(updated.consecutive_failures),
-            failure_days: Set(updated.failure_days),
-            last_failure_day: Set(updated.last_failure_day.clone()),
-            unavailable: Set(updated.unavailable),
-            breaker_open_until: Set(updated.breaker_open_until),
-            last_success_at: Set(updated.last_success_at),
-            updated_at: Set(updated.updated_at),
-            probe_after: Set(updated.probe_after),
-        };
         let writer = crate::db::writer(db).await?;
-        hosts::Entity::insert(active)
-            .on_conflict(
-                OnConflict::column(hosts::Column::Host)
-                    .update_columns([
-                        hosts::Column::ConsecutiveFailures,
-                        hosts::Column::FailureDays,
-                        hosts::Column::LastFailureDay,
-                        hosts::Column::Unavailable,
-                        hosts::Column::BreakerOpenUntil,
-                        hosts::Column::UpdatedAt,
-                        hosts::Column::ProbeAfter,
-                    ])
-                    .to_owned(),
-            )
-            .exec(writer.connection())
-            .await?;
+        queries::hosts::upsert(writer.connection(), &updated).await?;
         Ok(())
     }
 

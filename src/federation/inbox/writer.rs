@@ -11,16 +11,14 @@
 //! PostgreSQL, which takes concurrent inserts, each request runs the same statement for its
 //! own row on a pooled connection: there the single writer measured slower (ADR 0009).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::Utc;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
-    sea_query::{OnConflict, Query},
-};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::db::entities::inbox_activities;
+use crate::db::queries;
+pub use crate::db::queries::inbox::NewInboxRow;
 
 /// Rows stored by one statement at most.
 const MAX_ROWS: usize = 128;
@@ -28,21 +26,6 @@ const MAX_ROWS: usize = 128;
 const MAX_BYTES: usize = 8 * 1024 * 1024;
 /// Requests that may wait for the writer before senders wait to queue (back-pressure).
 const QUEUE: usize = 4096;
-
-/// A verified activity to store.
-#[derive(Debug)]
-pub struct NewInboxRow {
-    /// The activity id (unique).
-    pub ap_id: String,
-    /// Its `type`.
-    pub activity_type: String,
-    /// The verified actor's id (= the activity's `actor`).
-    pub actor_ap_id: String,
-    /// The verified actor's row: the worker acts as this actor (I6).
-    pub actor_id: i64,
-    /// The raw JSON as received.
-    pub payload: String,
-}
 
 /// Whether a row was stored or was already there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,7 +64,7 @@ impl InboxWriter {
     ///
     /// On PostgreSQL the row is inserted at once on a pooled connection, with the same
     /// statement: concurrent inserts do not exclude each other there, and in B2 the single
-    /// writer was slower than 16 parallel inserts (docs/performance.md). SQLite has one
+    /// writer was slower than parallel inserts (docs/performance.md). SQLite has one
     /// writer at a time, so there the rows of concurrent requests share one statement.
     pub async fn insert(&self, row: NewInboxRow) -> Result<Inserted, DbErr> {
         if let Some((db, stored)) = &self.direct {
@@ -150,50 +133,15 @@ async fn write(db: &DatabaseConnection, batch: Vec<Pending>, stored: &Notify) {
 
 /// One statement for the whole batch; an answer per row, in order.
 async fn insert_batch(db: &DatabaseConnection, batch: &[Pending]) -> Result<Vec<Result<Inserted, DbErr>>, DbErr> {
-    use inbox_activities::Column as C;
-    let now = Utc::now();
     let mut first_of: HashMap<&str, usize> = HashMap::with_capacity(batch.len());
-    let mut insert = Query::insert();
-    insert.into_table(inbox_activities::Entity).columns([
-        C::ApId,
-        C::ActivityType,
-        C::ActorApId,
-        C::ActorId,
-        C::Payload,
-        C::State,
-        C::Attempts,
-        C::ReceivedAt,
-        C::AvailableAt,
-    ]);
     for (index, pending) in batch.iter().enumerate() {
-        let row = &pending.row;
-        if first_of.contains_key(row.ap_id.as_str()) {
-            continue;
-        }
-        first_of.insert(row.ap_id.as_str(), index);
-        insert
-            .values([
-                row.ap_id.clone().into(),
-                row.activity_type.clone().into(),
-                row.actor_ap_id.clone().into(),
-                row.actor_id.into(),
-                row.payload.clone().into(),
-                super::inbox::PENDING.into(),
-                0i32.into(),
-                now.into(),
-                now.into(),
-            ])
-            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        first_of.entry(pending.row.ap_id.as_str()).or_insert(index);
     }
-    insert.on_conflict(OnConflict::column(C::ApId).do_nothing().to_owned()).returning_col(C::ApId);
+    let firsts = batch.iter().enumerate().filter(|(index, p)| first_of.get(p.row.ap_id.as_str()) == Some(index));
     // The SQL text is built before the write turn: only the statement runs inside it.
-    let insert = db.get_database_backend().build(&insert);
+    let insert = queries::inbox::insert_new(db.get_database_backend(), firsts.map(|(_, p)| &p.row), Utc::now())?;
     // The turn (a temporary) is released at the end of this statement.
-    let returned = crate::db::writer(db).await?.connection().query_all_raw(insert).await?;
-    let mut new: HashSet<String> = HashSet::with_capacity(returned.len());
-    for row in returned {
-        new.insert(row.try_get_by_index::<String>(0)?);
-    }
+    let new = queries::inbox::run_insert(crate::db::writer(db).await?.connection(), insert).await?;
     Ok(batch
         .iter()
         .enumerate()

@@ -12,6 +12,13 @@
 //! signature and one POST; successes are recorded by a single recorder task, many rows per
 //! transaction, instead of one write per delivery. A crash before the recorder writes only
 //! means those rows are sent again when their leases expire (at least once, D4).
+//!
+//! - `mod.rs`: the loop (claiming, counting rows per host, bounding concurrency) and one
+//!   attempt's decisions ([`Gate`], [`Verdict`]);
+//! - `send.rs`: the signed POST, with the payloads and signing keys it caches;
+//! - `record.rs`: writing outcomes (the batched recorder, `finish`, `postpone`).
+//!
+//! The statements themselves are in `db::queries::deliveries`.
 
 use std::{
     collections::HashMap,
@@ -19,45 +26,35 @@ use std::{
     time::{Duration as StdDuration, SystemTime},
 };
 
-use axum::body::Bytes;
-use axum::http::{
-    HeaderMap, HeaderValue, Method,
-    header::{CONNECTION, CONTENT_TYPE},
-};
 use chrono::{Duration, Utc};
-use sea_orm::{
-    ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait},
-};
+use sea_orm::DbErr;
 use tokio::{
     sync::{Semaphore, mpsc, watch},
     task::JoinSet,
 };
-use url::Url;
 
+use self::{
+    record::{Attempt, Delivered, finish, postpone, record},
+    send::{Connection, Payload, SendError, send},
+};
 use crate::{
     db::{
-        entities::{activities, deliveries},
+        entities::deliveries::{self, DeliveryState},
         queries,
     },
     federation::{
-        ACTIVITY_JSON,
         context::FederationContext,
         delivery::{
             hosts::Gate,
             retry::{self, MAX_ATTEMPTS, Verdict},
         },
         fetch::REQUEST_TIMEOUT,
-        signatures::{SigningKey, sha256_digest_header, sign_with_digest},
+        signatures::SigningKey,
     },
 };
 
-/// Waiting to be delivered (or retried).
-pub const PENDING: &str = "pending";
-/// Accepted by the inbox.
-pub const DELIVERED: &str = "delivered";
-/// Given up: permanent refusal, too many attempts, or an unavailable host.
-pub const FAILED: &str = "failed";
+mod record;
+mod send;
 
 /// Limits of one worker.
 #[derive(Clone, Debug)]
@@ -83,22 +80,6 @@ impl DeliveryLimits {
         }
     }
 }
-
-/// What every delivery of one activity shares: sender, body, and the body's `Digest`.
-#[derive(Clone)]
-struct Payload {
-    actor_id: i64,
-    body: Bytes,
-    digest: Arc<str>,
-}
-
-/// Successes waiting for the recorder: (delivery id, HTTP status).
-type Delivered = (i64, u16);
-
-/// Successes written per transaction at most.
-const RECORD_BATCH: usize = 512;
-/// How long the recorder gathers successes before writing them.
-const RECORD_DELAY: StdDuration = StdDuration::from_millis(20);
 
 /// Shared state of one worker's tasks.
 struct Shared {
@@ -219,97 +200,24 @@ pub async fn run(
     Ok(())
 }
 
-/// Writes successes in batches until every sender is gone.
-async fn record(db: sea_orm::DatabaseConnection, mut delivered: mpsc::UnboundedReceiver<Delivered>) {
-    let mut batch = Vec::with_capacity(RECORD_BATCH);
-    while let Some(first) = delivered.recv().await {
-        batch.push(first);
-        tokio::time::sleep(RECORD_DELAY).await;
-        while batch.len() < RECORD_BATCH {
-            match delivered.try_recv() {
-                Ok(more) => batch.push(more),
-                Err(_) => break,
-            }
-        }
-        let mut tries = 0;
-        while let Err(e) = write_delivered(&db, &batch).await {
-            tries += 1;
-            if tries >= 5 {
-                tracing::warn!(error = %e, rows = batch.len(), "cannot record deliveries; they are resent when their leases expire");
-                break;
-            }
-            tokio::time::sleep(StdDuration::from_millis(100 * tries)).await;
-        }
-        batch.clear();
-    }
-}
-
-/// Marks rows delivered, one statement per status code, in one transaction.
-async fn write_delivered(db: &sea_orm::DatabaseConnection, batch: &[Delivered]) -> Result<(), DbErr> {
-    let mut by_status: HashMap<u16, Vec<i64>> = HashMap::new();
-    for (id, status) in batch {
-        by_status.entry(*status).or_default().push(*id);
-    }
-    let now = Utc::now();
-    let txn = crate::db::begin_write(db).await?;
-    for (status, ids) in by_status {
-        deliveries::Entity::update_many()
-            .col_expr(deliveries::Column::State, Expr::value(DELIVERED))
-            .col_expr(deliveries::Column::Attempts, Expr::col(deliveries::Column::Attempts).add(1))
-            .col_expr(deliveries::Column::LastStatus, Expr::value(i32::from(status)))
-            .col_expr(deliveries::Column::LastError, Expr::value(Option::<String>::None))
-            .col_expr(deliveries::Column::FinishedAt, Expr::value(now))
-            .col_expr(deliveries::Column::LeaseOwner, Expr::value(Option::<String>::None))
-            .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
-            .filter(deliveries::Column::Id.is_in(ids))
-            .filter(deliveries::Column::State.eq(PENDING))
-            .exec(&txn)
-            .await?;
-    }
-    txn.commit().await
-}
-
 /// Leases up to `limit` due deliveries.
 async fn claim(shared: &Shared, worker_id: &str, limit: u64) -> Result<Vec<deliveries::Model>, DbErr> {
     let db = &shared.ctx.db;
     let now = Utc::now();
-    let free =
-        || Condition::any().add(deliveries::Column::LeaseUntil.is_null()).add(deliveries::Column::LeaseUntil.lt(now));
-    let ids: Vec<i64> = deliveries::Entity::find()
-        .select_only()
-        .column(deliveries::Column::Id)
-        .filter(deliveries::Column::State.eq(PENDING))
-        .filter(deliveries::Column::NextAttemptAt.lte(now))
-        .filter(free())
-        .order_by_asc(deliveries::Column::NextAttemptAt)
-        .order_by_asc(deliveries::Column::Id)
-        .limit(limit)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let ids = queries::deliveries::due_ids(db, now, limit).await?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let token = format!("{worker_id}:{}", uuid::Uuid::new_v4().simple());
     // Only rows still free are taken: of two workers racing, each row goes to one.
     let writer = crate::db::writer(db).await?;
-    deliveries::Entity::update_many()
-        .col_expr(deliveries::Column::LeaseOwner, Expr::value(token.clone()))
-        .col_expr(deliveries::Column::LeaseUntil, Expr::value(now + shared.limits.lease))
-        .filter(deliveries::Column::Id.is_in(ids.clone()))
-        .filter(deliveries::Column::State.eq(PENDING))
-        .filter(free())
-        .exec(writer.connection())
-        .await?;
+    queries::deliveries::lease(writer.connection(), ids.clone(), &token, now, now + shared.limits.lease).await?;
     drop(writer);
-    deliveries::Entity::find()
-        .filter(deliveries::Column::Id.is_in(ids))
-        .filter(deliveries::Column::LeaseOwner.eq(token))
-        .all(db)
-        .await
+    queries::deliveries::leased_by(db, ids, &token).await
 }
 
 /// One attempt at one delivery, with its bookkeeping.
+#[tracing::instrument(skip_all, fields(delivery = row.id, activity = row.activity_id, host = %row.host))]
 async fn attempt(queued: &Queued, row: deliveries::Model) -> Result<(), DbErr> {
     let shared = &*queued.shared;
     let db = &shared.ctx.db;
@@ -321,10 +229,11 @@ async fn attempt(queued: &Queued, row: deliveries::Model) -> Result<(), DbErr> {
     };
     match gate {
         Gate::Unavailable | Gate::ProbeDue => {
-            return finish(shared, &row, FAILED, None, Some("host unavailable".into())).await;
+            return finish(shared, &row, DeliveryState::Failed, None, Some("host unavailable".into())).await;
         }
         Gate::PausedUntil(until) => {
-            return postpone(shared, &row, until, None, Some("circuit breaker open".into())).await;
+            // Held back before sending: the pause does not count as an attempt.
+            return postpone(shared, &row, until, Attempt::HeldBack, None, Some("circuit breaker open".into())).await;
         }
         Gate::Open => {}
     }
@@ -336,9 +245,10 @@ async fn attempt(queued: &Queued, row: deliveries::Model) -> Result<(), DbErr> {
         return Ok(());
     }
 
-    let (status, retry_after, error) = match send(shared, &row, queued.more_for_host()).await {
+    let connection = if queued.more_for_host() { Connection::KeepAlive } else { Connection::Close };
+    let (status, retry_after, error) = match send(shared, &row, connection).await {
         Ok((status, retry_after)) => (Some(status), retry_after, None),
-        Err(SendError::Permanent(e)) => return finish(shared, &row, FAILED, None, Some(e)).await,
+        Err(SendError::Permanent(e)) => return finish(shared, &row, DeliveryState::Failed, None, Some(e)).await,
         Err(SendError::Temporary(e)) => (None, None, Some(e)),
     };
     let code = status.map(|s| s.as_u16());
@@ -347,11 +257,11 @@ async fn attempt(queued: &Queued, row: deliveries::Model) -> Result<(), DbErr> {
             health.record_success(db, &row.host).await?;
             match code {
                 Some(code) if shared.recorder.send((row.id, code)).is_ok() => Ok(()),
-                _ => finish(shared, &row, DELIVERED, code, None).await,
+                _ => finish(shared, &row, DeliveryState::Delivered, code, None).await,
             }
         }
         Verdict::Permanent => {
-            finish(shared, &row, FAILED, code, Some(format!("refused with {}", code.unwrap_or(0)))).await
+            finish(shared, &row, DeliveryState::Failed, code, Some(format!("refused with {}", code.unwrap_or(0)))).await
         }
         Verdict::Retry => {
             if code != Some(401) {
@@ -360,7 +270,7 @@ async fn attempt(queued: &Queued, row: deliveries::Model) -> Result<(), DbErr> {
             let attempts = row.attempts + 1;
             let error = error.or_else(|| code.map(|c| format!("answered {c}")));
             if attempts >= MAX_ATTEMPTS {
-                return finish(shared, &row, FAILED, code, error).await;
+                return finish(shared, &row, DeliveryState::Failed, code, error).await;
             }
             let jitter = f64::from(uuid::Uuid::new_v4().as_bytes()[0]) / 256.0;
             let base = retry::backoff(attempts, jitter);
@@ -369,62 +279,9 @@ async fn attempt(queued: &Queued, row: deliveries::Model) -> Result<(), DbErr> {
             if let Some(asked) = retry_after.as_deref().and_then(|v| retry::retry_after(v, SystemTime::now())) {
                 wait = wait.max(asked);
             }
-            postpone(shared, &row, now + wait, code, error).await
+            postpone(shared, &row, now + wait, Attempt::Made, code, error).await
         }
     }
-}
-
-enum SendError {
-    /// Never deliverable (bad URL, missing key…).
-    Permanent(String),
-    /// Network trouble: retry.
-    Temporary(String),
-}
-
-/// POSTs the activity to the row's inbox; `keep_alive`: more rows for the host are queued.
-async fn send(
-    shared: &Shared,
-    row: &deliveries::Model,
-    keep_alive: bool,
-) -> Result<(reqwest::StatusCode, Option<String>), SendError> {
-    let inbox = Url::parse(&row.inbox_url).map_err(|e| SendError::Permanent(format!("bad inbox URL: {e}")))?;
-    let payload = payload(shared, row.activity_id).await.map_err(|e| SendError::Temporary(e.to_string()))?;
-    let key = signing_key(shared, payload.actor_id).await?;
-    let mut headers = HeaderMap::new();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(ACTIVITY_JSON));
-    if !keep_alive {
-        headers.insert(CONNECTION, HeaderValue::from_static("close"));
-    }
-    sign_with_digest(&key, &Method::POST, &inbox, &mut headers, Some(&payload.digest), SystemTime::now())
-        .map_err(|e| SendError::Permanent(format!("signing: {e}")))?;
-    match shared.ctx.fetcher.post_activity(&inbox, headers, payload.body).await {
-        Ok(result) => Ok(result),
-        Err(crate::federation::fetch::FetchError::Refused(url)) => {
-            Err(SendError::Permanent(format!("refused to deliver to {url}")))
-        }
-        Err(e) => Err(SendError::Temporary(e.to_string())),
-    }
-}
-
-/// The activity's JSON, its digest and its actor, prepared once for the many deliveries of
-/// one activity.
-async fn payload(shared: &Shared, activity_id: i64) -> Result<Payload, DbErr> {
-    if let Some(cached) = shared.payloads.lock().ok().and_then(|p| p.get(&activity_id).cloned()) {
-        return Ok(cached);
-    }
-    let row = activities::Entity::find_by_id(activity_id)
-        .one(&shared.ctx.db)
-        .await?
-        .ok_or_else(|| DbErr::Custom(format!("activity {activity_id} vanished")))?;
-    let body = Bytes::from(row.payload.into_bytes());
-    let payload = Payload { actor_id: row.actor_id, digest: sha256_digest_header(&body).into(), body };
-    if let Ok(mut p) = shared.payloads.lock() {
-        if p.len() >= 256 {
-            p.clear();
-        }
-        p.insert(activity_id, payload.clone());
-    }
-    Ok(payload)
 }
 
 /// Whether the row is still ours to send. A row whose lease could run out before the
@@ -440,40 +297,9 @@ async fn keep_lease(shared: &Shared, row: &deliveries::Model) -> Result<bool, Db
     if left > longest_request && left * 2 > shared.limits.lease {
         return Ok(true);
     }
-    let Some(owner) = row.lease_owner.clone() else { return Ok(false) };
+    let Some(owner) = row.lease_owner.as_deref() else { return Ok(false) };
     let writer = crate::db::writer(&shared.ctx.db).await?;
-    let renewed = deliveries::Entity::update_many()
-        .col_expr(deliveries::Column::LeaseUntil, Expr::value(now + shared.limits.lease))
-        .filter(deliveries::Column::Id.eq(row.id))
-        .filter(deliveries::Column::LeaseOwner.eq(owner))
-        .filter(deliveries::Column::State.eq(PENDING))
-        .exec(writer.connection())
-        .await?;
-    Ok(renewed.rows_affected == 1)
-}
-
-async fn signing_key(shared: &Shared, actor_id: i64) -> Result<Arc<SigningKey>, SendError> {
-    if let Some(key) = shared.keys.lock().ok().and_then(|k| k.get(&actor_id).cloned()) {
-        return Ok(key);
-    }
-    let db = &shared.ctx.db;
-    let actor = queries::actors::find(db, actor_id)
-        .await
-        .map_err(|e| SendError::Temporary(e.to_string()))?
-        .ok_or_else(|| SendError::Permanent("the sending actor is gone".into()))?;
-    let pem = queries::actors::private_key(db, actor_id)
-        .await
-        .map_err(|e| SendError::Temporary(e.to_string()))?
-        .ok_or_else(|| SendError::Permanent("the sending actor has no key".into()))?;
-    let key_id = Url::parse(&actor.public_key_id).map_err(|e| SendError::Permanent(e.to_string()))?;
-    let key = Arc::new(SigningKey::from_pkcs8_pem(key_id, &pem).map_err(|e| SendError::Permanent(e.to_string()))?);
-    if let Ok(mut keys) = shared.keys.lock() {
-        if keys.len() >= 1024 {
-            keys.clear();
-        }
-        keys.insert(actor_id, key.clone());
-    }
-    Ok(key)
+    queries::deliveries::renew_lease(writer.connection(), row.id, owner, now + shared.limits.lease).await
 }
 
 fn host_semaphore(shared: &Shared, host: &str) -> Arc<Semaphore> {
@@ -492,49 +318,4 @@ fn prune(shared: &Shared) {
     {
         map.retain(|_, s| Arc::strong_count(s) > 1);
     }
-}
-
-async fn finish(
-    shared: &Shared,
-    row: &deliveries::Model,
-    state: &str,
-    status: Option<u16>,
-    error: Option<String>,
-) -> Result<(), DbErr> {
-    let now = Utc::now();
-    let writer = crate::db::writer(&shared.ctx.db).await?;
-    deliveries::Entity::update_many()
-        .col_expr(deliveries::Column::State, Expr::value(state))
-        .col_expr(deliveries::Column::Attempts, Expr::value(row.attempts + 1))
-        .col_expr(deliveries::Column::LastStatus, Expr::value(status.map(i32::from)))
-        .col_expr(deliveries::Column::LastError, Expr::value(error))
-        .col_expr(deliveries::Column::FinishedAt, Expr::value(now))
-        .col_expr(deliveries::Column::LeaseOwner, Expr::value(Option::<String>::None))
-        .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
-        .filter(deliveries::Column::Id.eq(row.id))
-        .exec(writer.connection())
-        .await
-        .map(|_| ())
-}
-
-async fn postpone(
-    shared: &Shared,
-    row: &deliveries::Model,
-    at: chrono::DateTime<Utc>,
-    status: Option<u16>,
-    error: Option<String>,
-) -> Result<(), DbErr> {
-    let attempted = status.is_some() || error.as_deref().is_some_and(|e| e != "circuit breaker open");
-    let writer = crate::db::writer(&shared.ctx.db).await?;
-    deliveries::Entity::update_many()
-        .col_expr(deliveries::Column::Attempts, Expr::value(row.attempts + i32::from(attempted)))
-        .col_expr(deliveries::Column::NextAttemptAt, Expr::value(at))
-        .col_expr(deliveries::Column::LastStatus, Expr::value(status.map(i32::from)))
-        .col_expr(deliveries::Column::LastError, Expr::value(error))
-        .col_expr(deliveries::Column::LeaseOwner, Expr::value(Option::<String>::None))
-        .col_expr(deliveries::Column::LeaseUntil, Expr::value(Option::<chrono::DateTime<Utc>>::None))
-        .filter(deliveries::Column::Id.eq(row.id))
-        .exec(writer.connection())
-        .await
-        .map(|_| ())
 }
