@@ -3,10 +3,13 @@
 
 pub mod actors;
 pub mod blocks;
+pub mod conversations;
 pub mod deleted_objects;
 pub mod deliveries;
 pub mod follows;
 pub mod posts;
+pub mod reactions;
+pub mod reports;
 pub mod settings;
 pub mod threads;
 pub mod tokens;

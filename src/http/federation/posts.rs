@@ -27,8 +27,8 @@ use crate::{
         pages,
     },
     services::{
-        conversations,
         posts::{self, Lookup},
+        thread_links,
     },
     state::AppState,
 };
@@ -131,7 +131,7 @@ pub(super) async fn replies(
         ),
     };
     let offset = page.unwrap_or(1).saturating_sub(1).saturating_mul(REPLIES_PAGE_SIZE);
-    let (total, ids) = conversations::replies_page(&state.db, d.post.id, offset, REPLIES_PAGE_SIZE).await?;
+    let (total, ids) = thread_links::replies_page(&state.db, d.post.id, offset, REPLIES_PAGE_SIZE).await?;
     let last_page = total.div_ceil(REPLIES_PAGE_SIZE).max(1);
     Ok(match page {
         None => ActivityJson(OrderedCollection {
