@@ -109,7 +109,7 @@ pub(super) struct PageQuery {
 const REPLIES_PAGE_SIZE: u64 = 20;
 
 /// The post's replies we hold (world-readable ones), oldest first, in pages, so that
-/// Mastodon can backfill the conversation.
+/// Mastodon can backfill the thread.
 pub(super) async fn replies(
     State(state): State<AppState>,
     Path((username, id)): Path<(String, String)>,

@@ -176,24 +176,24 @@ async fn store_bulk(
     let inserted = queries::posts::insert_many(db, rows).await?;
     let by_ap_id: HashMap<String, posts::Model> = inserted.into_iter().map(|p| (p.ap_id.clone(), p)).collect();
     let mut mentions = Vec::new();
-    let mut conversation = Vec::new();
+    let mut inbox_rows = Vec::new();
     for (i, note, parent) in &chosen {
         let Some(post) = by_ap_id.get(&note.ap_id) else {
             return Err(DbErr::Custom(format!("{} was not returned by its insert", note.ap_id)));
         };
         mentions.extend(note.mentions.iter().map(|m| (post.id, m.clone())));
-        conversation.extend(staff_inbox::rows_for(db, post, Some(parent), &note.mentions, now, lookups).await?);
+        inbox_rows.extend(staff_inbox::rows_for(db, post, Some(parent), &note.mentions, now, lookups).await?);
         lookups.remember(post);
         stored.insert(*i, post.clone());
     }
     queries::posts::insert_mentions(db, mentions).await?;
-    queries::conversations::insert_new(db, conversation).await?;
+    queries::conversations::insert_new(db, inbox_rows).await?;
     Ok(stored)
 }
 
 /// Stores a remote note (`Create{Note}`, or an ancestor fetched for a thread), links it
 /// to its parent when we have it, re-links orphans waiting for it, and records the
-/// conversations-inbox rows for the local actors it replies to or mentions.
+/// staff-inbox rows for the local actors it replies to or mentions.
 #[tracing::instrument(skip_all, fields(ap_id = %note.ap_id, author = note.author_id))]
 pub async fn store_note(db: &DatabaseConnection, note: IncomingNote) -> AppResult<Stored> {
     let txn = crate::db::begin_write(db).await?;
