@@ -72,3 +72,19 @@ impl Related<super::posts::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::ConversationKind;
+
+    #[test]
+    fn kinds_are_stored_as_the_strings_rows_already_hold() {
+        assert_eq!(ConversationKind::Reply.to_value(), "reply");
+        assert_eq!(ConversationKind::Mention.to_value(), "mention");
+        for kind in ConversationKind::iter() {
+            assert_eq!(kind.to_value(), kind.as_str());
+        }
+    }
+}

@@ -67,3 +67,21 @@ pub enum Relation {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::Reaction;
+
+    #[test]
+    fn kinds_are_stored_as_the_strings_rows_already_hold() {
+        assert_eq!(Reaction::Like.to_value(), "like");
+        assert_eq!(Reaction::Announce.to_value(), "announce");
+        for kind in Reaction::iter() {
+            assert_eq!(kind.to_value(), kind.as_str());
+            assert_eq!(Reaction::from_kind(kind.as_str()), Some(kind));
+        }
+        assert_eq!(Reaction::from_kind("boost"), None);
+    }
+}
