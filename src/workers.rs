@@ -13,9 +13,8 @@ use crate::{
     federation::{
         context::FederationContext,
         delivery::{self, hosts, worker::DeliveryLimits},
-        inbox,
+        inbox, remote_notes,
         retention::{self, Retention},
-        threads,
     },
     services::posts,
 };
@@ -38,7 +37,7 @@ impl Workers {
         tasks.spawn(inbox::run_worker(ctx.clone(), stopped.clone()));
         tasks.spawn(delivery::expand::run(ctx.clone(), stopped.clone()));
         tasks.spawn(run_scheduler(ctx.clone(), stopped.clone()));
-        tasks.spawn(threads::run_continuations(ctx.clone(), stopped.clone()));
+        tasks.spawn(remote_notes::run_continuations(ctx.clone(), stopped.clone()));
         tasks.spawn(retention::run(ctx.db.clone(), retention, stopped.clone()));
         let delivery_ctx = ctx.clone();
         tasks.spawn(async move {

@@ -11,7 +11,10 @@ use crate::{
     config::Config,
     db::entities::{actors, posts as post_rows},
     domain::Visibility,
-    federation::mentions::{resolve_mentions, resolve_mentions_knowing, resolve_reply_target},
+    federation::{
+        mentions::{resolve_mentions, resolve_mentions_knowing},
+        post_by_url::resolve_reply_target,
+    },
     services::{
         accounts,
         media::{self, Upload},

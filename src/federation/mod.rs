@@ -6,11 +6,12 @@
 //!   fetched document is accepted only under its own id (F2).
 //! - `webfinger`: looking up remote handles.
 //! - `resolve`: remote actors, cached and refreshed (`actor_cache`: the in-memory copy);
-//!   `mentions`: the handles a post names.
+//!   `mentions`: the handles a post names; `post_by_url`: the post a reply answers or a
+//!   reaction is about, named by its URL.
 //! - `inbox`: receiving activities (all checks, durable insert) and the inbox worker;
 //!   `inbox::writer`: the group commit of inbox inserts (`actor_writer`: of fetched actors); `activities/`: one file per type.
-//! - `threads`: remote notes in threads: fetching a note and its missing ancestors on a
-//!   budget, and the worker that continues long chains.
+//! - `remote_notes`: remote notes coming in: fetching and storing a note, walking its
+//!   missing ancestors on a budget, and the worker that continues long chains.
 //! - `signatures/`: HTTP signatures (draft-cavage and RFC 9421).
 //! - `delivery/`: the durable outbox: events → activities → leased, retried deliveries.
 //! - `retention`: the background task that purges old processed inbox rows and
@@ -30,11 +31,12 @@ pub mod inbox;
 pub mod key_refetch;
 pub mod mentions;
 pub mod objects;
+pub mod post_by_url;
 pub mod protocol;
+pub mod remote_notes;
 pub mod resolve;
 pub mod retention;
 pub mod signatures;
-pub mod threads;
 pub mod webfinger;
 
 /// The media type of ActivityPub documents.

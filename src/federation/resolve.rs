@@ -112,7 +112,7 @@ async fn actor_within(
                 ctx.keys.remove(&found.public_key_id);
                 // Its notes may hold threads together: they become tombstones, the row a
                 // deleted marker, and its relations go (as for a `Delete` of the actor).
-                crate::services::conversations::actor_deleted(&ctx.db, &found)
+                crate::services::remote_actors::actor_deleted(&ctx.db, &found)
                     .await
                     .map_err(|e| ResolveError::Db(sea_orm::DbErr::Custom(e.to_string())))?;
             }

@@ -5,7 +5,7 @@
 //!   (I10) and the row is purged here once it was processed longer ago than
 //!   `inbox_retention_days` (at least 7). Pending rows are never purged.
 //! - A remembered `Delete` (`deleted_objects`) is purged once older than
-//!   [`conversations::DELETE_REMEMBERED`].
+//!   [`remote_notes::DELETE_REMEMBERED`].
 //!
 //! ```text
 //! every TICK ─► DELETE … WHERE id IN (≤ BATCH old processed rows)  ─┐ one write turn per
@@ -28,7 +28,7 @@ use tokio::sync::watch;
 
 use crate::{
     db::{entities::deleted_objects, queries},
-    services::conversations,
+    services::remote_notes,
 };
 
 /// How often the task looks for rows past their retention.
@@ -97,7 +97,7 @@ pub async fn purge(
         }
         tokio::task::yield_now().await;
     }
-    let deleted_before = now - conversations::DELETE_REMEMBERED;
+    let deleted_before = now - remote_notes::DELETE_REMEMBERED;
     loop {
         let deleted = purge_deletes_batch(db, deleted_before).await?;
         purged.deletes += deleted;

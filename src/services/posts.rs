@@ -182,7 +182,7 @@ pub struct Mention {
 /// Markdown → HTML, and the mention and tag rows for what the text names.
 struct Rendering {
     html: String,
-    mentions: Vec<(i64, String, String)>,
+    mentions: Vec<queries::posts::MentionRow>,
     tags: Vec<(String, String)>,
 }
 
@@ -202,7 +202,11 @@ fn render(urls: &Urls, text: &str, mentioned: &[Mention]) -> Rendering {
         .iter()
         .filter_map(|handle| mentioned.iter().find(|m| &m.handle == handle))
         .filter(|m| seen.insert(m.actor.id))
-        .map(|m| (m.actor.id, m.actor.ap_id.clone(), format!("@{}", m.handle)))
+        .map(|m| queries::posts::MentionRow {
+            actor_id: m.actor.id,
+            href: m.actor.ap_id.clone(),
+            name: format!("@{}", m.handle),
+        })
         .collect();
     let tags =
         rendered.hashtags.iter().map(|t| t.to_lowercase()).map(|t| (t.clone(), format!("{tags_base}{t}"))).collect();
@@ -287,7 +291,7 @@ pub async fn publish(
 /// reply, or whose parent we do not hold, answers nothing.
 async fn answer_thread(txn: &impl sea_orm::ConnectionTrait, post: &posts::Model, now: DateTime<Utc>) -> AppResult<()> {
     let Some(root_id) = post.thread_root_id.filter(|_| post.in_reply_to_post_id.is_some()) else { return Ok(()) };
-    let answered = queries::threads::mark_answered(txn, root_id, post.id, now).await?;
+    let answered = queries::conversations::mark_answered(txn, root_id, post.id, now).await?;
     if answered > 0 {
         tracing::info!(post = post.id, thread = root_id, answered, "conversations answered");
     }

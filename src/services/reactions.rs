@@ -9,8 +9,8 @@ use crate::{
     db::entities::{actors, posts, reactions},
     error::{AppError, AppResult},
     services::{
-        conversations::{Reaction, add_reaction, remove_reaction},
         outbox::{self, OutboxEvent},
+        reactions_received::{Reaction, add_reaction, remove_reaction},
     },
     urls::Urls,
 };
@@ -48,7 +48,7 @@ pub async fn give(
     let existing = reactions::Entity::find()
         .filter(reactions::Column::PostId.eq(post.id))
         .filter(reactions::Column::ActorId.eq(actor.id))
-        .filter(reactions::Column::Kind.eq(reaction.kind()))
+        .filter(reactions::Column::Kind.eq(reaction))
         .one(&txn)
         .await?;
     if let Some(reaction) = existing {
@@ -77,9 +77,7 @@ pub async fn withdraw(db: &DatabaseConnection, actor: &actors::Model, row: &reac
     if row.actor_id != actor.id {
         return Err(AppError::not_found("no such reaction"));
     }
-    let Some(reaction) = Reaction::from_kind(&row.kind) else {
-        return Err(AppError::unprocessable(format!("unknown reaction kind {:?}", row.kind)));
-    };
+    let reaction = row.kind;
     let txn = crate::db::begin_write(db).await?;
     if !remove_reaction(&txn, row, reaction).await? {
         return Ok(());
@@ -87,7 +85,7 @@ pub async fn withdraw(db: &DatabaseConnection, actor: &actors::Model, row: &reac
     let event = OutboxEvent::ReactionWithdrawn {
         actor_id: actor.id,
         post_id: row.post_id,
-        reaction: row.kind.clone(),
+        reaction: row.kind.as_str().to_owned(),
         reaction_ap_id: row.ap_id.clone(),
     };
     outbox::record(&txn, &event).await?;

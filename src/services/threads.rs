@@ -1,6 +1,6 @@
-//! Reading conversations: the staff inbox (`GET /api/v1/conversations`) and a post's whole
-//! thread for its public page. Both load in a fixed number of batched queries — the inbox in
-//! three per page, the thread in one per level (ADR 0008) — never one per row.
+//! Reading threads (reply trees): a post's whole thread for its public page, loaded in one
+//! batched query per level (ADR 0008), never one per row. The staff inbox is
+//! `services::staff_inbox`.
 
 use std::collections::HashMap;
 
@@ -8,86 +8,18 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     db::{
-        entities::{actors, conversations, posts},
-        queries::{
-            self,
-            threads::{self as q, AnsweredFilter},
-        },
+        entities::{actors, posts},
+        queries::{self, threads as q},
     },
     error::AppResult,
 };
 
-/// Most conversations per inbox page.
-pub const MAX_CONVERSATIONS_PAGE: u64 = 100;
 /// Direct replies per thread page; deeper replies come with their branch.
 pub const THREAD_PAGE: u64 = 100;
 /// Most replies one thread page shows, all levels together.
 pub const MAX_THREAD_NODES: usize = 1_000;
 /// Deepest level a thread page shows.
 pub const MAX_THREAD_DEPTH: usize = 64;
-
-/// One row of the staff inbox, with what it refers to.
-#[derive(Clone, Debug)]
-pub struct Conversation {
-    pub row: conversations::Model,
-    /// The local actor it is addressed to.
-    pub actor: actors::Model,
-    /// The inbound post and its (remote) author.
-    pub post: posts::Model,
-    pub author: actors::Model,
-    /// The thread's root post, when it is still there.
-    pub root: Option<posts::Model>,
-    /// The staff post that answered it.
-    pub answer: Option<posts::Model>,
-}
-
-impl Conversation {
-    /// Time from arrival to the first staff answer.
-    pub fn time_to_first_response(&self) -> Option<chrono::Duration> {
-        self.row.answered_at.map(|at| at - self.row.received_at)
-    }
-}
-
-/// A page of the staff inbox, newest first, and the cursor of the next page.
-pub async fn conversations(
-    db: &DatabaseConnection,
-    filter: AnsweredFilter,
-    actor_id: Option<i64>,
-    before: Option<i64>,
-    limit: u64,
-) -> AppResult<(Vec<Conversation>, Option<i64>)> {
-    let limit = limit.clamp(1, MAX_CONVERSATIONS_PAGE);
-    let rows = q::conversations_page(db, filter, actor_id, before, limit.saturating_add(1)).await?;
-    let more = rows.len() as u64 > limit;
-    let rows: Vec<_> = rows.into_iter().take(usize::try_from(limit).unwrap_or(usize::MAX)).collect();
-    let mut post_ids: Vec<i64> =
-        rows.iter().flat_map(|r| [Some(r.post_id), Some(r.thread_root_id), r.answer_post_id]).flatten().collect();
-    post_ids.sort_unstable();
-    post_ids.dedup();
-    let posts: HashMap<i64, posts::Model> =
-        q::posts_by_ids(db, &post_ids).await?.into_iter().map(|p| (p.id, p)).collect();
-    let mut actor_ids: Vec<i64> = rows.iter().map(|r| r.actor_id).chain(posts.values().map(|p| p.actor_id)).collect();
-    actor_ids.sort_unstable();
-    actor_ids.dedup();
-    let actors: HashMap<i64, actors::Model> =
-        q::actors_by_ids(db, &actor_ids).await?.into_iter().map(|a| (a.id, a)).collect();
-    let next = if more { rows.last().map(|r| r.id) } else { None };
-    let items = rows
-        .into_iter()
-        .filter_map(|row| {
-            let post = posts.get(&row.post_id)?.clone();
-            Some(Conversation {
-                actor: actors.get(&row.actor_id)?.clone(),
-                author: actors.get(&post.actor_id)?.clone(),
-                root: posts.get(&row.thread_root_id).cloned(),
-                answer: row.answer_post_id.and_then(|id| posts.get(&id)).cloned(),
-                post,
-                row,
-            })
-        })
-        .collect();
-    Ok((items, next))
-}
 
 /// A post in a thread, with its author and its own replies.
 #[derive(Clone, Debug)]
@@ -97,7 +29,7 @@ pub struct ThreadNode {
     pub replies: Vec<ThreadNode>,
 }
 
-/// One page of a post's conversation: direct replies `page` (from 1), each with its whole branch.
+/// One page of a post's thread: direct replies `page` (from 1), each with its whole branch.
 #[derive(Clone, Debug)]
 pub struct Thread {
     pub replies: Vec<ThreadNode>,

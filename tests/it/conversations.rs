@@ -533,7 +533,14 @@ async fn an_orphan_whose_parent_was_stored_meanwhile_is_linked_without_a_fetch()
     .unwrap();
     let now = chrono::Utc::now();
     let fetched_before = fake1.note_fetches.load(Ordering::SeqCst);
-    openhouse::services::conversations::schedule_parent_fetch(&a.state.db, orphan.id, now, false).await.unwrap();
+    openhouse::services::thread_links::schedule_parent_fetch(
+        &a.state.db,
+        orphan.id,
+        now,
+        openhouse::services::thread_links::Reschedule::Continue,
+    )
+    .await
+    .unwrap();
     let linked = eventually(30, "the orphan linked under its parent", || async {
         let reply = post(&a, &reply_id).await?;
         (reply.in_reply_to_post_id == Some(parent.id) && reply.parent_fetch_after.is_none()).then_some(reply)
@@ -611,7 +618,7 @@ async fn cyclic_and_over_deep_chains_end_cleanly() {
     let author = if !notes.len().is_multiple_of(2) { &ada } else { &bob };
     let last = mention(last, &author.fake);
     assert_eq!(author.deliver(&a, &author.activity("Create", last.clone())).await, "done");
-    let bound = openhouse::federation::threads::MAX_CHAIN_DEPTH as usize;
+    let bound = openhouse::federation::remote_notes::MAX_CHAIN_DEPTH as usize;
     let top_index = notes.len() - 1 - bound;
     let top = eventually(90, "the chain walked to the bound", || async {
         let top = post(&a, notes[top_index]["id"].as_str().unwrap()).await?;
@@ -809,7 +816,7 @@ async fn one_round_stores_its_creates_together_and_keeps_their_order() {
 
 #[tokio::test]
 async fn a_note_at_fault_fails_alone_and_the_rest_of_its_batch_is_stored() {
-    use openhouse::services::conversations::{IncomingNote, Stored};
+    use openhouse::services::remote_notes::{IncomingNote, Stored};
     let (a, fake, _) = instance().await;
     let brand = a.create_actor("acme", ActorKind::Brand, "Acme").await;
     let update = publish(&a, &brand, "Acme 3.0 beta").await;
@@ -833,7 +840,7 @@ async fn a_note_at_fault_fails_alone_and_the_rest_of_its_batch_is_stored() {
     };
     // The second names an author that does not exist: its insert breaks a foreign key.
     let batch = vec![note(1, author_id), note(2, i64::MAX), note(3, author_id)];
-    let kept = openhouse::federation::threads::store_each_or_all(&a.state.federation, batch).await;
+    let kept = openhouse::federation::remote_notes::store_each_or_all(&a.state.federation, batch).await;
     assert_eq!(kept.len(), 3);
     assert!(matches!(kept[0], Ok(Some(Stored::Created(_)))), "{:?}", kept[0]);
     assert!(kept[1].is_err(), "{:?}", kept[1]);

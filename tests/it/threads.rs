@@ -73,7 +73,7 @@ pub async fn remote_reply(
         conversations::Entity::insert(conversations::ActiveModel {
             actor_id: Set(local.id),
             post_id: Set(post.id),
-            kind: Set(conversations::KIND_REPLY.into()),
+            kind: Set(conversations::ConversationKind::Reply),
             thread_root_id: Set(post.thread_root_id.unwrap_or(post.id)),
             received_at: Set(now),
             ..Default::default()

@@ -13,8 +13,8 @@ pub struct Model {
     pub actor_id: i64,
     /// The inbound (remote) post.
     pub post_id: i64,
-    /// `reply` (it answers a post in one of this actor's threads) or `mention`.
-    pub kind: String,
+    /// Why it is in this actor's inbox.
+    pub kind: ConversationKind,
     /// The root of the post's thread (the post itself when it is a root); kept in step when
     /// an orphan is re-linked.
     pub thread_root_id: i64,
@@ -25,10 +25,27 @@ pub struct Model {
     pub answer_post_id: Option<i64>,
 }
 
-/// `kind` of a reply to one of the actor's threads.
-pub const KIND_REPLY: &str = "reply";
-/// `kind` of a mention outside the actor's threads.
-pub const KIND_MENTION: &str = "mention";
+/// Why a post is in a local actor's inbox (stored as `reply` or `mention`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum ConversationKind {
+    /// It answers a post in one of this actor's threads.
+    #[sea_orm(string_value = "reply")]
+    Reply,
+    /// It mentions this actor outside the actor's threads.
+    #[sea_orm(string_value = "mention")]
+    Mention,
+}
+
+impl ConversationKind {
+    /// The stored string (also what the API shows).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Reply => "reply",
+            Self::Mention => "mention",
+        }
+    }
+}
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
@@ -55,3 +72,19 @@ impl Related<super::posts::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::ConversationKind;
+
+    #[test]
+    fn kinds_are_stored_as_the_strings_rows_already_hold() {
+        assert_eq!(ConversationKind::Reply.to_value(), "reply");
+        assert_eq!(ConversationKind::Mention.to_value(), "mention");
+        for kind in ConversationKind::iter() {
+            assert_eq!(kind.to_value(), kind.as_str());
+        }
+    }
+}

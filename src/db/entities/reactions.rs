@@ -12,17 +12,41 @@ pub struct Model {
     pub post_id: i64,
     /// The (remote) actor who liked or announced.
     pub actor_id: i64,
-    /// `like` or `announce` (`KIND_LIKE`, `KIND_ANNOUNCE`).
-    pub kind: String,
+    /// A like or an announce.
+    pub kind: Reaction,
     /// The id of the `Like` or `Announce` activity.
     pub ap_id: String,
     pub created_at: DateTimeUtc,
 }
 
-/// `kind` of a like.
-pub const KIND_LIKE: &str = "like";
-/// `kind` of an announce (boost).
-pub const KIND_ANNOUNCE: &str = "announce";
+/// A like or an announce (boost), stored as `like` or `announce`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum Reaction {
+    #[sea_orm(string_value = "like")]
+    Like,
+    #[sea_orm(string_value = "announce")]
+    Announce,
+}
+
+impl Reaction {
+    /// The stored `kind` (also what an outbox event names).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Like => "like",
+            Self::Announce => "announce",
+        }
+    }
+
+    /// From the stored `kind`.
+    pub fn from_kind(kind: &str) -> Option<Self> {
+        match kind {
+            "like" => Some(Self::Like),
+            "announce" => Some(Self::Announce),
+            _ => None,
+        }
+    }
+}
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
@@ -43,3 +67,21 @@ pub enum Relation {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::Reaction;
+
+    #[test]
+    fn kinds_are_stored_as_the_strings_rows_already_hold() {
+        assert_eq!(Reaction::Like.to_value(), "like");
+        assert_eq!(Reaction::Announce.to_value(), "announce");
+        for kind in Reaction::iter() {
+            assert_eq!(kind.to_value(), kind.as_str());
+            assert_eq!(Reaction::from_kind(kind.as_str()), Some(kind));
+        }
+        assert_eq!(Reaction::from_kind("boost"), None);
+    }
+}

@@ -266,3 +266,30 @@ pub async fn private_key(db: &impl ConnectionTrait, actor_id: i64) -> Result<Opt
 pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<actors::Model>, DbErr> {
     actors::Entity::find_by_id(id).one(db).await
 }
+
+/// Marks a remote actor deleted at `now`: its profile text goes, the row stays.
+pub async fn mark_deleted(db: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
+    actors::Entity::update_many()
+        .col_expr(actors::Column::DeletedAt, sea_orm::sea_query::Expr::value(now))
+        .col_expr(actors::Column::Summary, sea_orm::sea_query::Expr::value(""))
+        .col_expr(actors::Column::DisplayName, sea_orm::sea_query::Expr::value(""))
+        .filter(actors::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Records that actor `id` moved to `target_ap_id`; `false` when that was recorded already.
+pub async fn set_moved_to(db: &impl ConnectionTrait, id: i64, target_ap_id: &str) -> Result<bool, DbErr> {
+    let done = actors::Entity::update_many()
+        .col_expr(actors::Column::MovedToApId, sea_orm::sea_query::Expr::value(target_ap_id))
+        .filter(actors::Column::Id.eq(id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(actors::Column::MovedToApId.is_null())
+                .add(actors::Column::MovedToApId.ne(target_ap_id)),
+        )
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected > 0)
+}

@@ -1,8 +1,10 @@
-//! Blocks of our accounts by remote actors, as the delivery expander needs them.
+//! Blocks of our accounts by remote actors: as received (`services::remote_actors`) and as
+//! the delivery expander needs them.
 
 use std::collections::HashSet;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::db::entities::{actors, blocks};
 
@@ -46,4 +48,48 @@ pub async fn blocks(db: &impl ConnectionTrait, blocker_id: i64, target_id: i64) 
         .one(db)
         .await?
         .is_some())
+}
+
+/// Stores that `blocker_id` blocks `target_id` (the `Block` activity `ap_id`).
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    blocker_id: i64,
+    target_id: i64,
+    ap_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    blocks::Entity::insert(blocks::ActiveModel {
+        actor_id: Set(blocker_id),
+        target_actor_id: Set(target_id),
+        ap_id: Set(ap_id.to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(db)
+    .await
+    .map(|_| ())
+}
+
+/// How an `Undo{Block}` names the block.
+#[derive(Clone, Debug)]
+pub enum BlockRef {
+    /// By the `Block` activity id.
+    Activity(String),
+    /// By the local actor blocked.
+    Target(i64),
+}
+
+/// Deletes the block of `blocker_id` that `which` names; whether one was there.
+pub async fn delete(db: &impl ConnectionTrait, blocker_id: i64, which: BlockRef) -> Result<bool, DbErr> {
+    let query = blocks::Entity::delete_many().filter(blocks::Column::ActorId.eq(blocker_id));
+    let query = match which {
+        BlockRef::Activity(ap_id) => query.filter(blocks::Column::ApId.eq(ap_id)),
+        BlockRef::Target(id) => query.filter(blocks::Column::TargetActorId.eq(id)),
+    };
+    Ok(query.exec(db).await?.rows_affected > 0)
+}
+
+/// Deletes every block `blocker_id` made.
+pub async fn delete_by(db: &impl ConnectionTrait, blocker_id: i64) -> Result<(), DbErr> {
+    blocks::Entity::delete_many().filter(blocks::Column::ActorId.eq(blocker_id)).exec(db).await.map(|_| ())
 }

@@ -200,3 +200,50 @@ pub fn follower_inboxes_query(followee_id: i64) -> sea_orm::Select<follows::Enti
         .filter(target().is_not_null())
         .order_by_asc(target())
 }
+
+/// Deletes the follows between `a` and `b`, both ways (a block ends them).
+pub async fn delete_between(db: &impl ConnectionTrait, a: i64, b: i64) -> Result<(), DbErr> {
+    let pair = |follower: i64, followee: i64| {
+        sea_orm::Condition::all()
+            .add(follows::Column::FollowerId.eq(follower))
+            .add(follows::Column::FolloweeId.eq(followee))
+    };
+    follows::Entity::delete_many()
+        .filter(sea_orm::Condition::any().add(pair(a, b)).add(pair(b, a)))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Deletes every follow of or by `actor_id` (a deleted actor).
+pub async fn delete_involving(db: &impl ConnectionTrait, actor_id: i64) -> Result<(), DbErr> {
+    follows::Entity::delete_many()
+        .filter(
+            sea_orm::Condition::any()
+                .add(follows::Column::FollowerId.eq(actor_id))
+                .add(follows::Column::FolloweeId.eq(actor_id)),
+        )
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Local accounts that follow (or asked to follow) `actor_id`, by row id.
+pub async fn local_followers_of(db: &impl ConnectionTrait, actor_id: i64) -> Result<Vec<actors::Model>, DbErr> {
+    let ids: Vec<i64> = follows::Entity::find()
+        .select_only()
+        .column(follows::Column::FollowerId)
+        .filter(follows::Column::FolloweeId.eq(actor_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    actors::Entity::find()
+        .filter(actors::Column::Id.is_in(ids))
+        .filter(actors::Column::Local.eq(true))
+        .order_by_asc(actors::Column::Id)
+        .all(db)
+        .await
+}

@@ -3,12 +3,15 @@
 
 pub mod actors;
 pub mod blocks;
+pub mod conversations;
 pub mod deleted_objects;
 pub mod deliveries;
 pub mod follows;
 pub mod hosts;
 pub mod inbox;
 pub mod posts;
+pub mod reactions;
+pub mod reports;
 pub mod settings;
 pub mod threads;
 pub mod tokens;

@@ -10,6 +10,28 @@ use sea_orm::{
 
 use crate::db::entities::{media, post_mentions, post_tags, posts};
 
+/// A mention to store with a post: the actor named, its id, and the name as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MentionRow {
+    pub actor_id: i64,
+    /// The actor's id (or profile URL), the `href` of the `Mention` tag.
+    pub href: String,
+    /// The name as written, `@user@host`.
+    pub name: String,
+}
+
+impl MentionRow {
+    fn into_row(self, post_id: i64) -> post_mentions::ActiveModel {
+        post_mentions::ActiveModel {
+            post_id: Set(post_id),
+            actor_id: Set(self.actor_id),
+            href: Set(self.href),
+            name: Set(self.name),
+            ..Default::default()
+        }
+    }
+}
+
 /// A post's row and what hangs off it.
 #[derive(Clone, Debug, Default)]
 pub struct Parts {
@@ -43,6 +65,132 @@ pub fn answering<'a>(ap_ids: impl IntoIterator<Item = &'a str>) -> sea_orm::Sele
     posts::Entity::find().filter(posts::Column::InReplyToApId.is_in(ap_ids))
 }
 
+/// Inserts the mentions of one or more posts (`(post id, mention)`), in one statement.
+pub async fn insert_mentions(
+    db: &impl ConnectionTrait,
+    mentions: impl IntoIterator<Item = (i64, MentionRow)>,
+) -> Result<(), DbErr> {
+    let rows: Vec<_> = mentions.into_iter().map(|(post_id, m)| m.into_row(post_id)).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    post_mentions::Entity::insert_many(rows).exec_without_returning(db).await.map(|_| ())
+}
+
+/// The posts whose ActivityPub id is one of `ap_ids`, in one query.
+pub async fn find_by_ap_ids<'a>(
+    db: &impl ConnectionTrait,
+    ap_ids: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<posts::Model>, DbErr> {
+    posts::Entity::find().filter(posts::Column::ApId.is_in(ap_ids)).all(db).await
+}
+
+/// Which of `ap_ids` a stored orphan (a post not linked to its parent yet) answers.
+pub async fn awaited_by_orphans<'a>(
+    db: &impl ConnectionTrait,
+    ap_ids: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<String>, DbErr> {
+    // Orphans only: the answers already linked are left out here, not in SQL (see
+    // `answering`, for the index this keeps).
+    let answers: Vec<(Option<String>, Option<i64>)> = answering(ap_ids)
+        .select_only()
+        .column(posts::Column::InReplyToApId)
+        .column(posts::Column::InReplyToPostId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(answers.into_iter().filter(|(_, linked)| linked.is_none()).filter_map(|(wanted, _)| wanted).collect())
+}
+
+/// The orphans (not linked to a parent) that answer `post`, other than itself.
+pub async fn orphans_of(db: &impl ConnectionTrait, post: &posts::Model) -> Result<Vec<posts::Model>, DbErr> {
+    let answers = answering([post.ap_id.as_str()]).filter(posts::Column::Id.ne(post.id)).all(db).await?;
+    Ok(answers.into_iter().filter(|answer| answer.in_reply_to_post_id.is_none()).collect())
+}
+
+/// Inserts several posts in one statement and returns their rows.
+pub async fn insert_many(db: &impl ConnectionTrait, rows: Vec<posts::ActiveModel>) -> Result<Vec<posts::Model>, DbErr> {
+    posts::Entity::insert_many(rows).exec_with_returning(db).await
+}
+
+/// What an edit of a remote note changes.
+#[derive(Clone, Debug)]
+pub struct Edit {
+    pub content_html: String,
+    pub summary: Option<String>,
+    pub sensitive: bool,
+    pub edited_at: DateTime<Utc>,
+    pub attachments_json: Option<String>,
+}
+
+/// Applies an edit to post `id`.
+pub async fn apply_edit(db: &impl ConnectionTrait, id: i64, edit: Edit, now: DateTime<Utc>) -> Result<(), DbErr> {
+    posts::Entity::update_many()
+        .col_expr(posts::Column::ContentHtml, Expr::value(edit.content_html))
+        .col_expr(posts::Column::Summary, Expr::value(edit.summary))
+        .col_expr(posts::Column::Sensitive, Expr::value(edit.sensitive))
+        .col_expr(posts::Column::EditedAt, Expr::value(edit.edited_at))
+        .col_expr(posts::Column::Attachments, Expr::value(edit.attachments_json))
+        .col_expr(posts::Column::UpdatedAt, Expr::value(now))
+        .filter(posts::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Which remote posts a deletion reaches.
+#[derive(Clone, Copy, Debug)]
+pub enum RemoteNotes {
+    /// One post, by row id.
+    Post(i64),
+    /// Every post of a remote actor.
+    By(i64),
+}
+
+/// The ids of the remote posts `which` names that are not deleted yet.
+pub async fn live_remote_ids(db: &impl ConnectionTrait, which: RemoteNotes) -> Result<Vec<i64>, DbErr> {
+    let which = match which {
+        RemoteNotes::Post(id) => posts::Column::Id.eq(id),
+        RemoteNotes::By(actor_id) => posts::Column::ActorId.eq(actor_id),
+    };
+    posts::Entity::find()
+        .select_only()
+        .column(posts::Column::Id)
+        .filter(which)
+        .filter(posts::Column::DeletedAt.is_null())
+        .filter(posts::Column::Local.eq(false))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Turns posts into tombstones: content, warning, attachments and counters gone, deleted
+/// at `now`, no parent fetch pending.
+pub async fn tombstone(db: &impl ConnectionTrait, ids: &[i64], now: DateTime<Utc>) -> Result<(), DbErr> {
+    posts::Entity::update_many()
+        .col_expr(posts::Column::ContentHtml, Expr::value(""))
+        .col_expr(posts::Column::Summary, Expr::value(Option::<String>::None))
+        .col_expr(posts::Column::Attachments, Expr::value(Option::<String>::None))
+        .col_expr(posts::Column::DeletedAt, Expr::value(now))
+        .col_expr(posts::Column::UpdatedAt, Expr::value(now))
+        .col_expr(posts::Column::ParentFetchAfter, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(posts::Column::LikesCount, Expr::value(0))
+        .col_expr(posts::Column::AnnouncesCount, Expr::value(0))
+        .filter(posts::Column::Id.is_in(ids.to_vec()))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Removes the mentions of the posts `ids`.
+pub async fn delete_mentions_of(db: &impl ConnectionTrait, ids: &[i64]) -> Result<(), DbErr> {
+    post_mentions::Entity::delete_many()
+        .filter(post_mentions::Column::PostId.is_in(ids.to_vec()))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 /// Inserts a post; its `ap_id` is set afterwards with [`set_ap_id`] once the id is known.
 pub async fn insert(db: &impl ConnectionTrait, row: posts::ActiveModel) -> Result<posts::Model, DbErr> {
     posts::Entity::insert(row).exec_with_returning(db).await
@@ -62,21 +210,12 @@ pub async fn set_ap_id(db: &impl ConnectionTrait, id: i64, ap_id: &str) -> Resul
 pub async fn replace_refs(
     db: &impl ConnectionTrait,
     post_id: i64,
-    mentions: Vec<(i64, String, String)>,
+    mentions: Vec<MentionRow>,
     tags: Vec<(String, String)>,
 ) -> Result<(), DbErr> {
     post_mentions::Entity::delete_many().filter(post_mentions::Column::PostId.eq(post_id)).exec(db).await?;
     post_tags::Entity::delete_many().filter(post_tags::Column::PostId.eq(post_id)).exec(db).await?;
-    if !mentions.is_empty() {
-        let rows = mentions.into_iter().map(|(actor_id, href, name)| post_mentions::ActiveModel {
-            post_id: Set(post_id),
-            actor_id: Set(actor_id),
-            href: Set(href),
-            name: Set(name),
-            ..Default::default()
-        });
-        post_mentions::Entity::insert_many(rows).exec_without_returning(db).await?;
-    }
+    insert_mentions(db, mentions.into_iter().map(|m| (post_id, m))).await?;
     if !tags.is_empty() {
         let rows = tags.into_iter().map(|(name, href)| post_tags::ActiveModel {
             post_id: Set(post_id),

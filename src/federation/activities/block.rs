@@ -7,7 +7,7 @@ use crate::{
         context::FederationContext,
         protocol::lenient::id_of,
     },
-    services::conversations::{self, Change},
+    services::{Change, remote_actors},
 };
 
 pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Result<Handled, HandleError> {
@@ -18,7 +18,7 @@ pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Resu
         return Ok(Handled::Ignored("Block of an actor that is not ours"));
     };
     let id = activity_id(activity)?;
-    Ok(match conversations::receive_block(&ctx.db, &activity.actor, &target, &id).await? {
+    Ok(match remote_actors::receive_block(&ctx.db, &activity.actor, &target, &id).await? {
         Change::Applied => Handled::Applied,
         Change::Unchanged => Handled::Ignored("block already stored"),
     })

@@ -6,18 +6,15 @@
 //! ([`store`]), in one transaction, so a busy thread does not cost a transaction per reply.
 //!
 //! A `Create` of a note its author deleted before we stored it (a `Delete` that overtook its
-//! `Create`, remembered for `conversations::DELETE_REMEMBERED`) is refused (I13): checked
+//! `Create`, remembered for `services::remote_notes::DELETE_REMEMBERED`) is refused (I13): checked
 //! here before any fetch, and again in the transaction that stores.
 
-use crate::{
-    federation::{
-        activities::{HandleError, Handled, Inbound, note_from_activity},
-        context::FederationContext,
-        fetch::FetchBudget,
-        protocol::lenient::id_of,
-        threads::{self, Arrived, Ingested},
-    },
-    services::conversations,
+use crate::federation::{
+    activities::{HandleError, Handled, Inbound, note_from_activity},
+    context::FederationContext,
+    fetch::FetchBudget,
+    protocol::lenient::id_of,
+    remote_notes::{self, Arrived, Ingested},
 };
 
 /// A checked `Create`: settled already, or a note to store.
@@ -29,7 +26,7 @@ pub(super) enum Prepared {
 /// Checks a `Create` and reads its note, without storing anything.
 pub(super) async fn prepare(ctx: &FederationContext, activity: Inbound) -> Result<Prepared, HandleError> {
     if let Some(id) = id_of(activity.object())
-        && conversations::deleted_before_stored(&ctx.db, id.as_str(), activity.actor.id).await?
+        && crate::services::remote_notes::deleted_before_stored(&ctx.db, id.as_str(), activity.actor.id).await?
     {
         return Ok(Prepared::Settled(Handled::Ignored("Create of a note its author has deleted")));
     }
@@ -42,7 +39,7 @@ pub(super) async fn prepare(ctx: &FederationContext, activity: Inbound) -> Resul
 
 /// Stores the notes of several prepared `Create`s, in order; one outcome each.
 pub(super) async fn store(ctx: &FederationContext, notes: Vec<Arrived>) -> Vec<Result<Handled, HandleError>> {
-    threads::ingest_many(ctx, notes)
+    remote_notes::ingest_many(ctx, notes)
         .await
         .into_iter()
         .map(|r| {

@@ -11,7 +11,7 @@ use crate::{
         objects::remote_actor::same_origin,
         protocol::lenient::id_of,
     },
-    services::conversations::{self, Change},
+    services::{Change, remote_actors, remote_notes},
 };
 
 pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Result<Handled, HandleError> {
@@ -26,12 +26,12 @@ pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Resu
         return Err(HandleError::Rejected("Delete of an object on another host".into()));
     }
     let change = if id == actor_url {
-        let change = conversations::actor_deleted(&ctx.db, &activity.actor).await?;
+        let change = remote_actors::actor_deleted(&ctx.db, &activity.actor).await?;
         // The in-memory copy would still say "alive" to the inbox and this worker.
         ctx.actors.remove(&activity.actor.ap_id);
         change
     } else {
-        conversations::delete_note(&ctx.db, &activity.actor, id.as_str()).await?
+        remote_notes::delete_note(&ctx.db, &activity.actor, id.as_str()).await?
     };
     Ok(match change {
         Change::Applied => Handled::Applied,

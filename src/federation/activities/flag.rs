@@ -7,7 +7,10 @@ use crate::{
         context::FederationContext,
         protocol::lenient::{MAX_URL_LEN, id_of, items_of, string_of},
     },
-    services::conversations::{self, Change, IncomingReport},
+    services::{
+        Change,
+        remote_actors::{self, IncomingReport},
+    },
 };
 
 /// Longest report comment kept, in characters.
@@ -44,7 +47,7 @@ pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Resu
             .collect(),
         target_actor_id,
     };
-    Ok(match conversations::receive_report(&ctx.db, &activity.actor, report).await? {
+    Ok(match remote_actors::receive_report(&ctx.db, &activity.actor, report).await? {
         Change::Applied => Handled::Applied,
         Change::Unchanged => Handled::Ignored("report already stored"),
     })

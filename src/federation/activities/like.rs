@@ -7,7 +7,10 @@ use crate::{
         context::FederationContext,
         protocol::lenient::id_of,
     },
-    services::conversations::{self, Change, Reaction},
+    services::{
+        Change,
+        reactions_received::{self, Reaction},
+    },
 };
 
 pub(super) async fn receive(
@@ -19,7 +22,7 @@ pub(super) async fn receive(
         return Err(HandleError::Rejected("a Like or Announce needs an object".into()));
     };
     let id = activity_id(activity)?;
-    Ok(match conversations::react(&ctx.db, &activity.actor, object.as_str(), reaction, &id).await? {
+    Ok(match reactions_received::react(&ctx.db, &activity.actor, object.as_str(), reaction, &id).await? {
         Change::Applied => Handled::Applied,
         Change::Unchanged => Handled::Ignored("already counted, or a post we do not have"),
     })

@@ -39,10 +39,10 @@ use crate::{
             remote_note::{NOTE_TYPES, RemoteNoteDoc, parse_note},
         },
         protocol::lenient::{id_of, type_of},
+        remote_notes,
         resolve::{self, Freshness},
-        threads,
     },
-    services::conversations::Reaction,
+    services::reactions_received::Reaction,
 };
 
 /// What processing achieved.
@@ -167,7 +167,7 @@ pub async fn dispatch_round(
 ) -> Vec<Option<Result<Handled, HandleError>>> {
     let started = std::time::Instant::now();
     let mut outcomes: Vec<Option<Result<Handled, HandleError>>> = rows.iter().map(|_| None).collect();
-    let mut creates: Vec<(usize, threads::Arrived)> = Vec::new();
+    let mut creates: Vec<(usize, remote_notes::Arrived)> = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         if started.elapsed() > budget {
             break;
@@ -199,13 +199,13 @@ pub async fn dispatch_round(
 /// Stores the pending `Create`s and records their outcomes.
 async fn store_creates(
     ctx: &FederationContext,
-    creates: &mut Vec<(usize, threads::Arrived)>,
+    creates: &mut Vec<(usize, remote_notes::Arrived)>,
     outcomes: &mut [Option<Result<Handled, HandleError>>],
 ) {
     if creates.is_empty() {
         return;
     }
-    let (slots, notes): (Vec<usize>, Vec<threads::Arrived>) = std::mem::take(creates).into_iter().unzip();
+    let (slots, notes): (Vec<usize>, Vec<remote_notes::Arrived>) = std::mem::take(creates).into_iter().unzip();
     for (slot, outcome) in slots.into_iter().zip(create::store(ctx, notes).await) {
         if let Some(o) = outcomes.get_mut(slot) {
             *o = Some(outcome);
@@ -248,7 +248,7 @@ pub(crate) async fn note_from_activity(
         }
         parse_note(object).map_err(|e| HandleError::Rejected(e.to_string()))?
     } else {
-        threads::fetch_note(ctx, &id, budget).await?
+        remote_notes::fetch_note(ctx, &id, budget).await?
     };
     if doc.ap_id != id {
         return Err(HandleError::Rejected("the object's id changed".into()));

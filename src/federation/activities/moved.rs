@@ -13,7 +13,7 @@ use crate::{
         protocol::lenient::id_of,
         resolve,
     },
-    services::{conversations, follows},
+    services::{follows, remote_actors},
 };
 
 pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Result<Handled, HandleError> {
@@ -39,8 +39,8 @@ pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Resu
     if !aliases.iter().any(|a| Url::parse(a).is_ok_and(|a| a.as_str() == old.ap_id)) {
         return Err(HandleError::Rejected("the Move target does not list the old actor in alsoKnownAs".into()));
     }
-    conversations::record_move(&ctx.db, old, &target).await?;
-    let followers = conversations::local_followers_of(&ctx.db, old.id).await?;
+    remote_actors::record_move(&ctx.db, old, &target).await?;
+    let followers = remote_actors::local_followers_of(&ctx.db, old.id).await?;
     for follower in &followers {
         follows::follow_remote(&ctx.db, &ctx.urls, follower, &target).await?;
         follows::unfollow_remote(&ctx.db, follower, old).await?;

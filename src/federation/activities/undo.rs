@@ -10,8 +10,9 @@ use crate::{
         protocol::lenient::id_of,
     },
     services::{
-        conversations::{self, BlockRef, Change, Reaction, ReactionRef},
-        follows,
+        Change, follows,
+        reactions_received::{self, Reaction, ReactionRef},
+        remote_actors::{self, BlockRef},
     },
 };
 
@@ -38,14 +39,18 @@ pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Resu
                 (None, Some(object)) => ReactionRef::Post(object.to_string()),
                 (None, None) => return Err(HandleError::Rejected("Undo names nothing".into())),
             };
-            let mut change = conversations::unreact(&ctx.db, &activity.actor, reaction, which).await?;
+            let mut change = reactions_received::unreact(&ctx.db, &activity.actor, reaction, which).await?;
             // Peers that mint a new id for the embedded activity: fall back to the post.
             if change == Change::Unchanged
                 && let Some(object) = inner.and_then(|i| i.get("object")).and_then(id_of)
             {
-                change =
-                    conversations::unreact(&ctx.db, &activity.actor, reaction, ReactionRef::Post(object.to_string()))
-                        .await?;
+                change = reactions_received::unreact(
+                    &ctx.db,
+                    &activity.actor,
+                    reaction,
+                    ReactionRef::Post(object.to_string()),
+                )
+                .await?;
             }
             Ok(outcome(change, "Undo of a reaction we do not have"))
         }
@@ -59,7 +64,7 @@ pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Resu
                 (None, None) => return Err(HandleError::Rejected("Undo names nothing".into())),
             };
             Ok(outcome(
-                conversations::receive_unblock(&ctx.db, &activity.actor, which).await?,
+                remote_actors::receive_unblock(&ctx.db, &activity.actor, which).await?,
                 "Undo of an unknown Block",
             ))
         }
@@ -74,15 +79,19 @@ pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Resu
                 return unfollow(ctx, activity, followee).await;
             }
             for reaction in [Reaction::Like, Reaction::Announce] {
-                let change =
-                    conversations::unreact(&ctx.db, &activity.actor, reaction, ReactionRef::Activity(id.to_string()))
-                        .await?;
+                let change = reactions_received::unreact(
+                    &ctx.db,
+                    &activity.actor,
+                    reaction,
+                    ReactionRef::Activity(id.to_string()),
+                )
+                .await?;
                 if change == Change::Applied {
                     return Ok(Handled::Applied);
                 }
             }
             let change =
-                conversations::receive_unblock(&ctx.db, &activity.actor, BlockRef::Activity(id.to_string())).await?;
+                remote_actors::receive_unblock(&ctx.db, &activity.actor, BlockRef::Activity(id.to_string())).await?;
             Ok(outcome(change, "Undo of something we do not know"))
         }
     }

@@ -11,7 +11,10 @@ use crate::{
         protocol::lenient::{id_of, type_of},
         resolve,
     },
-    services::conversations::{self, Change, NoteEdit},
+    services::{
+        Change,
+        remote_notes::{self, NoteEdit},
+    },
 };
 
 /// Actor types whose `Update` refreshes the cached profile.
@@ -30,7 +33,7 @@ pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Resu
     }
     // Unknown notes are not fetched: an Update never creates.
     let Some(id) = id_of(object) else { return Err(HandleError::Rejected("Update without an object".into())) };
-    if conversations::find_post(&ctx.db, id.as_str()).await?.is_none() {
+    if remote_notes::find_post(&ctx.db, id.as_str()).await?.is_none() {
         return Ok(Handled::Ignored("Update of a note we do not have"));
     }
     let Some(doc) = note_from_activity(ctx, activity, &mut budget).await? else {
@@ -43,7 +46,7 @@ pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Resu
         updated: doc.updated.unwrap_or_else(Utc::now),
         attachments_json: doc.attachments_json,
     };
-    Ok(match conversations::edit_note(&ctx.db, &activity.actor, doc.ap_id.as_str(), edit).await? {
+    Ok(match remote_notes::edit_note(&ctx.db, &activity.actor, doc.ap_id.as_str(), edit).await? {
         Change::Applied => Handled::Applied,
         Change::Unchanged => Handled::Ignored("edit already applied, stale, or of a deleted note"),
     })

@@ -25,9 +25,9 @@ use crate::{
         protocol::{activity::Activity, note::Note},
     },
     services::{
-        conversations::Reaction,
         outbox::OutboxEvent,
         posts::{self, PostDetails},
+        reactions_received::Reaction,
     },
 };
 
@@ -192,7 +192,7 @@ async fn build(ctx: &FederationContext, event: &OutboxEvent, id: Url) -> Result<
         }
         OutboxEvent::ReactionGiven { reaction_id } => {
             let Some(row) = reactions::Entity::find_by_id(*reaction_id).one(&ctx.db).await? else { return Ok(None) };
-            let Some(target) = reaction_target(ctx, row.actor_id, row.post_id, &row.kind).await? else {
+            let Some(target) = reaction_target(ctx, row.actor_id, row.post_id, row.kind.as_str()).await? else {
                 return Ok(None);
             };
             outbound::reaction(&row.ap_id, target.kind, &target.actor, &target.post.ap_id, &target.author.ap_id)

@@ -14,13 +14,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{
-    db::{
-        entities::{actors, posts},
-        queries::threads::AnsweredFilter,
-    },
+    db::entities::{actors, posts},
     error::{AppError, AppResult},
     http::api::auth::ApiToken,
-    services::{accounts, threads},
+    services::{
+        accounts,
+        staff_inbox::{self, AnsweredFilter},
+    },
     state::AppState,
 };
 
@@ -69,8 +69,11 @@ pub(super) async fn list(
         }
     };
     let limit = q.limit.unwrap_or(20);
-    if !(1..=threads::MAX_CONVERSATIONS_PAGE).contains(&limit) {
-        return Err(AppError::bad_request(format!("limit must be between 1 and {}", threads::MAX_CONVERSATIONS_PAGE)));
+    if !(1..=staff_inbox::MAX_CONVERSATIONS_PAGE).contains(&limit) {
+        return Err(AppError::bad_request(format!(
+            "limit must be between 1 and {}",
+            staff_inbox::MAX_CONVERSATIONS_PAGE
+        )));
     }
     let before = q
         .cursor
@@ -88,14 +91,14 @@ pub(super) async fn list(
         // A token limited to one account sees that account's conversations only.
         None => token.0.actor_id,
     };
-    let (items, next) = threads::conversations(&state.db, filter, actor, before, limit).await?;
+    let (items, next) = staff_inbox::conversations(&state.db, filter, actor, before, limit).await?;
     let domain = state.urls.handle_domain();
     let items: Vec<Value> = items
         .iter()
         .map(|c| {
             json!({
                 "id": c.row.id,
-                "kind": c.row.kind,
+                "kind": c.row.kind.as_str(),
                 "actor": actor_json(&c.actor, &domain),
                 "author": actor_json(&c.author, &domain),
                 "post": post_json(&c.post),

@@ -24,7 +24,10 @@ use crate::{
     db::entities::{actors, posts as post_rows},
     domain::Visibility,
     error::{AppError, AppResult, ErrorKind},
-    federation::mentions::{resolve_mentions, resolve_mentions_knowing, resolve_reply_target},
+    federation::{
+        mentions::{resolve_mentions, resolve_mentions_knowing},
+        post_by_url::resolve_reply_target,
+    },
     http::api::auth::ApiToken,
     services::{
         accounts, media,

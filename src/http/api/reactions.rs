@@ -15,9 +15,9 @@ use serde_json::json;
 use crate::{
     db::entities::{actors, reactions as reaction_rows},
     error::{AppError, AppResult},
-    federation::mentions::resolve_post,
+    federation::post_by_url::resolve_post,
     http::api::auth::ApiToken,
-    services::{accounts, conversations::Reaction, reactions},
+    services::{accounts, reactions, reactions_received::Reaction},
     state::AppState,
 };
 
@@ -34,7 +34,7 @@ pub(super) struct NewReaction {
 }
 
 fn answer(status: StatusCode, row: &reaction_rows::Model, object: &str, actor: &actors::Model) -> Response {
-    let kind = if row.kind == reaction_rows::KIND_ANNOUNCE { "boost" } else { "like" };
+    let kind = if row.kind == Reaction::Announce { "boost" } else { "like" };
     let body = json!({ "id": row.id, "kind": kind, "actor": actor.username, "object": object, "ap_id": row.ap_id });
     (status, Json(body)).into_response()
 }

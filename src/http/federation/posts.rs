@@ -27,8 +27,8 @@ use crate::{
         pages,
     },
     services::{
-        conversations,
         posts::{self, Lookup},
+        thread_links,
     },
     state::AppState,
 };
@@ -109,7 +109,7 @@ pub(super) struct PageQuery {
 const REPLIES_PAGE_SIZE: u64 = 20;
 
 /// The post's replies we hold (world-readable ones), oldest first, in pages, so that
-/// Mastodon can backfill the conversation.
+/// Mastodon can backfill the thread.
 pub(super) async fn replies(
     State(state): State<AppState>,
     Path((username, id)): Path<(String, String)>,
@@ -131,7 +131,7 @@ pub(super) async fn replies(
         ),
     };
     let offset = page.unwrap_or(1).saturating_sub(1).saturating_mul(REPLIES_PAGE_SIZE);
-    let (total, ids) = conversations::replies_page(&state.db, d.post.id, offset, REPLIES_PAGE_SIZE).await?;
+    let (total, ids) = thread_links::replies_page(&state.db, d.post.id, offset, REPLIES_PAGE_SIZE).await?;
     let last_page = total.div_ceil(REPLIES_PAGE_SIZE).max(1);
     Ok(match page {
         None => ActivityJson(OrderedCollection {

@@ -1,6 +1,6 @@
 //! Rendered thread pages, kept in memory and served again while nothing they show changed.
 //!
-//! A post's page with its whole conversation is the most expensive thing we serve (hundreds
+//! A post's page with its whole thread is the most expensive thing we serve (hundreds
 //! of rows decoded, escaped and written), and the most read: a product
 //! update linked from a newsletter is opened thousands of times between two replies. Each
 //! request still looks the post up (it may have been deleted or hidden) and asks the database

@@ -1,6 +1,6 @@
 //! A post's page, served to browsers at the post's id: the author, the content warning
 //! (a `<details>`: no script needed), the text, the images with their alt text, like and
-//! boost counts, and the whole conversation under it, nested (`services::threads`: one
+//! boost counts, and the whole thread under it, nested (`services::threads`: one
 //! query per level), paginated by direct replies (`?page=N`).
 //!
 //! Remote replies: their HTML was sanitized on ingest and is shown as is; every plain-text
@@ -86,7 +86,7 @@ struct PostPage {
     excerpt: String,
     likes: i32,
     announces: i32,
-    /// The conversation, flattened in document order (see [`ReplyRow`]).
+    /// The thread, flattened in document order (see [`ReplyRow`]).
     replies: Vec<ReplyRow>,
     total_direct: u64,
     page: u64,
