@@ -110,8 +110,10 @@ async fn publish_updates(state: &AppState, brand: &actors::Model, n: usize) {
             visibility: Visibility::Public,
             scheduled_at: None,
             in_reply_to: None,
+            mentioned: Vec::new(),
+            uploads: Vec::new(),
         };
-        posts::publish(&state.db, &state.urls, &media_dir, brand, draft, &[], Vec::new()).await.unwrap();
+        posts::publish(&state.db, &state.urls, &media_dir, brand, draft).await.unwrap();
     }
     assert_eq!(expand::expand_pending(&state.federation).await.unwrap(), n);
 }
