@@ -435,7 +435,7 @@ async fn seed(state: &AppState, brand: &actors::Model, params: &Params, sink_add
             .map(|(m, id)| follows::ActiveModel {
                 follower_id: Set(*id),
                 followee_id: Set(brand.id),
-                state: Set(queries::follows::ACCEPTED.into()),
+                state: Set(follows::FollowState::Accepted),
                 follow_ap_id: Set(format!("http://follow.test/{}", n * chunk + m)),
                 created_at: Set(now),
                 accepted_at: Set(Some(now)),

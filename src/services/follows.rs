@@ -9,8 +9,11 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     db::{
-        entities::{actors, follows},
-        queries::{self, follows::ACCEPTED},
+        entities::{
+            actors,
+            follows::{self, FollowState},
+        },
+        queries,
     },
     error::{AppError, AppResult},
     services::outbox::{self, OutboxEvent},
@@ -42,7 +45,7 @@ pub async fn receive_follow(
     let txn = crate::db::begin_write(db).await?;
     let existing = queries::follows::find_pair(&txn, follower.id, followee.id).await?;
     let outcome = match existing {
-        Some(row) if row.state == ACCEPTED => {
+        Some(row) if row.state == FollowState::Accepted => {
             let row = queries::follows::accept(&txn, row, follow_ap_id, now).await?;
             outbox::record(&txn, &OutboxEvent::FollowAccepted { follow_id: row.id }).await?;
             FollowOutcome::Accepted
@@ -54,12 +57,13 @@ pub async fn receive_follow(
             FollowOutcome::Accepted
         }
         None if followee.manually_approves_followers => {
-            queries::follows::insert(&txn, follower.id, followee.id, follow_ap_id, queries::follows::PENDING, now)
-                .await?;
+            queries::follows::insert(&txn, follower.id, followee.id, follow_ap_id, FollowState::Pending, now).await?;
             FollowOutcome::Pending
         }
         None => {
-            let row = queries::follows::insert(&txn, follower.id, followee.id, follow_ap_id, ACCEPTED, now).await?;
+            let row =
+                queries::follows::insert(&txn, follower.id, followee.id, follow_ap_id, FollowState::Accepted, now)
+                    .await?;
             outbox::record(&txn, &OutboxEvent::FollowAccepted { follow_id: row.id }).await?;
             FollowOutcome::Accepted
         }
@@ -122,7 +126,7 @@ pub async fn reject(db: &DatabaseConnection, follow_id: i64) -> AppResult<()> {
 
 async fn pending_request(db: &impl sea_orm::ConnectionTrait, follow_id: i64) -> AppResult<follows::Model> {
     match queries::follows::find(db, follow_id).await? {
-        Some(row) if row.state == queries::follows::PENDING => Ok(row),
+        Some(row) if row.state == FollowState::Pending => Ok(row),
         Some(_) => Err(AppError::conflict(format!("follow request {follow_id} is not pending"))),
         None => Err(AppError::not_found(format!("no follow request {follow_id}"))),
     }
@@ -149,9 +153,8 @@ pub async fn follow_remote(
         return Ok(existing);
     }
     let follow_ap_id = urls.base().join(&format!("/follows/{}", uuid::Uuid::new_v4()));
-    let row =
-        queries::follows::insert(&txn, follower.id, followee.id, &follow_ap_id, queries::follows::PENDING, Utc::now())
-            .await?;
+    let row = queries::follows::insert(&txn, follower.id, followee.id, &follow_ap_id, FollowState::Pending, Utc::now())
+        .await?;
     outbox::record(&txn, &OutboxEvent::FollowRequested { follow_id: row.id }).await?;
     txn.commit().await?;
     Ok(row)
@@ -186,7 +189,7 @@ pub async fn remote_accepted(db: &DatabaseConnection, follower_id: i64, followee
         return Ok(false);
     };
     let follow_ap_id = row.follow_ap_id.clone();
-    if row.state != ACCEPTED {
+    if row.state != FollowState::Accepted {
         queries::follows::accept(&txn, row, &follow_ap_id, Utc::now()).await?;
     }
     txn.commit().await?;

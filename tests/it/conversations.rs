@@ -389,7 +389,7 @@ async fn deleted_actors_reports_blocks_and_moves() {
         carol_row.id,
         brand.id,
         &format!("{}/f", carol.id),
-        "accepted",
+        openhouse::db::entities::follows::FollowState::Accepted,
         chrono::Utc::now(),
     )
     .await

@@ -95,9 +95,16 @@ async fn follower_at(state: &AppState, brand: &actors::Model, origin: &str) {
     )
     .await
     .unwrap();
-    queries::follows::insert(&state.db, follower.id, brand.id, &format!("{origin}/follows/1"), "accepted", now)
-        .await
-        .unwrap();
+    queries::follows::insert(
+        &state.db,
+        follower.id,
+        brand.id,
+        &format!("{origin}/follows/1"),
+        openhouse::db::entities::follows::FollowState::Accepted,
+        now,
+    )
+    .await
+    .unwrap();
 }
 
 /// Publishes `n` updates and expands them: `n` deliveries per follower's inbox, all due now.
