@@ -31,7 +31,7 @@ pub enum FollowOutcome {
 
 /// A remote actor asks to follow a local account. Idempotent: a repeated request re-sends
 /// the acceptance (peers re-send Follow when they lost our Accept).
-#[tracing::instrument(skip_all, fields(follower = %follower.ap_id, followee = %followee.ap_id))]
+#[tracing::instrument(skip_all, fields(follower = %follower.ap_id, followee = %followee.ap_id, follow = %follow_ap_id))]
 pub async fn receive_follow(
     db: &DatabaseConnection,
     follower: &actors::Model,
@@ -74,6 +74,7 @@ pub async fn receive_follow(
 }
 
 /// A remote actor withdraws its follow (`Undo{Follow}`). Unknown relations are a no-op.
+#[tracing::instrument(skip_all, fields(follower = %follower.ap_id, followee = %followee.ap_id))]
 pub async fn receive_unfollow(
     db: &DatabaseConnection,
     follower: &actors::Model,
@@ -97,7 +98,7 @@ async fn delete_pair(db: &DatabaseConnection, follower_id: i64, followee_id: i64
 }
 
 /// Staff approve a pending request to a locked account.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all, fields(follow = follow_id))]
 pub async fn approve(db: &DatabaseConnection, follow_id: i64) -> AppResult<follows::Model> {
     let txn = crate::db::begin_write(db).await?;
     let row = pending_request(&txn, follow_id).await?;
@@ -109,7 +110,7 @@ pub async fn approve(db: &DatabaseConnection, follow_id: i64) -> AppResult<follo
 }
 
 /// Staff reject a pending request to a locked account.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all, fields(follow = follow_id))]
 pub async fn reject(db: &DatabaseConnection, follow_id: i64) -> AppResult<()> {
     let txn = crate::db::begin_write(db).await?;
     let row = pending_request(&txn, follow_id).await?;
@@ -161,6 +162,7 @@ pub async fn follow_remote(
 }
 
 /// A local account stops following (or withdraws its request to) a remote actor.
+#[tracing::instrument(skip_all, fields(follower = %follower.ap_id, followee = %followee.ap_id))]
 pub async fn unfollow_remote(
     db: &DatabaseConnection,
     follower: &actors::Model,
@@ -183,6 +185,7 @@ pub async fn unfollow_remote(
 
 /// The remote side accepted our follow (`Accept{Follow}`), identified by our Follow's id
 /// or, for servers that do not echo it, by the pair.
+#[tracing::instrument(skip(db))]
 pub async fn remote_accepted(db: &DatabaseConnection, follower_id: i64, followee_id: i64) -> AppResult<bool> {
     let txn = crate::db::begin_write(db).await?;
     let Some(row) = queries::follows::find_pair(&txn, follower_id, followee_id).await? else {
@@ -197,6 +200,7 @@ pub async fn remote_accepted(db: &DatabaseConnection, follower_id: i64, followee
 }
 
 /// The remote side rejected our follow, or removed us as a follower.
+#[tracing::instrument(skip(db))]
 pub async fn remote_rejected(db: &DatabaseConnection, follower_id: i64, followee_id: i64) -> AppResult<bool> {
     delete_pair(db, follower_id, followee_id).await
 }

@@ -283,7 +283,7 @@ async fn own_post(db: &impl sea_orm::ConnectionTrait, editor: &actors::Model, po
 
 /// Replaces a post's text and content warning (visibility stays). Peers get `Update` when
 /// the post is already out; a scheduled post just changes.
-#[tracing::instrument(skip_all, fields(editor = %editor.username, post_id))]
+#[tracing::instrument(skip_all, fields(editor = %editor.username, post = post_id))]
 pub async fn edit(
     db: &DatabaseConnection,
     urls: &Urls,
@@ -324,7 +324,7 @@ pub async fn edit(
 }
 
 /// Deletes a post (softly: its URL answers 410 from now on). Peers get `Delete` when it was out.
-#[tracing::instrument(skip_all, fields(editor = %editor.username, post_id))]
+#[tracing::instrument(skip_all, fields(editor = %editor.username, post = post_id))]
 pub async fn delete(db: &DatabaseConnection, editor: &actors::Model, post_id: i64) -> AppResult<posts::Model> {
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
@@ -344,6 +344,7 @@ pub async fn delete(db: &DatabaseConnection, editor: &actors::Model, post_id: i6
 /// Releases scheduled posts whose time has come: each is claimed by a conditional UPDATE
 /// (so several processes never publish one twice) and its `PostPublished` recorded in the
 /// same transaction. Returns how many were released.
+#[tracing::instrument(skip_all)]
 pub async fn release_due(db: &DatabaseConnection) -> AppResult<usize> {
     let now = Utc::now();
     let mut released = 0;
