@@ -119,8 +119,9 @@ async fn expand_one(ctx: &FederationContext, event: &outbox_events::Model) -> Re
 
 /// The activity for an event, or `None` when its subject is gone (nothing to tell anyone).
 /// Each kind of event is built by the module of the activity type it becomes, where that
-/// type is also received (ADR 0015); `id` is the event's activity id, for the types whose
-/// id is not already recorded (a follow's or a reaction's own, a post's `Create`).
+/// type is also received (ADR 0015). `id` is the URL minted for this event, used by the
+/// activities that have no id of their own (a `Follow`, a `Like` or `Announce`, and a
+/// post's `Create` have theirs).
 async fn build(ctx: &FederationContext, event: &OutboxEvent, id: Url) -> Result<Option<Built>, DbErr> {
     match event {
         OutboxEvent::FollowAccepted { follow_id } => accept::outgoing(ctx, *follow_id, id).await,
