@@ -313,7 +313,11 @@ async fn follow(config: Config, actor: &str, target: &str, start: bool) -> anyho
     let remote = crate::federation::resolve::by_handle_or_url(&state.federation, target).await?;
     if start {
         let row = follows::follow_remote(&state.db, &state.urls, &local, &remote).await.map_err(|e| anyhow!(e))?;
-        let status = if row.state == "accepted" { "following" } else { "requested to follow" };
+        let status = if row.state == crate::db::entities::follows::FollowState::Accepted {
+            "following"
+        } else {
+            "requested to follow"
+        };
         println!("@{} {status} {}", local.username, remote.ap_id);
     } else if follows::unfollow_remote(&state.db, &local, &remote).await.map_err(|e| anyhow!(e))? {
         println!("@{} no longer follows {}", local.username, remote.ap_id);

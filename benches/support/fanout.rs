@@ -435,7 +435,7 @@ async fn seed(state: &AppState, brand: &actors::Model, params: &Params, sink_add
             .map(|(m, id)| follows::ActiveModel {
                 follower_id: Set(*id),
                 followee_id: Set(brand.id),
-                state: Set(queries::follows::ACCEPTED.into()),
+                state: Set(follows::FollowState::Accepted),
                 follow_ap_id: Set(format!("http://follow.test/{}", n * chunk + m)),
                 created_at: Set(now),
                 accepted_at: Set(Some(now)),
@@ -496,13 +496,14 @@ async fn run_ours(state: &AppState, brand: &actors::Model, sinks: &mut Sinks, n:
         visibility: Visibility::Public,
         scheduled_at: None,
         in_reply_to: None,
+        mentioned: Vec::new(),
+        uploads: Vec::new(),
     };
     let (rss_before, anon_before) = (rss_mb("VmRSS:"), rss_mb("RssAnon:"));
     let sampler = RssSampler::start();
     let wall = SystemTime::now();
     let t0 = Instant::now();
-    let post =
-        posts::publish(&state.db, &state.urls, &media_dir, brand, draft, &[], Vec::new()).await.expect("publish");
+    let post = posts::publish(&state.db, &state.urls, &media_dir, brand, draft).await.expect("publish");
     state.federation.outbox_wakeup.notify_one();
     let publish_ms = t0.elapsed().as_secs_f64() * 1000.0;
     // The activity row appears with its first deliveries in one transaction, the rest of the

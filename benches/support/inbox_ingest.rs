@@ -165,11 +165,11 @@ pub async fn run(params: Params) -> Report {
         visibility: Visibility::Public,
         scheduled_at: None,
         in_reply_to: None,
+        mentioned: Vec::new(),
+        uploads: Vec::new(),
     };
     let update =
-        posts_service::publish(&state.db, &state.urls, &tmp.path().join("media"), &brand, draft, &[], Vec::new())
-            .await
-            .expect("update");
+        posts_service::publish(&state.db, &state.urls, &tmp.path().join("media"), &brand, draft).await.expect("update");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;

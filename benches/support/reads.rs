@@ -155,11 +155,11 @@ pub async fn run(params: Params) -> Vec<Figures> {
         visibility: Visibility::Public,
         scheduled_at: None,
         in_reply_to: None,
+        mentioned: Vec::new(),
+        uploads: Vec::new(),
     };
     let media_dir = tmp.path().join("media");
-    let update = post_service::publish(&state.db, &state.urls, &media_dir, &brand, draft, &[], Vec::new())
-        .await
-        .expect("update");
+    let update = post_service::publish(&state.db, &state.urls, &media_dir, &brand, draft).await.expect("update");
     seed_thread(&state.db, &update, params.replies).await;
     tokio::spawn(app.run_until_stopped(std::future::pending()));
 

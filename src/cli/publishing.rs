@@ -151,12 +151,17 @@ pub async fn publish(config: Config, args: PublishArgs) -> anyhow::Result<()> {
         None => None,
     };
     let known: Vec<_> = in_reply_to.iter().map(|t| t.author.clone()).collect();
-    let mentions = resolve_mentions_knowing(&state.federation, &text, &known).await.map_err(|e| anyhow!(e))?;
-    let draft =
-        Draft { text, content_warning: args.cw, visibility: args.visibility, scheduled_at: args.at, in_reply_to };
-    let post = posts::publish(&state.db, &state.urls, &media_dir, &author, draft, &mentions, uploads)
-        .await
-        .map_err(|e| anyhow!(e))?;
+    let mentioned = resolve_mentions_knowing(&state.federation, &text, &known).await.map_err(|e| anyhow!(e))?;
+    let draft = Draft {
+        text,
+        content_warning: args.cw,
+        visibility: args.visibility,
+        scheduled_at: args.at,
+        in_reply_to,
+        mentioned,
+        uploads,
+    };
+    let post = posts::publish(&state.db, &state.urls, &media_dir, &author, draft).await.map_err(|e| anyhow!(e))?;
     println!("{}", post.ap_id);
     if let Some(at) = post.scheduled_at.filter(|_| post.published_at.is_none()) {
         eprintln!("scheduled for {}; it goes out then while `openhouse serve` (or `worker`) runs", at.to_rfc3339());

@@ -9,8 +9,11 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     db::{
-        entities::{actors, follows},
-        queries::{self, follows::ACCEPTED},
+        entities::{
+            actors,
+            follows::{self, FollowState},
+        },
+        queries,
     },
     error::{AppError, AppResult},
     services::outbox::{self, OutboxEvent},
@@ -28,7 +31,7 @@ pub enum FollowOutcome {
 
 /// A remote actor asks to follow a local account. Idempotent: a repeated request re-sends
 /// the acceptance (peers re-send Follow when they lost our Accept).
-#[tracing::instrument(skip_all, fields(follower = %follower.ap_id, followee = %followee.ap_id))]
+#[tracing::instrument(skip_all, fields(follower = %follower.ap_id, followee = %followee.ap_id, follow = %follow_ap_id))]
 pub async fn receive_follow(
     db: &DatabaseConnection,
     follower: &actors::Model,
@@ -42,7 +45,7 @@ pub async fn receive_follow(
     let txn = crate::db::begin_write(db).await?;
     let existing = queries::follows::find_pair(&txn, follower.id, followee.id).await?;
     let outcome = match existing {
-        Some(row) if row.state == ACCEPTED => {
+        Some(row) if row.state == FollowState::Accepted => {
             let row = queries::follows::accept(&txn, row, follow_ap_id, now).await?;
             outbox::record(&txn, &OutboxEvent::FollowAccepted { follow_id: row.id }).await?;
             FollowOutcome::Accepted
@@ -54,12 +57,13 @@ pub async fn receive_follow(
             FollowOutcome::Accepted
         }
         None if followee.manually_approves_followers => {
-            queries::follows::insert(&txn, follower.id, followee.id, follow_ap_id, queries::follows::PENDING, now)
-                .await?;
+            queries::follows::insert(&txn, follower.id, followee.id, follow_ap_id, FollowState::Pending, now).await?;
             FollowOutcome::Pending
         }
         None => {
-            let row = queries::follows::insert(&txn, follower.id, followee.id, follow_ap_id, ACCEPTED, now).await?;
+            let row =
+                queries::follows::insert(&txn, follower.id, followee.id, follow_ap_id, FollowState::Accepted, now)
+                    .await?;
             outbox::record(&txn, &OutboxEvent::FollowAccepted { follow_id: row.id }).await?;
             FollowOutcome::Accepted
         }
@@ -70,6 +74,7 @@ pub async fn receive_follow(
 }
 
 /// A remote actor withdraws its follow (`Undo{Follow}`). Unknown relations are a no-op.
+#[tracing::instrument(skip_all, fields(follower = %follower.ap_id, followee = %followee.ap_id))]
 pub async fn receive_unfollow(
     db: &DatabaseConnection,
     follower: &actors::Model,
@@ -93,7 +98,7 @@ async fn delete_pair(db: &DatabaseConnection, follower_id: i64, followee_id: i64
 }
 
 /// Staff approve a pending request to a locked account.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all, fields(follow = follow_id))]
 pub async fn approve(db: &DatabaseConnection, follow_id: i64) -> AppResult<follows::Model> {
     let txn = crate::db::begin_write(db).await?;
     let row = pending_request(&txn, follow_id).await?;
@@ -105,7 +110,7 @@ pub async fn approve(db: &DatabaseConnection, follow_id: i64) -> AppResult<follo
 }
 
 /// Staff reject a pending request to a locked account.
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip_all, fields(follow = follow_id))]
 pub async fn reject(db: &DatabaseConnection, follow_id: i64) -> AppResult<()> {
     let txn = crate::db::begin_write(db).await?;
     let row = pending_request(&txn, follow_id).await?;
@@ -122,7 +127,7 @@ pub async fn reject(db: &DatabaseConnection, follow_id: i64) -> AppResult<()> {
 
 async fn pending_request(db: &impl sea_orm::ConnectionTrait, follow_id: i64) -> AppResult<follows::Model> {
     match queries::follows::find(db, follow_id).await? {
-        Some(row) if row.state == queries::follows::PENDING => Ok(row),
+        Some(row) if row.state == FollowState::Pending => Ok(row),
         Some(_) => Err(AppError::conflict(format!("follow request {follow_id} is not pending"))),
         None => Err(AppError::not_found(format!("no follow request {follow_id}"))),
     }
@@ -149,15 +154,15 @@ pub async fn follow_remote(
         return Ok(existing);
     }
     let follow_ap_id = urls.base().join(&format!("/follows/{}", uuid::Uuid::new_v4()));
-    let row =
-        queries::follows::insert(&txn, follower.id, followee.id, &follow_ap_id, queries::follows::PENDING, Utc::now())
-            .await?;
+    let row = queries::follows::insert(&txn, follower.id, followee.id, &follow_ap_id, FollowState::Pending, Utc::now())
+        .await?;
     outbox::record(&txn, &OutboxEvent::FollowRequested { follow_id: row.id }).await?;
     txn.commit().await?;
     Ok(row)
 }
 
 /// A local account stops following (or withdraws its request to) a remote actor.
+#[tracing::instrument(skip_all, fields(follower = %follower.ap_id, followee = %followee.ap_id))]
 pub async fn unfollow_remote(
     db: &DatabaseConnection,
     follower: &actors::Model,
@@ -180,13 +185,14 @@ pub async fn unfollow_remote(
 
 /// The remote side accepted our follow (`Accept{Follow}`), identified by our Follow's id
 /// or, for servers that do not echo it, by the pair.
+#[tracing::instrument(skip(db))]
 pub async fn remote_accepted(db: &DatabaseConnection, follower_id: i64, followee_id: i64) -> AppResult<bool> {
     let txn = crate::db::begin_write(db).await?;
     let Some(row) = queries::follows::find_pair(&txn, follower_id, followee_id).await? else {
         return Ok(false);
     };
     let follow_ap_id = row.follow_ap_id.clone();
-    if row.state != ACCEPTED {
+    if row.state != FollowState::Accepted {
         queries::follows::accept(&txn, row, &follow_ap_id, Utc::now()).await?;
     }
     txn.commit().await?;
@@ -194,6 +200,7 @@ pub async fn remote_accepted(db: &DatabaseConnection, follower_id: i64, followee
 }
 
 /// The remote side rejected our follow, or removed us as a follower.
+#[tracing::instrument(skip(db))]
 pub async fn remote_rejected(db: &DatabaseConnection, follower_id: i64, followee_id: i64) -> AppResult<bool> {
     delete_pair(db, follower_id, followee_id).await
 }

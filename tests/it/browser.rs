@@ -224,12 +224,12 @@ async fn a_thread_page_renders_nested_under_the_csp() {
         visibility: openhouse::domain::Visibility::Public,
         scheduled_at: None,
         in_reply_to: None,
+        mentioned: Vec::new(),
+        uploads: Vec::new(),
     };
     let media_dir = app.state.config.data_dir.join("media");
     let root =
-        openhouse::services::posts::publish(&app.state.db, &app.state.urls, &media_dir, &brand, draft, &[], vec![])
-            .await
-            .unwrap();
+        openhouse::services::posts::publish(&app.state.db, &app.state.urls, &media_dir, &brand, draft).await.unwrap();
     let eve = crate::threads::remote_actor(&app.state.db, "social.example", "eve", "<b>Eve</b>").await;
     let first = crate::threads::remote_reply(&app.state.db, &eve, &root, "<p>first reply</p>", None).await;
     crate::threads::remote_reply(&app.state.db, &eve, &first, "<p>nested reply</p>", None).await;

@@ -414,7 +414,16 @@ async fn follow_requests_are_listed_approved_and_rejected_from_the_command_line(
     for name in ["ada", "bob"] {
         let fan = crate::threads::remote_actor(&db, "remote.example", name, name).await;
         let follow_id = format!("https://remote.example/follows/{name}");
-        queries::follows::insert(&db, fan.id, beta.id, &follow_id, "pending", chrono::Utc::now()).await.unwrap();
+        queries::follows::insert(
+            &db,
+            fan.id,
+            beta.id,
+            &follow_id,
+            openhouse::db::entities::follows::FollowState::Pending,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
         let row = follows::Entity::find().filter(follows::Column::FollowApId.eq(follow_id)).one(&db).await.unwrap();
         requests.push(row.unwrap().id.to_string());
     }
@@ -432,7 +441,7 @@ async fn follow_requests_are_listed_approved_and_rejected_from_the_command_line(
 
     let rows = follows::Entity::find().filter(follows::Column::FolloweeId.eq(beta.id)).all(&db).await.unwrap();
     assert_eq!(rows.len(), 1, "the rejected request is gone");
-    assert_eq!(rows[0].state, "accepted");
+    assert_eq!(rows[0].state, openhouse::db::entities::follows::FollowState::Accepted);
     for kind in ["follow_accepted", "follow_rejected"] {
         let events = outbox_events::Entity::find().filter(outbox_events::Column::Kind.eq(kind)).count(&db).await;
         assert_eq!(events.unwrap(), 1, "ada hears an Accept, bob a Reject: {kind}");

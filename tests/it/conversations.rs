@@ -232,9 +232,11 @@ async fn publish(a: &TestApp, author: &openhouse::db::entities::actors::Model, t
         visibility: Visibility::Public,
         scheduled_at: None,
         in_reply_to: None,
+        mentioned: Vec::new(),
+        uploads: Vec::new(),
     };
     let media_dir = a.state.config.data_dir.join("media");
-    post_service::publish(&a.state.db, &a.state.urls, &media_dir, author, draft, &[], Vec::new()).await.unwrap()
+    post_service::publish(&a.state.db, &a.state.urls, &media_dir, author, draft).await.unwrap()
 }
 
 async fn post(a: &TestApp, ap_id: &str) -> Option<posts::Model> {
@@ -387,7 +389,7 @@ async fn deleted_actors_reports_blocks_and_moves() {
         carol_row.id,
         brand.id,
         &format!("{}/f", carol.id),
-        "accepted",
+        openhouse::db::entities::follows::FollowState::Accepted,
         chrono::Utc::now(),
     )
     .await
@@ -658,11 +660,12 @@ async fn an_openhouse_reply_from_another_instance_is_threaded_edited_and_deleted
         visibility: Visibility::Public,
         scheduled_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
         in_reply_to: None,
+        mentioned: Vec::new(),
+        uploads: Vec::new(),
     };
     let media_dir = b.state.config.data_dir.join("media");
-    let answer = post_service::publish(&b.state.db, &b.state.urls, &media_dir, &ada, draft, &mentions, Vec::new())
-        .await
-        .unwrap();
+    let draft = Draft { mentioned: mentions.clone(), ..draft };
+    let answer = post_service::publish(&b.state.db, &b.state.urls, &media_dir, &ada, draft).await.unwrap();
     posts::Entity::update_many()
         .col_expr(posts::Column::InReplyToApId, sea_orm::sea_query::Expr::value(update.ap_id.as_str()))
         .col_expr(posts::Column::ScheduledAt, sea_orm::sea_query::Expr::value(chrono::Utc::now()))

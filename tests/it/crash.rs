@@ -151,9 +151,16 @@ async fn a_killed_worker_loses_no_delivery() {
         )
         .await
         .unwrap();
-        queries::follows::insert(&db, follower.id, brand.id, &format!("{origin}/follows/{i}"), "accepted", now)
-            .await
-            .unwrap();
+        queries::follows::insert(
+            &db,
+            follower.id,
+            brand.id,
+            &format!("{origin}/follows/{i}"),
+            openhouse::db::entities::follows::FollowState::Accepted,
+            now,
+        )
+        .await
+        .unwrap();
     }
 
     // The update, published as a release pipeline would: the CLI records it; the worker

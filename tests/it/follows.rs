@@ -23,12 +23,12 @@ async fn a_remote_follow_is_accepted_and_undone() {
     let remote_brand = resolve::by_handle_or_url(&b.state.federation, &target).await.unwrap();
     assert_eq!(remote_brand.ap_id, a.actor_url("acme"));
     let row = follows::follow_remote(&b.state.db, &b.state.urls, &ada, &remote_brand).await.unwrap();
-    assert_eq!(row.state, "pending");
+    assert_eq!(row.state, openhouse::db::entities::follows::FollowState::Pending);
 
     // A receives the Follow, accepts it, and B hears the Accept.
     let accepted = eventually(20, "B's follow accepted by A", || async {
         let row = queries::follows::find_pair(&b.state.db, ada.id, remote_brand.id).await.unwrap()?;
-        (row.state == "accepted").then_some(row)
+        (row.state == openhouse::db::entities::follows::FollowState::Accepted).then_some(row)
     })
     .await;
     assert!(accepted.accepted_at.is_some());
@@ -98,7 +98,7 @@ async fn a_locked_account_holds_requests_until_staff_decide() {
     eventually(20, "Ada accepted, Bob refused, on B", || async {
         let ada_row = queries::follows::find_pair(&b.state.db, ada.id, remote_beta.id).await.unwrap()?;
         let bob_row = queries::follows::find_pair(&b.state.db, bob.id, remote_beta.id).await.unwrap();
-        (ada_row.state == "accepted" && bob_row.is_none()).then_some(())
+        (ada_row.state == openhouse::db::entities::follows::FollowState::Accepted && bob_row.is_none()).then_some(())
     })
     .await;
     assert_eq!(queries::follows::count_followers(&a.state.db, beta.id).await.unwrap(), 1);

@@ -401,9 +401,11 @@ pub(crate) async fn publish(a: &TestApp, author: &actors::Model, text: &str) -> 
         visibility: Visibility::Public,
         scheduled_at: None,
         in_reply_to: None,
+        mentioned: Vec::new(),
+        uploads: Vec::new(),
     };
     let media_dir = a.state.config.data_dir.join("media");
-    post_service::publish(&a.state.db, &a.state.urls, &media_dir, author, draft, &[], Vec::new()).await.unwrap()
+    post_service::publish(&a.state.db, &a.state.urls, &media_dir, author, draft).await.unwrap()
 }
 
 /// An activity by `actor` with `field` replaced.

@@ -95,9 +95,16 @@ async fn follower_at(state: &AppState, brand: &actors::Model, origin: &str) {
     )
     .await
     .unwrap();
-    queries::follows::insert(&state.db, follower.id, brand.id, &format!("{origin}/follows/1"), "accepted", now)
-        .await
-        .unwrap();
+    queries::follows::insert(
+        &state.db,
+        follower.id,
+        brand.id,
+        &format!("{origin}/follows/1"),
+        openhouse::db::entities::follows::FollowState::Accepted,
+        now,
+    )
+    .await
+    .unwrap();
 }
 
 /// Publishes `n` updates and expands them: `n` deliveries per follower's inbox, all due now.
@@ -110,8 +117,10 @@ async fn publish_updates(state: &AppState, brand: &actors::Model, n: usize) {
             visibility: Visibility::Public,
             scheduled_at: None,
             in_reply_to: None,
+            mentioned: Vec::new(),
+            uploads: Vec::new(),
         };
-        posts::publish(&state.db, &state.urls, &media_dir, brand, draft, &[], Vec::new()).await.unwrap();
+        posts::publish(&state.db, &state.urls, &media_dir, brand, draft).await.unwrap();
     }
     assert_eq!(expand::expand_pending(&state.federation).await.unwrap(), n);
 }

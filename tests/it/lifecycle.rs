@@ -275,9 +275,16 @@ async fn follower_on(a: &TestApp, brand: &actors::Model, fake: &Fake) {
     )
     .await
     .unwrap();
-    queries::follows::insert(&a.state.db, fan.id, brand.id, &format!("{}/follows/1", fake.base), "accepted", now)
-        .await
-        .unwrap();
+    queries::follows::insert(
+        &a.state.db,
+        fan.id,
+        brand.id,
+        &format!("{}/follows/1", fake.base),
+        openhouse::db::entities::follows::FollowState::Accepted,
+        now,
+    )
+    .await
+    .unwrap();
 }
 
 /// Publishes a post and waits until its delivery to the fake server is finished or has

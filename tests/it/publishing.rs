@@ -46,13 +46,15 @@ fn draft(text: &str) -> Draft {
         visibility: Visibility::Public,
         scheduled_at: None,
         in_reply_to: None,
+        mentioned: Vec::new(),
+        uploads: Vec::new(),
     }
 }
 
 async fn publish(app: &TestApp, author: &actors::Model, draft: Draft) -> openhouse::db::entities::posts::Model {
-    let mentions = resolve_mentions(&app.state.federation, &draft.text).await.unwrap();
+    let mentioned = resolve_mentions(&app.state.federation, &draft.text).await.unwrap();
     let media_dir = app.state.config.data_dir.join("media");
-    posts::publish(&app.state.db, &app.state.urls, &media_dir, author, draft, &mentions, Vec::new()).await.unwrap()
+    posts::publish(&app.state.db, &app.state.urls, &media_dir, author, Draft { mentioned, ..draft }).await.unwrap()
 }
 
 /// The activity of `kind` about `object_id` that B's inbox stored, with when it arrived.
@@ -166,11 +168,15 @@ async fn the_note_its_page_its_images_and_the_outbox_render() {
         visibility: Visibility::Public,
         scheduled_at: None,
         in_reply_to: None,
+        mentioned: Vec::new(),
+        uploads: Vec::new(),
     };
     let upload = Upload { bytes: PNG.to_vec(), alt: "A \"chart\" <going up>".into() };
     let media_dir = a.state.config.data_dir.join("media");
     let post =
-        posts::publish(&a.state.db, &a.state.urls, &media_dir, &brand, release, &[], vec![upload]).await.unwrap();
+        posts::publish(&a.state.db, &a.state.urls, &media_dir, &brand, Draft { uploads: vec![upload], ..release })
+            .await
+            .unwrap();
     let path = post.ap_id.strip_prefix(&a.base).unwrap().to_owned();
 
     let response = a.get_activity_json(&path).await;
@@ -219,7 +225,7 @@ async fn the_note_its_page_its_images_and_the_outbox_render() {
 
     // Private and missing posts answer the same 404.
     let private = Draft { visibility: Visibility::Followers, ..draft("Only for followers") };
-    let private = posts::publish(&a.state.db, &a.state.urls, &media_dir, &brand, private, &[], vec![]).await.unwrap();
+    let private = posts::publish(&a.state.db, &a.state.urls, &media_dir, &brand, private).await.unwrap();
     let private_path = private.ap_id.strip_prefix(&a.base).unwrap().to_owned();
     let (p, m) = (a.get_activity_json(&private_path).await, a.get_activity_json("/users/acme/posts/9999").await);
     assert_eq!((p.status().as_u16(), m.status().as_u16()), (404, 404));
@@ -278,7 +284,7 @@ async fn invalid_posts_are_refused_with_a_reason() {
     let dir = a.state.config.data_dir.join("media");
     let publish = |draft: Draft, uploads: Vec<Upload>| {
         let (a, brand, dir) = (&a, &brand, &dir);
-        async move { posts::publish(&a.state.db, &a.state.urls, dir, brand, draft, &[], uploads).await.unwrap_err() }
+        async move { posts::publish(&a.state.db, &a.state.urls, dir, brand, Draft { uploads, ..draft }).await.unwrap_err() }
     };
     let e = publish(draft("   "), vec![]).await;
     assert_eq!((e.status().as_u16(), e.message.as_str()), (422, "the text is empty"));
@@ -300,7 +306,7 @@ async fn invalid_posts_are_refused_with_a_reason() {
     assert!(std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0) == 0);
     // Someone else's post cannot be changed.
     let other = a.create_actor("beta", ActorKind::Product, "Beta").await;
-    let post = posts::publish(&a.state.db, &a.state.urls, &dir, &brand, draft("mine"), &[], vec![]).await.unwrap();
+    let post = posts::publish(&a.state.db, &a.state.urls, &dir, &brand, draft("mine")).await.unwrap();
     let e = posts::edit(&a.state.db, &a.state.urls, &other, post.id, "theirs", None, &[]).await.unwrap_err();
     assert_eq!(e.status().as_u16(), 403);
     assert_eq!(posts::delete(&a.state.db, &other, post.id).await.unwrap_err().status().as_u16(), 403);

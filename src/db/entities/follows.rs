@@ -2,7 +2,30 @@
 
 use sea_orm::entity::prelude::*;
 
-/// One follow relation. `state` is `pending` until accepted.
+/// Where a follow relation stands, stored as text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum FollowState {
+    /// Asked, not yet accepted: a request to a locked account of ours, or our request to a
+    /// remote actor that has not answered.
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// The follower receives the followee's posts.
+    #[sea_orm(string_value = "accepted")]
+    Accepted,
+}
+
+impl FollowState {
+    /// The stored string, for raw SQL and output.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Accepted => "accepted",
+        }
+    }
+}
+
+/// One follow relation. `state` is pending until accepted.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "follows")]
 pub struct Model {
@@ -10,8 +33,7 @@ pub struct Model {
     pub id: i64,
     pub follower_id: i64,
     pub followee_id: i64,
-    /// `pending` or `accepted`.
-    pub state: String,
+    pub state: FollowState,
     /// The id of the `Follow` activity (theirs for inbound follows, ours for outbound).
     pub follow_ap_id: String,
     pub created_at: DateTimeUtc,

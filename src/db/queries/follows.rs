@@ -6,12 +6,10 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-use crate::db::entities::{actors, follows};
-
-/// Follow states.
-pub const PENDING: &str = "pending";
-/// Follow states.
-pub const ACCEPTED: &str = "accepted";
+use crate::db::entities::{
+    actors,
+    follows::{self, FollowState},
+};
 
 /// The relation between two actors, if any.
 pub async fn find_pair(
@@ -45,16 +43,16 @@ pub async fn insert(
     follower_id: i64,
     followee_id: i64,
     follow_ap_id: &str,
-    state: &str,
+    state: FollowState,
     now: DateTime<Utc>,
 ) -> Result<follows::Model, DbErr> {
     follows::Entity::insert(follows::ActiveModel {
         follower_id: Set(follower_id),
         followee_id: Set(followee_id),
-        state: Set(state.to_owned()),
+        state: Set(state),
         follow_ap_id: Set(follow_ap_id.to_owned()),
         created_at: Set(now),
-        accepted_at: Set((state == ACCEPTED).then_some(now)),
+        accepted_at: Set((state == FollowState::Accepted).then_some(now)),
         ..Default::default()
     })
     .exec_with_returning(db)
@@ -69,7 +67,7 @@ pub async fn accept(
     now: DateTime<Utc>,
 ) -> Result<follows::Model, DbErr> {
     let mut active: follows::ActiveModel = row.into();
-    active.state = Set(ACCEPTED.to_owned());
+    active.state = Set(FollowState::Accepted);
     active.follow_ap_id = Set(follow_ap_id.to_owned());
     active.accepted_at = Set(Some(now));
     active.update(db).await
@@ -84,7 +82,7 @@ pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
 pub async fn count_followers(db: &impl ConnectionTrait, followee_id: i64) -> Result<u64, DbErr> {
     follows::Entity::find()
         .filter(follows::Column::FolloweeId.eq(followee_id))
-        .filter(follows::Column::State.eq(ACCEPTED))
+        .filter(follows::Column::State.eq(FollowState::Accepted))
         .count(db)
         .await
 }
@@ -93,7 +91,7 @@ pub async fn count_followers(db: &impl ConnectionTrait, followee_id: i64) -> Res
 pub async fn count_following(db: &impl ConnectionTrait, follower_id: i64) -> Result<u64, DbErr> {
     follows::Entity::find()
         .filter(follows::Column::FollowerId.eq(follower_id))
-        .filter(follows::Column::State.eq(ACCEPTED))
+        .filter(follows::Column::State.eq(FollowState::Accepted))
         .count(db)
         .await
 }
@@ -131,7 +129,7 @@ async fn page(
         .select_only()
         .column(other)
         .filter(side.eq(id))
-        .filter(follows::Column::State.eq(ACCEPTED))
+        .filter(follows::Column::State.eq(FollowState::Accepted))
         .order_by_desc(follows::Column::Id)
         .offset(offset)
         .limit(limit)
@@ -148,7 +146,7 @@ pub async fn pending_requests(
 ) -> Result<Vec<(follows::Model, actors::Model)>, DbErr> {
     let rows = follows::Entity::find()
         .filter(follows::Column::FolloweeId.eq(followee_id))
-        .filter(follows::Column::State.eq(PENDING))
+        .filter(follows::Column::State.eq(FollowState::Pending))
         .order_by_asc(follows::Column::Id)
         .limit(1000)
         .all(db)
@@ -196,7 +194,7 @@ pub fn follower_inboxes_query(followee_id: i64) -> sea_orm::Select<follows::Enti
         .distinct()
         .join(JoinType::InnerJoin, follows::Relation::Follower.def())
         .filter(follows::Column::FolloweeId.eq(followee_id))
-        .filter(follows::Column::State.eq(ACCEPTED))
+        .filter(follows::Column::State.eq(FollowState::Accepted))
         .filter(target().is_not_null())
         .order_by_asc(target())
 }

@@ -10,6 +10,7 @@ use crate::{
     services::{Change, remote_actors},
 };
 
+#[tracing::instrument(skip_all, fields(activity = %activity.id(), actor = %activity.actor.ap_id))]
 pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Result<Handled, HandleError> {
     let Some(object) = id_of(activity.object()) else {
         return Err(HandleError::Rejected("Block without an object".into()));

@@ -18,6 +18,7 @@ const MAX_COMMENT_CHARS: usize = 5_000;
 /// Most objects a report names that we keep.
 const MAX_OBJECTS: usize = 50;
 
+#[tracing::instrument(skip_all, fields(activity = %activity.id(), actor = %activity.actor.ap_id))]
 pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Result<Handled, HandleError> {
     let objects: Vec<url::Url> = items_of(activity.object(), MAX_OBJECTS).into_iter().filter_map(id_of).collect();
     if objects.is_empty() {

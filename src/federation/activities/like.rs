@@ -1,29 +1,25 @@
-//! `Like` and `Announce`: a remote actor likes or boosts a post we have; counted once per
-//! actor and post. The object is only looked up by id: an embedded copy is never trusted.
+//! `Like`: a remote actor likes a post we have (inbound), or one of our accounts likes a
+//! post (outbound, addressed to the post's author alone). What it shares with `Announce`
+//! is in `reaction`.
 
 use crate::{
+    db::entities::actors,
     federation::{
-        activities::{HandleError, Handled, Inbound, activity_id},
+        activities::{HandleError, Handled, Inbound, reaction, url},
         context::FederationContext,
-        protocol::lenient::id_of,
+        protocol::activity::Activity,
     },
-    services::{
-        Change,
-        reactions_received::{self, Reaction},
-    },
+    services::reactions_received::Reaction,
 };
 
-pub(super) async fn receive(
-    ctx: &FederationContext,
-    activity: &Inbound,
-    reaction: Reaction,
-) -> Result<Handled, HandleError> {
-    let Some(object) = id_of(activity.object()) else {
-        return Err(HandleError::Rejected("a Like or Announce needs an object".into()));
-    };
-    let id = activity_id(activity)?;
-    Ok(match reactions_received::react(&ctx.db, &activity.actor, object.as_str(), reaction, &id).await? {
-        Change::Applied => Handled::Applied,
-        Change::Unchanged => Handled::Ignored("already counted, or a post we do not have"),
-    })
+#[tracing::instrument(skip_all, fields(activity = %activity.id(), actor = %activity.actor.ap_id))]
+pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Result<Handled, HandleError> {
+    reaction::receive(ctx, activity, Reaction::Like).await
+}
+
+/// `Like` of the post `post_ap_id` by `actor` (ours), to the post's author alone; its id is
+/// the reaction's.
+pub(super) fn activity(ap_id: &str, actor: &actors::Model, post_ap_id: &str, author_ap_id: &str) -> Option<Activity> {
+    let to = vec![url(author_ap_id)?];
+    reaction::activity(ap_id, "Like", actor, post_ap_id, to, Vec::new())
 }

@@ -1,28 +1,39 @@
-//! Inbound activities, one file per type. Each file's `receive` checks what it needs
-//! (without writing) and then calls a service. `dispatch` routes a stored row to its file.
+//! Activities, one file per type, both ways (ADR 0015). Inbound, each file's `receive`
+//! checks what it needs (without writing) and then calls a service; `dispatch_round`
+//! routes stored rows to their files by the `type` string. Outbound, the same file builds
+//! what we send of that type: an `outgoing` function turns one outbox event into a
+//! [`Built`](crate::federation::delivery::expand::Built) activity and its audience (called
+//! by `delivery::expand`), beside a pure function that writes the JSON.
 //!
-//! Handled: `Follow`, `Accept`, `Reject`, `Undo` (of Follow, Like, Announce, Block),
+//! Handled inbound: `Follow`, `Accept`, `Reject`, `Undo` (of Follow, Like, Announce, Block),
 //! `Create`/`Update`/`Delete` of notes (and `Update`/`Delete` of actors), `Like`,
 //! `Announce`, `Flag`, `Block`, `Move`. Other types are stored and marked ignored.
+//! Sent: `Follow`, `Accept`, `Reject`, `Undo` (of Follow, Like, Announce), `Create`,
+//! `Update` and `Delete` of our posts, `Like`, `Announce`.
 //!
 //! Origin rules (FEDERATION.md I8) on top of the inbox's envelope checks: an object id is on
 //! the actor's host and never ours, `attributedTo` is the actor, `Update`/`Delete` only
 //! touch what the actor owns, and an embedded object is trusted only from its own host
 //! (anything else is fetched by id).
 
-mod accept;
+pub(crate) mod accept;
+mod announce;
 mod block;
-mod create;
-mod delete;
+pub(crate) mod create;
+pub(crate) mod delete;
 mod flag;
-mod follow;
+pub(crate) mod follow;
 mod like;
 mod moved;
-pub mod outbound;
-mod reject;
-mod undo;
-mod update;
+pub(crate) mod reaction;
+pub(crate) mod reject;
+pub(crate) mod undo;
+pub(crate) mod update;
 
+#[cfg(test)]
+mod tests;
+
+use serde::Serialize;
 use serde_json::Value;
 use url::Url;
 
@@ -42,7 +53,6 @@ use crate::{
         remote_notes,
         resolve::{self, Freshness},
     },
-    services::reactions_received::Reaction,
 };
 
 /// What processing achieved.
@@ -98,6 +108,11 @@ impl Inbound {
     pub fn object(&self) -> &Value {
         self.json.get("object").unwrap_or(&Value::Null)
     }
+
+    /// The activity's `id` as given (empty when missing), for logs and spans.
+    pub fn id(&self) -> &str {
+        self.json.get("id").and_then(Value::as_str).unwrap_or_default()
+    }
 }
 
 /// Parses a stored activity and loads the actor that the inbox verified (I6); `Ok(Err(handled))`
@@ -147,8 +162,8 @@ async fn handle(ctx: &FederationContext, kind: &str, inbound: &Inbound) -> Resul
         "Reject" => reject::receive(ctx, inbound).await,
         "Update" => update::receive(ctx, inbound).await,
         "Delete" => delete::receive(ctx, inbound).await,
-        "Like" => like::receive(ctx, inbound, Reaction::Like).await,
-        "Announce" => like::receive(ctx, inbound, Reaction::Announce).await,
+        "Like" => like::receive(ctx, inbound).await,
+        "Announce" => announce::receive(ctx, inbound).await,
         "Flag" => flag::receive(ctx, inbound).await,
         "Block" => block::receive(ctx, inbound).await,
         "Move" => moved::receive(ctx, inbound).await,
@@ -273,4 +288,19 @@ pub(crate) fn inner_activity(value: &Value) -> (Option<Url>, Option<String>, Opt
         Value::Object(_) => (value.get("id").and_then(id_of), type_of(value), Some(value)),
         other => (id_of(other), None, None),
     }
+}
+
+/// A URL we send, from a stored string; `None` (nothing sent) when it does not parse.
+fn url(s: &str) -> Option<Url> {
+    Url::parse(s).ok()
+}
+
+/// An object embedded in an activity we send: serialized without its own `@context` (the
+/// activity carries one).
+fn embedded(object: &impl Serialize) -> Option<Value> {
+    let mut value = serde_json::to_value(object).ok()?;
+    if let Some(map) = value.as_object_mut() {
+        map.remove("@context");
+    }
+    Some(value)
 }

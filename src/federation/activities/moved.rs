@@ -16,6 +16,7 @@ use crate::{
     services::{follows, remote_actors},
 };
 
+#[tracing::instrument(skip_all, fields(activity = %activity.id(), actor = %activity.actor.ap_id))]
 pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Result<Handled, HandleError> {
     let old = &activity.actor;
     if id_of(activity.object()).is_none_or(|o| o.as_str() != old.ap_id) {

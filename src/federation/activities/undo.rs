@@ -1,13 +1,19 @@
-//! `Undo`: of a `Follow` (a remote actor unfollows one of our accounts), a `Like`, an
-//! `Announce` or a `Block`. Only the actor who did something may undo it (I8). The inner
-//! activity may be embedded or named by id.
+//! `Undo`, inbound: of a `Follow` (a remote actor unfollows one of our accounts), a `Like`,
+//! an `Announce` or a `Block`. Only the actor who did something may undo it (I8). The inner
+//! activity may be embedded or named by id. Outbound: one of our accounts withdraws its
+//! follow, like or boost; the `Undo` embeds the activity it withdraws.
+
+use sea_orm::DbErr;
+use serde_json::Value;
+use url::Url;
 
 use crate::{
-    db::queries,
+    db::{entities::actors, queries},
     federation::{
-        activities::{HandleError, Handled, Inbound, inner_activity, local_actor},
+        activities::{HandleError, Handled, Inbound, embedded, follow, inner_activity, local_actor, reaction, url},
         context::FederationContext,
-        protocol::lenient::id_of,
+        delivery::expand::{Built, follow_pair},
+        protocol::{activity::Activity, context::ACTIVITYSTREAMS, lenient::id_of},
     },
     services::{
         Change, follows,
@@ -16,6 +22,7 @@ use crate::{
     },
 };
 
+#[tracing::instrument(skip_all, fields(activity = %activity.id(), actor = %activity.actor.ap_id))]
 pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Result<Handled, HandleError> {
     let (inner_id, inner_type, inner) = inner_activity(activity.object());
     if let Some(inner) = inner
@@ -114,4 +121,62 @@ fn outcome(change: Change, unchanged: &'static str) -> Handled {
         Change::Applied => Handled::Applied,
         Change::Unchanged => Handled::Ignored(unchanged),
     }
+}
+
+/// Outbound: the `Undo{Follow}` of one of our accounts that stopped following a remote
+/// actor (`FollowWithdrawn`: the row is gone, so the event names the follow); `None` when
+/// either actor is gone.
+#[tracing::instrument(skip_all, fields(follow = follow_ap_id, activity = %id))]
+pub(crate) async fn follow_withdrawn(
+    ctx: &FederationContext,
+    follower_id: i64,
+    followee_id: i64,
+    follow_ap_id: &str,
+    id: Url,
+) -> Result<Option<Built>, DbErr> {
+    let Some((follower, followee)) = follow_pair(ctx, follower_id, followee_id).await? else { return Ok(None) };
+    Ok(undo_follow(id, follow_ap_id, &follower, &followee).map(|a| Built::personal(a, &follower, &followee)))
+}
+
+/// `Undo{Follow}` from `follower` (ours).
+pub(super) fn undo_follow(
+    id: Url,
+    follow_ap_id: &str,
+    follower: &actors::Model,
+    followee: &actors::Model,
+) -> Option<Activity> {
+    Some(Activity {
+        context: Value::String(ACTIVITYSTREAMS.into()),
+        id,
+        kind: "Undo".into(),
+        actor: url(&follower.ap_id)?,
+        object: follow::embedded(follow_ap_id, follower, followee),
+        to: vec![url(&followee.ap_id)?],
+        cc: Vec::new(),
+    })
+}
+
+/// Outbound: the `Undo` of a like or boost one of our accounts withdrew
+/// (`ReactionWithdrawn`: the row is gone, so the event names it), addressed and delivered
+/// as the reaction was; `None` when the actor or the post is gone.
+#[tracing::instrument(skip_all, fields(reaction = reaction_ap_id, post = post_id, activity = %id))]
+pub(crate) async fn reaction_withdrawn(
+    ctx: &FederationContext,
+    actor_id: i64,
+    post_id: i64,
+    kind: &str,
+    reaction_ap_id: &str,
+    id: Url,
+) -> Result<Option<Built>, DbErr> {
+    let Some(target) = reaction::Target::load(ctx, actor_id, post_id, kind).await? else { return Ok(None) };
+    Ok(target.activity(reaction_ap_id).and_then(|r| undo_reaction(id, r)).map(|activity| target.built(activity)))
+}
+
+/// `Undo` of a `Like` or `Announce` (`undone`), addressed as it was.
+pub(super) fn undo_reaction(id: Url, mut undone: Activity) -> Option<Activity> {
+    let object = embedded(&undone)?;
+    undone.id = id;
+    undone.kind = "Undo".into();
+    undone.object = object;
+    Some(undone)
 }

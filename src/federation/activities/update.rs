@@ -1,14 +1,26 @@
-//! `Update`: an author edits its note (never creates one), or an actor updates its own
-//! profile (re-fetched, so what we store is what its server serves).
+//! `Update`: inbound, an author edits its note (never creates one), or an actor updates its
+//! own profile (re-fetched, so what we store is what its server serves); outbound, one of
+//! our published posts was edited.
 
 use chrono::Utc;
+use sea_orm::DbErr;
+use url::Url;
 
 use crate::{
     federation::{
-        activities::{HandleError, Handled, Inbound, note_from_activity},
+        activities::{
+            HandleError, Handled, Inbound,
+            create::{note_activity, note_of, sendable},
+            note_from_activity,
+        },
         context::FederationContext,
+        delivery::expand::{Audience, Built},
         fetch::FetchBudget,
-        protocol::lenient::{id_of, type_of},
+        protocol::{
+            activity::Activity,
+            lenient::{id_of, type_of},
+            note::Note,
+        },
         resolve,
     },
     services::{
@@ -20,6 +32,7 @@ use crate::{
 /// Actor types whose `Update` refreshes the cached profile.
 const ACTOR_TYPES: &[&str] = &["Person", "Service", "Organization", "Group", "Application"];
 
+#[tracing::instrument(skip_all, fields(activity = %activity.id(), actor = %activity.actor.ap_id))]
 pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Result<Handled, HandleError> {
     let mut budget = FetchBudget::per_activity();
     let object = activity.object();
@@ -50,4 +63,20 @@ pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Resu
         Change::Applied => Handled::Applied,
         Change::Unchanged => Handled::Ignored("edit already applied, stale, or of a deleted note"),
     })
+}
+
+/// Outbound: the `Update{Note}` of one of our published posts that was edited
+/// (`PostEdited`), to the same audience as its `Create`; `None` when the post is not (or no
+/// longer) out.
+#[tracing::instrument(skip_all, fields(post = post_id, activity = %id))]
+pub(crate) async fn outgoing(ctx: &FederationContext, post_id: i64, id: Url) -> Result<Option<Built>, DbErr> {
+    let Some(d) = sendable(ctx, post_id).await? else { return Ok(None) };
+    let note = note_of(ctx, &d);
+    let audience = Audience::of_post(ctx, &d).await?;
+    Ok(note.and_then(|n| activity(id, &n)).map(|activity| Built { activity, actor_id: d.author.id, audience }))
+}
+
+/// `Update{Note}` from the Note's author, addressed as the Note is.
+pub(super) fn activity(id: Url, note: &Note) -> Option<Activity> {
+    note_activity(id, "Update", note)
 }

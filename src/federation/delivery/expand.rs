@@ -1,8 +1,10 @@
 //! Turning recorded events into activities and deliveries (D1, D2).
 //!
-//! Each event becomes one activity with a deterministic id and one delivery per distinct
-//! inbox, in one transaction that also marks the event processed. Inserts ignore rows that
-//! already exist, so a crash (or a second process) re-expanding an event changes nothing.
+//! The pipeline: each event is built into one activity with a deterministic id and its
+//! audience, by the activity module of its type (`federation::activities`, ADR 0015); the
+//! activity is stored with one delivery per distinct inbox, in one transaction that also
+//! marks the event processed. Inserts ignore rows that already exist, so a crash (or a
+//! second process) re-expanding an event changes nothing.
 
 use chrono::Utc;
 use sea_orm::{
@@ -15,19 +17,17 @@ use url::Url;
 
 use crate::{
     db::{
-        entities::{activities, actors, deliveries, follows, outbox_events, reactions},
+        entities::{activities, actors, deliveries, outbox_events},
         queries,
     },
     federation::{
-        activities::outbound,
+        activities::{accept, create, delete, follow, reaction, reject, undo, update},
         context::FederationContext,
-        objects::note::{ApubNote, tombstone},
-        protocol::{activity::Activity, note::Note},
+        protocol::activity::Activity,
     },
     services::{
         outbox::OutboxEvent,
         posts::{self, PostDetails},
-        reactions_received::Reaction,
     },
 };
 
@@ -118,175 +118,69 @@ async fn expand_one(ctx: &FederationContext, event: &outbox_events::Model) -> Re
 }
 
 /// The activity for an event, or `None` when its subject is gone (nothing to tell anyone).
+/// Each kind of event is built by the module of the activity type it becomes, where that
+/// type is also received (ADR 0015). `id` is the URL minted for this event, used by the
+/// activities that have no id of their own (a `Follow`, a `Like` or `Announce`, and a
+/// post's `Create` have theirs).
 async fn build(ctx: &FederationContext, event: &OutboxEvent, id: Url) -> Result<Option<Built>, DbErr> {
-    let actor = |actor_id: i64| queries::actors::find(&ctx.db, actor_id);
-    let follow = |follow_id: i64| follows::Entity::find_by_id(follow_id).one(&ctx.db);
-    Ok(match event {
-        OutboxEvent::FollowAccepted { follow_id } => {
-            let Some(row) = follow(*follow_id).await? else { return Ok(None) };
-            let (Some(follower), Some(followee)) = (actor(row.follower_id).await?, actor(row.followee_id).await?)
-            else {
-                return Ok(None);
-            };
-            outbound::answer(id, "Accept", &followee, &follower, &row.follow_ap_id)
-                .map(|a| personal(a, &followee, &follower))
-        }
+    match event {
+        OutboxEvent::FollowAccepted { follow_id } => accept::outgoing(ctx, *follow_id, id).await,
         OutboxEvent::FollowRejected { followee_id, follower_id, follow_ap_id } => {
-            let (Some(follower), Some(followee)) = (actor(*follower_id).await?, actor(*followee_id).await?) else {
-                return Ok(None);
-            };
-            outbound::answer(id, "Reject", &followee, &follower, follow_ap_id)
-                .map(|a| personal(a, &followee, &follower))
+            reject::outgoing(ctx, *followee_id, *follower_id, follow_ap_id, id).await
         }
-        OutboxEvent::FollowRequested { follow_id } => {
-            let Some(row) = follow(*follow_id).await? else { return Ok(None) };
-            let (Some(follower), Some(followee)) = (actor(row.follower_id).await?, actor(row.followee_id).await?)
-            else {
-                return Ok(None);
-            };
-            outbound::follow(&row.follow_ap_id, &follower, &followee).map(|a| personal(a, &follower, &followee))
-        }
+        OutboxEvent::FollowRequested { follow_id } => follow::outgoing(ctx, *follow_id).await,
         OutboxEvent::FollowWithdrawn { follower_id, followee_id, follow_ap_id } => {
-            let (Some(follower), Some(followee)) = (actor(*follower_id).await?, actor(*followee_id).await?) else {
-                return Ok(None);
-            };
-            outbound::undo_follow(id, follow_ap_id, &follower, &followee).map(|a| personal(a, &follower, &followee))
+            undo::follow_withdrawn(ctx, *follower_id, *followee_id, follow_ap_id, id).await
         }
-        OutboxEvent::PostPublished { post_id } => {
-            let Some(d) = post(ctx, *post_id).await? else { return Ok(None) };
-            if d.post.published_at.is_none() || d.post.deleted_at.is_some() {
-                return Ok(None);
-            }
-            let Ok(create_id) = Url::parse(&ctx.urls.post_activity(&d.author.username, d.post.id)) else {
-                return Ok(None);
-            };
-            let note = note_json(ctx, &d)?;
-            let audience = post_audience(ctx, &d).await?;
-            note.and_then(|n| outbound::note_activity(create_id, "Create", &n)).map(|activity| Built {
-                activity,
-                actor_id: d.author.id,
-                audience,
-            })
-        }
-        OutboxEvent::PostEdited { post_id } => {
-            let Some(d) = post(ctx, *post_id).await? else { return Ok(None) };
-            if d.post.published_at.is_none() || d.post.deleted_at.is_some() {
-                return Ok(None);
-            }
-            let note = note_json(ctx, &d)?;
-            let audience = post_audience(ctx, &d).await?;
-            note.and_then(|n| outbound::note_activity(id, "Update", &n)).map(|activity| Built {
-                activity,
-                actor_id: d.author.id,
-                audience,
-            })
-        }
-        OutboxEvent::PostDeleted { post_id } => {
-            let Some(d) = post(ctx, *post_id).await? else { return Ok(None) };
-            let (Some(deleted_at), Some(_)) = (d.post.deleted_at, d.post.published_at) else { return Ok(None) };
-            let Ok((to, cc)) = ApubNote(&d).addressing(&ctx.urls) else { return Ok(None) };
-            let audience = post_audience(ctx, &d).await?;
-            tombstone(&d.post.ap_id, deleted_at, false)
-                .and_then(|t| outbound::delete_note(id, &d.author, &t, to, cc))
-                .map(|activity| Built { activity, actor_id: d.author.id, audience })
-        }
-        OutboxEvent::ReactionGiven { reaction_id } => {
-            let Some(row) = reactions::Entity::find_by_id(*reaction_id).one(&ctx.db).await? else { return Ok(None) };
-            let Some(target) = reaction_target(ctx, row.actor_id, row.post_id, row.kind.as_str()).await? else {
-                return Ok(None);
-            };
-            outbound::reaction(&row.ap_id, target.kind, &target.actor, &target.post.ap_id, &target.author.ap_id)
-                .map(|activity| target.built(activity))
-        }
+        OutboxEvent::PostPublished { post_id } => create::outgoing(ctx, *post_id).await,
+        OutboxEvent::PostEdited { post_id } => update::outgoing(ctx, *post_id, id).await,
+        OutboxEvent::PostDeleted { post_id } => delete::outgoing(ctx, *post_id, id).await,
+        OutboxEvent::ReactionGiven { reaction_id } => reaction::given(ctx, *reaction_id).await,
         OutboxEvent::ReactionWithdrawn { actor_id, post_id, reaction, reaction_ap_id } => {
-            let Some(target) = reaction_target(ctx, *actor_id, *post_id, reaction).await? else { return Ok(None) };
-            outbound::undo_reaction(
-                id,
-                reaction_ap_id,
-                target.kind,
-                &target.actor,
-                &target.post.ap_id,
-                &target.author.ap_id,
-            )
-            .map(|activity| target.built(activity))
+            undo::reaction_withdrawn(ctx, *actor_id, *post_id, reaction, reaction_ap_id, id).await
         }
-    })
-}
-
-/// A reaction of one of our actors, with what its activity needs.
-struct ReactionTarget {
-    /// `Like` or `Announce`.
-    kind: &'static str,
-    actor: actors::Model,
-    post: crate::db::entities::posts::Model,
-    author: actors::Model,
-}
-
-impl ReactionTarget {
-    /// A like goes to the post's author; a boost also to the booster's followers.
-    fn built(&self, activity: Activity) -> Built {
-        let inboxes = if self.author.local {
-            Vec::new()
-        } else {
-            self.author.shared_inbox_url.clone().or_else(|| self.author.inbox_url.clone()).into_iter().collect()
-        };
-        let followers_of = (self.kind == "Announce").then_some(self.actor.id);
-        Built { activity, actor_id: self.actor.id, audience: Audience { inboxes, followers_of } }
     }
 }
 
-async fn reaction_target(
+impl Built {
+    /// An activity from `from` to the one actor `to`, delivered to that actor's own inbox.
+    pub(crate) fn personal(activity: Activity, from: &actors::Model, to: &actors::Model) -> Self {
+        Self {
+            activity,
+            actor_id: from.id,
+            audience: Audience { inboxes: to.inbox_url.iter().cloned().collect(), followers_of: None },
+        }
+    }
+}
+
+impl Audience {
+    /// A post goes to the author's followers and to every mentioned remote actor (D2: each
+    /// inbox once, shared inboxes preferred).
+    pub(crate) async fn of_post(ctx: &FederationContext, d: &PostDetails) -> Result<Self, DbErr> {
+        let mut inboxes = Vec::new();
+        for mention in &d.parts.mentions {
+            if let Some(actor) = queries::actors::find(&ctx.db, mention.actor_id).await?.filter(|a| !a.local) {
+                inboxes.extend(actor.shared_inbox_url.or(actor.inbox_url));
+            }
+        }
+        Ok(Self { inboxes, followers_of: Some(d.author.id) })
+    }
+}
+
+/// The two actors of a follow, or `None` when either is gone.
+pub(crate) async fn follow_pair(
     ctx: &FederationContext,
-    actor_id: i64,
-    post_id: i64,
-    kind: &str,
-) -> Result<Option<ReactionTarget>, DbErr> {
-    let kind = match Reaction::from_kind(kind) {
-        Some(Reaction::Like) => "Like",
-        Some(Reaction::Announce) => "Announce",
-        None => return Ok(None),
-    };
-    let Some(actor) = queries::actors::find(&ctx.db, actor_id).await?.filter(|a| a.local) else { return Ok(None) };
-    let Some(post) = queries::posts::find(&ctx.db, post_id).await? else { return Ok(None) };
-    let Some(author) = queries::actors::find(&ctx.db, post.actor_id).await? else { return Ok(None) };
-    Ok(Some(ReactionTarget { kind, actor, post, author }))
+    follower_id: i64,
+    followee_id: i64,
+) -> Result<Option<(actors::Model, actors::Model)>, DbErr> {
+    let follower = queries::actors::find(&ctx.db, follower_id).await?;
+    let followee = queries::actors::find(&ctx.db, followee_id).await?;
+    Ok(follower.zip(followee))
 }
 
 /// A post with its author and parts.
-async fn post(ctx: &FederationContext, post_id: i64) -> Result<Option<PostDetails>, DbErr> {
+pub(crate) async fn post_details(ctx: &FederationContext, post_id: i64) -> Result<Option<PostDetails>, DbErr> {
     posts::details(&ctx.db, post_id).await.map_err(|e| DbErr::Custom(format!("post {post_id}: {e}")))
-}
-
-/// The Note of a post; `None` (nothing sent, logged) when a stored URL is broken.
-fn note_json(ctx: &FederationContext, d: &PostDetails) -> Result<Option<Note>, DbErr> {
-    match ApubNote(d).into_json(&ctx.urls, false) {
-        Ok(note) => Ok(Some(note)),
-        Err(e) => {
-            tracing::warn!(error = %e, "post not sent");
-            Ok(None)
-        }
-    }
-}
-
-/// A post goes to the author's followers and to every mentioned remote actor (D2: each
-/// inbox once, shared inboxes preferred).
-async fn post_audience(ctx: &FederationContext, d: &PostDetails) -> Result<Audience, DbErr> {
-    let mut inboxes = Vec::new();
-    for mention in &d.parts.mentions {
-        if let Some(actor) = queries::actors::find(&ctx.db, mention.actor_id).await?.filter(|a| !a.local) {
-            inboxes.extend(actor.shared_inbox_url.or(actor.inbox_url));
-        }
-    }
-    Ok(Audience { inboxes, followers_of: Some(d.author.id) })
-}
-
-/// An activity from `from` to the one actor `to`, delivered to that actor's own inbox.
-fn personal(activity: Activity, from: &actors::Model, to: &actors::Model) -> Built {
-    Built {
-        activity,
-        actor_id: from.id,
-        audience: Audience { inboxes: to.inbox_url.iter().cloned().collect(), followers_of: None },
-    }
 }
 
 /// Deliveries committed with the activity itself; the rest follow in a second transaction.

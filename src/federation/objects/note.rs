@@ -24,6 +24,21 @@ use crate::{
 #[error("post {0} has an invalid stored URL")]
 pub struct InvalidStoredPost(pub i64);
 
+/// Whether a Note or Tombstone carries its own JSON-LD `@context`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LdContext {
+    /// Served on its own, at its URL.
+    Included,
+    /// Inside an activity, which carries the context.
+    Omitted,
+}
+
+impl LdContext {
+    fn value(self) -> Option<serde_json::Value> {
+        (self == Self::Included).then(note_context)
+    }
+}
+
 /// A local post, ready to be served or sent.
 #[derive(Clone, Copy, Debug)]
 pub struct ApubNote<'a>(pub &'a PostDetails);
@@ -56,8 +71,8 @@ impl ApubNote<'_> {
         Ok((to, cc))
     }
 
-    /// Outbound: the Note. `with_context` when it is served on its own (not inside an activity).
-    pub fn into_json(self, urls: &Urls, with_context: bool) -> Result<Note, InvalidStoredPost> {
+    /// Outbound: the Note, with its `@context` when it is served on its own.
+    pub fn into_json(self, urls: &Urls, context: LdContext) -> Result<Note, InvalidStoredPost> {
         let d = self.0;
         let id = self.url(&d.post.ap_id)?;
         let (to, cc) = self.addressing(urls)?;
@@ -82,7 +97,7 @@ impl ApubNote<'_> {
             })
             .collect::<Result<Vec<_>, InvalidStoredPost>>()?;
         Ok(Note {
-            context: with_context.then(note_context),
+            context: context.value(),
             kind: "Note".into(),
             attributed_to: self.url(&d.author.ap_id)?,
             url: id.clone(),
@@ -103,9 +118,9 @@ impl ApubNote<'_> {
 }
 
 /// Outbound: what a deleted post's URL answers, and the object of `Delete`.
-pub fn tombstone(ap_id: &str, deleted_at: DateTime<Utc>, with_context: bool) -> Option<Tombstone> {
+pub fn tombstone(ap_id: &str, deleted_at: DateTime<Utc>, context: LdContext) -> Option<Tombstone> {
     Some(Tombstone {
-        context: with_context.then(note_context),
+        context: context.value(),
         id: Url::parse(ap_id).ok()?,
         kind: "Tombstone".into(),
         former_type: "Note".into(),

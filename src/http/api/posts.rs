@@ -219,10 +219,18 @@ async fn publish_new(
         None => None,
     };
     let known: Vec<_> = in_reply_to.iter().map(|t| t.author.clone()).collect();
-    let mentions = resolve_mentions_knowing(&state.federation, &input.text, &known).await?;
-    let draft = Draft { text: input.text, content_warning: input.cw, visibility, scheduled_at, in_reply_to };
+    let mentioned = resolve_mentions_knowing(&state.federation, &input.text, &known).await?;
+    let draft = Draft {
+        text: input.text,
+        content_warning: input.cw,
+        visibility,
+        scheduled_at,
+        in_reply_to,
+        mentioned,
+        uploads,
+    };
     let media_dir = media::media_dir(&state.config.data_dir);
-    let post = posts::publish(&state.db, &state.urls, &media_dir, &actor, draft, &mentions, uploads).await?;
+    let post = posts::publish(&state.db, &state.urls, &media_dir, &actor, draft).await?;
     state.federation.outbox_wakeup.notify_one();
     Ok(answer(StatusCode::CREATED, &post))
 }

@@ -16,8 +16,8 @@ use url::Url;
 use crate::{
     error::{AppError, AppResult},
     federation::{
-        activities::outbound,
-        objects::note::ApubNote,
+        activities::create,
+        objects::note::{ApubNote, LdContext},
         protocol::{
             collection::{OrderedCollection, OrderedCollectionPage},
             context::{ACTIVITYSTREAMS, note_context},
@@ -37,8 +37,8 @@ fn ids(actors: Vec<crate::db::entities::actors::Model>) -> Vec<Value> {
 
 /// The `Create` of a post, as its outbox lists it.
 fn create_of(id: String, d: &PostDetails, state: &AppState) -> Option<Value> {
-    let note = ApubNote(d).into_json(&state.urls, false).ok()?;
-    let activity = outbound::note_activity(Url::parse(&id).ok()?, "Create", &note)?;
+    let note = ApubNote(d).into_json(&state.urls, LdContext::Omitted).ok()?;
+    let activity = create::activity(Url::parse(&id).ok()?, &note)?;
     let mut value = serde_json::to_value(activity).ok()?;
     if let Some(map) = value.as_object_mut() {
         map.remove("@context");

@@ -15,8 +15,8 @@ use url::Url;
 use crate::{
     error::{AppError, AppResult},
     federation::{
-        activities::outbound,
-        objects::note::{ApubNote, tombstone},
+        activities::create,
+        objects::note::{ApubNote, LdContext, tombstone},
         protocol::{
             collection::{OrderedCollection, OrderedCollectionPage},
             context::ACTIVITYSTREAMS,
@@ -63,7 +63,7 @@ pub(super) async fn note(
     match found {
         Err(e) => e.into_response(),
         Ok(Lookup::Gone { ap_id, deleted_at }) => gone(&ap_id, deleted_at),
-        Ok(Lookup::Visible(d)) => match ApubNote(&d).into_json(&state.urls, true) {
+        Ok(Lookup::Visible(d)) => match ApubNote(&d).into_json(&state.urls, LdContext::Included) {
             Ok(note) => ActivityJson(note).into_response(),
             Err(e) => AppError::internal(e).into_response(),
         },
@@ -79,8 +79,8 @@ pub(super) async fn create_activity(
         Ok(Lookup::Gone { ap_id, deleted_at }) => gone(&ap_id, deleted_at),
         Ok(Lookup::Visible(d)) => {
             let activity_id = Url::parse(&state.urls.post_activity(&d.author.username, d.post.id)).ok();
-            let note = ApubNote(&d).into_json(&state.urls, false).ok();
-            match activity_id.zip(note).and_then(|(id, note)| outbound::note_activity(id, "Create", &note)) {
+            let note = ApubNote(&d).into_json(&state.urls, LdContext::Omitted).ok();
+            match activity_id.zip(note).and_then(|(id, note)| create::activity(id, &note)) {
                 Some(activity) => ActivityJson(activity).into_response(),
                 None => AppError::internal(anyhow::anyhow!("post {} cannot be serialized", d.post.id)).into_response(),
             }
@@ -90,7 +90,7 @@ pub(super) async fn create_activity(
 
 /// 410 with the Tombstone.
 fn gone(ap_id: &str, deleted_at: chrono::DateTime<chrono::Utc>) -> Response {
-    match tombstone(ap_id, deleted_at, true) {
+    match tombstone(ap_id, deleted_at, LdContext::Included) {
         Some(t) => {
             let mut response = ActivityJson(t).into_response();
             *response.status_mut() = StatusCode::GONE;

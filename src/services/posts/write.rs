@@ -1,5 +1,6 @@
-//! Publishing: product updates written by local accounts, edited and deleted; scheduled
-//! posts released when due.
+//! Writing posts: publishing (now or scheduled), editing, deleting, releasing scheduled
+//! posts when due; and what every write checks and renders first (author, text, content
+//! warning, reply visibility and mention, Markdown).
 //!
 //! Each change that peers must hear about records an [`OutboxEvent`] in its own
 //! transaction (`PostPublished`, `PostEdited`, `PostDeleted`); the federation wing turns it
@@ -17,7 +18,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, IntoActive
 use crate::{
     db::{
         entities::{actors, posts},
-        queries::{self, posts::Parts},
+        queries,
     },
     domain::Visibility,
     error::{AppError, AppResult},
@@ -33,11 +34,8 @@ use crate::{
 pub const MAX_TEXT_CHARS: usize = 5_000;
 /// Longest content warning, in characters.
 pub const MAX_CW_CHARS: usize = 500;
-/// Posts per outbox page.
-pub const PAGE_SIZE: u64 = 20;
-
 /// What an author asks to publish.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Draft {
     /// Markdown.
     pub text: String,
@@ -49,6 +47,11 @@ pub struct Draft {
     pub scheduled_at: Option<DateTime<Utc>>,
     /// The post this one answers, resolved by the caller.
     pub in_reply_to: Option<ReplyTarget>,
+    /// The accounts the text mentions, as the caller resolved them from
+    /// [`markdown::mention_handles`].
+    pub mentioned: Vec<Mention>,
+    /// Images to attach.
+    pub uploads: Vec<Upload>,
 }
 
 /// The post a reply answers: its id, our row when we hold it, and its author.
@@ -110,35 +113,6 @@ async fn replied_to(
     let Some(actor) = queries::actors::find(db, parent.actor_id).await? else { return Ok(None) };
     let domain = if actor.local { urls.handle_domain() } else { actor.domain.clone() };
     Ok(Some(Mention { handle: format!("{}@{domain}", actor.username), actor }))
-}
-
-/// A post with its author and what it refers to: everything needed to show or send it.
-#[derive(Clone, Debug)]
-pub struct PostDetails {
-    pub post: posts::Model,
-    pub author: actors::Model,
-    pub parts: Parts,
-}
-
-impl PostDetails {
-    /// The post's visibility (stored values are ours; an unknown one is treated as the strictest).
-    pub fn visibility(&self) -> Visibility {
-        self.post.visibility.parse().unwrap_or(Visibility::Followers)
-    }
-}
-
-/// What a public URL shows.
-#[derive(Clone, Debug)]
-pub enum Lookup {
-    /// A readable post.
-    Visible(Box<PostDetails>),
-    /// Deleted: answer 410 with a Tombstone.
-    Gone {
-        /// The post's id.
-        ap_id: String,
-        /// When it was deleted.
-        deleted_at: DateTime<Utc>,
-    },
 }
 
 fn checked_text(text: &str) -> AppResult<String> {
@@ -213,8 +187,7 @@ fn render(urls: &Urls, text: &str, mentioned: &[Mention]) -> Rendering {
     Rendering { html: rendered.html, mentions, tags }
 }
 
-/// Publishes a post now, or schedules it. `mentioned` are the actors the caller resolved
-/// from [`markdown::mention_handles`]; images are written under `media_dir`.
+/// Publishes a post now, or schedules it; its images are written under `media_dir`.
 #[tracing::instrument(skip_all, fields(author = %author.username))]
 pub async fn publish(
     db: &DatabaseConnection,
@@ -222,27 +195,26 @@ pub async fn publish(
     media_dir: &Path,
     author: &actors::Model,
     draft: Draft,
-    mentioned: &[Mention],
-    uploads: Vec<Upload>,
 ) -> AppResult<posts::Model> {
+    let Draft { text, content_warning, visibility, scheduled_at, in_reply_to, mentioned, uploads } = draft;
     check_author(author)?;
-    let text = checked_text(&draft.text)?;
-    let cw = checked_cw(draft.content_warning.as_deref())?;
+    let text = checked_text(&text)?;
+    let cw = checked_cw(content_warning.as_deref())?;
     media::validate(&uploads)?;
-    if let Some(target) = &draft.in_reply_to {
-        check_reply_visibility(target, draft.visibility)?;
+    if let Some(target) = &in_reply_to {
+        check_reply_visibility(target, visibility)?;
     }
-    let (text, mentioned) = match &draft.in_reply_to {
-        Some(target) => with_reply_mention(text, author, mentioned, &target.author),
-        None => (text, mentioned.to_vec()),
+    let (text, mentioned) = match &in_reply_to {
+        Some(target) => with_reply_mention(text, author, &mentioned, &target.author),
+        None => (text, mentioned),
     };
     let rendering = render(urls, &text, &mentioned);
     let now = Utc::now();
-    let scheduled_at = draft.scheduled_at.filter(|at| *at > now);
+    let scheduled_at = scheduled_at.filter(|at| *at > now);
     let written = media::write(media_dir, uploads).await?;
     // The reply's place in the thread: under its parent when we hold it (ADR 0008); a
     // parent we only fetched leaves it an orphan that the inbound side re-links later.
-    let parent = draft.in_reply_to.as_ref().and_then(|t| t.post.as_ref());
+    let parent = in_reply_to.as_ref().and_then(|t| t.post.as_ref());
     let root_id = parent.map(|p| p.thread_root_id.unwrap_or(p.id));
     let depth = parent.map_or(0, |p| p.depth.saturating_add(1));
 
@@ -257,8 +229,8 @@ pub async fn publish(
             content_html: Set(rendering.html),
             sensitive: Set(cw.is_some()),
             summary: Set(cw),
-            visibility: Set(draft.visibility.as_str().to_owned()),
-            in_reply_to_ap_id: Set(draft.in_reply_to.as_ref().map(|t| t.ap_id.clone())),
+            visibility: Set(visibility.as_str().to_owned()),
+            in_reply_to_ap_id: Set(in_reply_to.as_ref().map(|t| t.ap_id.clone())),
             in_reply_to_post_id: Set(parent.map(|p| p.id)),
             thread_root_id: Set(root_id),
             depth: Set(depth),
@@ -315,7 +287,7 @@ async fn own_post(db: &impl sea_orm::ConnectionTrait, editor: &actors::Model, po
 
 /// Replaces a post's text and content warning (visibility stays). Peers get `Update` when
 /// the post is already out; a scheduled post just changes.
-#[tracing::instrument(skip_all, fields(editor = %editor.username, post_id))]
+#[tracing::instrument(skip_all, fields(editor = %editor.username, post = post_id))]
 pub async fn edit(
     db: &DatabaseConnection,
     urls: &Urls,
@@ -356,7 +328,7 @@ pub async fn edit(
 }
 
 /// Deletes a post (softly: its URL answers 410 from now on). Peers get `Delete` when it was out.
-#[tracing::instrument(skip_all, fields(editor = %editor.username, post_id))]
+#[tracing::instrument(skip_all, fields(editor = %editor.username, post = post_id))]
 pub async fn delete(db: &DatabaseConnection, editor: &actors::Model, post_id: i64) -> AppResult<posts::Model> {
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
@@ -373,93 +345,10 @@ pub async fn delete(db: &DatabaseConnection, editor: &actors::Model, post_id: i6
     Ok(post)
 }
 
-/// A local post by row id, whatever its state.
-pub async fn find(db: &DatabaseConnection, post_id: i64) -> AppResult<Option<posts::Model>> {
-    Ok(queries::posts::find(db, post_id).await?.filter(|p| p.local))
-}
-
-/// A local post by its URL (its id).
-pub async fn find_by_url(db: &DatabaseConnection, url: &str) -> AppResult<Option<posts::Model>> {
-    Ok(queries::posts::find_by_ap_id(db, url).await?.filter(|p| p.local))
-}
-
-/// A post with its author and parts, whatever its state (the federation wing sends deletes too).
-pub async fn details(db: &DatabaseConnection, post_id: i64) -> AppResult<Option<PostDetails>> {
-    let Some(post) = queries::posts::find(db, post_id).await? else { return Ok(None) };
-    let Some(author) = queries::actors::find(db, post.actor_id).await? else { return Ok(None) };
-    let parts = queries::posts::parts_of(db, &[post.id]).await?.remove(&post.id).unwrap_or_default();
-    Ok(Some(PostDetails { post, author, parts }))
-}
-
-/// What `GET /users/{username}/posts/{id}` shows to anyone: a published public or unlisted
-/// post, or its tombstone. Anything else (missing, private, scheduled) is the same 404.
-pub async fn public(db: &DatabaseConnection, username: &str, post_id: i64) -> AppResult<Lookup> {
-    let not_found = || AppError::not_found("There is no post at this address.");
-    let details = details(db, post_id).await?.ok_or_else(not_found)?;
-    let readable = details.post.local
-        && details.author.local
-        && details.author.username.eq_ignore_ascii_case(username)
-        && details.post.published_at.is_some()
-        && details.visibility().is_world_readable();
-    if !readable {
-        return Err(not_found());
-    }
-    if let Some(deleted_at) = details.post.deleted_at {
-        return Ok(Lookup::Gone { ap_id: details.post.ap_id, deleted_at });
-    }
-    Ok(Lookup::Visible(Box::new(details)))
-}
-
-/// Visibilities listed in an actor's outbox: whatever anyone may read.
-const LISTED: &[&str] = &["public", "unlisted"];
-
-/// How many posts an actor's outbox lists.
-pub async fn count_listed(db: &DatabaseConnection, actor_id: i64) -> AppResult<u64> {
-    Ok(queries::posts::count_listed(db, actor_id, LISTED).await?)
-}
-
-/// Page `page` (from 1) of an actor's readable posts, newest first.
-pub async fn listed_page(db: &DatabaseConnection, author: &actors::Model, page: u64) -> AppResult<Vec<PostDetails>> {
-    let offset = page.saturating_sub(1).saturating_mul(PAGE_SIZE);
-    let rows = queries::posts::page_of(db, author.id, LISTED, offset, PAGE_SIZE).await?;
-    let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
-    let mut parts = queries::posts::parts_of(db, &ids).await?;
-    Ok(rows
-        .into_iter()
-        .map(|post| {
-            let parts = parts.remove(&post.id).unwrap_or_default();
-            PostDetails { post, author: author.clone(), parts }
-        })
-        .collect())
-}
-
-/// The newest public posts with a hashtag (given without `#`, any case): the tag page.
-pub async fn tagged(db: &DatabaseConnection, tag: &str, limit: u64) -> AppResult<Vec<PostDetails>> {
-    let rows = queries::posts::tagged_public(db, &tag.to_lowercase(), limit).await?;
-    let ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
-    let mut parts = queries::posts::parts_of(db, &ids).await?;
-    let mut authors: Vec<actors::Model> = Vec::new();
-    let mut out = Vec::with_capacity(rows.len());
-    for post in rows {
-        let author = match authors.iter().find(|a| a.id == post.actor_id) {
-            Some(a) => a.clone(),
-            None => match queries::actors::find(db, post.actor_id).await? {
-                Some(a) => {
-                    authors.push(a.clone());
-                    a
-                }
-                None => continue,
-            },
-        };
-        let parts = parts.remove(&post.id).unwrap_or_default();
-        out.push(PostDetails { post, author, parts });
-    }
-    Ok(out)
-}
-
 /// Releases scheduled posts whose time has come: each is claimed by a conditional UPDATE
 /// (so several processes never publish one twice) and its `PostPublished` recorded in the
 /// same transaction. Returns how many were released.
+#[tracing::instrument(skip_all)]
 pub async fn release_due(db: &DatabaseConnection) -> AppResult<usize> {
     let now = Utc::now();
     let mut released = 0;
