@@ -10,7 +10,7 @@ use reqwest::multipart::{Form, Part};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::Value;
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 const PNG: &[u8] = include_bytes!("../../frontend/static/avatar.png");
 /// The smallest GIF: a different type than the PNG, so the order of attachments is visible.

@@ -22,7 +22,7 @@ use chrono::Utc;
 use openhouse::db::{entities::deliveries, queries};
 use sea_orm::{ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
 
-use crate::helpers::{TestDb, eventually, test_database};
+use crate::support::{TestDb, eventually, test_database};
 
 const HOSTS: usize = 100;
 const FOLLOWERS: usize = 1000;

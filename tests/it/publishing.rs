@@ -20,7 +20,7 @@ use openhouse::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, eventually, two_instances};
+use crate::support::{TestApp, eventually, two_instances};
 
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 const PNG: &[u8] = include_bytes!("../../frontend/static/avatar.png");

@@ -16,7 +16,7 @@ use openhouse::{
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, eventually, two_instances};
+use crate::support::{TestApp, eventually, two_instances};
 
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
@@ -108,18 +108,6 @@ async fn received(app: &TestApp, sender: &TestApp, kind: &str, object_id: &str) 
     None
 }
 
-async fn api_post(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
-    let response =
-        app.client.post(format!("{}/api/v1/posts", app.base)).bearer_auth(token).json(&body).send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
-
-async fn conversations_api(app: &TestApp, token: &str, query: &str) -> (u16, Value) {
-    let response =
-        app.client.get(format!("{}/api/v1/conversations?{query}", app.base)).bearer_auth(token).send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
-
 /// The stored copy of a post on `app`, waiting for the inbound side to store it.
 async fn stored_post(app: &TestApp, ap_id: &str) -> posts::Model {
     let ap_id = ap_id.to_owned();
@@ -140,17 +128,17 @@ async fn a_remote_reply_is_answered_by_the_brand_and_the_person_is_mentioned_and
     let (a_token, b_token) = (a_token.expose().to_owned(), b_token.expose().to_owned());
 
     let (status, update) =
-        api_post(&a, &a_token, json!({ "actor": "acme", "text": "Acme 3.0 is out. Thoughts?" })).await;
+        a.api_publish(&a_token, json!({ "actor": "acme", "text": "Acme 3.0 is out. Thoughts?" })).await;
     assert_eq!(status, 201, "{update}");
     let update_url = update["url"].as_str().unwrap().to_owned();
 
     // B's staff member replies: B fetches the update from A (it does not hold it).
-    let (status, reply) = api_post(
-        &b,
-        &b_token,
-        json!({ "actor": "ada", "text": "Love it, but <b>the export</b> fails.", "in_reply_to": update_url }),
-    )
-    .await;
+    let (status, reply) = b
+        .api_publish(
+            &b_token,
+            json!({ "actor": "ada", "text": "Love it, but <b>the export</b> fails.", "in_reply_to": update_url }),
+        )
+        .await;
     assert_eq!(status, 201, "{reply}");
     let reply_url = reply["url"].as_str().unwrap().to_owned();
     assert_eq!(reply["in_reply_to"], update_url);
@@ -169,11 +157,11 @@ async fn a_remote_reply_is_answered_by_the_brand_and_the_person_is_mentioned_and
     assert_eq!(reply_row.in_reply_to_post_id, Some(update_row.id));
 
     eventually(20, "A opened a conversation for the reply", || async {
-        let (_, open) = conversations_api(&a, &a_token, "state=unanswered").await;
+        let (_, open) = a.api_conversations(&a_token, "state=unanswered").await;
         (!open["items"].as_array().unwrap().is_empty()).then_some(())
     })
     .await;
-    let (status, open) = conversations_api(&a, &a_token, "state=unanswered").await;
+    let (status, open) = a.api_conversations(&a_token, "state=unanswered").await;
     assert_eq!(status, 200, "{open}");
     let items = open["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{open}");
@@ -183,16 +171,16 @@ async fn a_remote_reply_is_answered_by_the_brand_and_the_person_is_mentioned_and
     assert_eq!(items[0]["thread_root"]["url"], update_url);
     assert_eq!(items[0]["answered"], false);
     assert_eq!(items[0]["time_to_first_response_seconds"], Value::Null);
-    let (_, answered) = conversations_api(&a, &a_token, "state=answered").await;
+    let (_, answered) = a.api_conversations(&a_token, "state=answered").await;
     assert_eq!(answered["items"], json!([]));
 
     // A answers as the brand.
-    let (status, answer) = api_post(
-        &a,
-        &a_token,
-        json!({ "actor": "acme", "text": "Sorry! A fix ships tomorrow.", "in_reply_to": reply_url }),
-    )
-    .await;
+    let (status, answer) = a
+        .api_publish(
+            &a_token,
+            json!({ "actor": "acme", "text": "Sorry! A fix ships tomorrow.", "in_reply_to": reply_url }),
+        )
+        .await;
     assert_eq!(status, 201, "{answer}");
     let answer_url = answer["url"].as_str().unwrap().to_owned();
 
@@ -209,9 +197,9 @@ async fn a_remote_reply_is_answered_by_the_brand_and_the_person_is_mentioned_and
     assert!(note["content"].as_str().unwrap().contains("A fix ships tomorrow."), "{note}");
 
     // The conversation is answered, by that post, with a time to first response.
-    let (_, open) = conversations_api(&a, &a_token, "state=unanswered").await;
+    let (_, open) = a.api_conversations(&a_token, "state=unanswered").await;
     assert_eq!(open["items"], json!([]));
-    let (_, done) = conversations_api(&a, &a_token, "state=answered&actor=acme").await;
+    let (_, done) = a.api_conversations(&a_token, "state=answered&actor=acme").await;
     let item = &done["items"][0];
     assert_eq!(item["post"]["url"], reply_url);
     assert_eq!(item["answered"], true);
@@ -229,14 +217,14 @@ async fn a_remote_reply_is_answered_by_the_brand_and_the_person_is_mentioned_and
     assert!(between.contains("<ol class=\"replies\">"), "the answer is nested under the reply: {between}");
     assert!(html.contains("&lt;b&gt;the export&lt;/b&gt;"));
     // Ada likes and boosts the update, and likes the answer: A counts them.
-    let (status, like) = api_react(&b, &b_token, "ada", &update_url, "like").await;
+    let (status, like) = b.api_react(&b_token, "ada", &update_url, "like").await;
     assert_eq!(status, 201, "{like}");
     assert!(like["ap_id"].as_str().unwrap().starts_with(&format!("{}#likes/", b.actor_url("ada"))), "{like}");
-    let (status, again) = api_react(&b, &b_token, "ada", &update_url, "like").await;
+    let (status, again) = b.api_react(&b_token, "ada", &update_url, "like").await;
     assert_eq!((status, &again["id"]), (200, &like["id"]), "liking twice is one like: {again}");
-    let (status, boost) = api_react(&b, &b_token, "ada", &update_url, "boost").await;
+    let (status, boost) = b.api_react(&b_token, "ada", &update_url, "boost").await;
     assert_eq!(status, 201, "{boost}");
-    let (status, answer_like) = api_react(&b, &b_token, "ada", &answer_url, "like").await;
+    let (status, answer_like) = b.api_react(&b_token, "ada", &answer_url, "like").await;
     assert_eq!(status, 201, "{answer_like}");
     eventually(20, "A counted the like and the boost", || async {
         (counts(&a, &update_url).await == (1, 1) && counts(&a, &answer_url).await == (1, 0)).then_some(())
@@ -294,25 +282,18 @@ async fn counts(app: &TestApp, url: &str) -> (i32, i32) {
     (post.likes_count, post.announces_count)
 }
 
-/// Likes or boosts `object` as `actor` through the API.
-async fn api_react(app: &TestApp, token: &str, actor: &str, object: &str, kind: &str) -> (u16, Value) {
-    let body = json!({ "actor": actor, "object": object, "kind": kind });
-    let response =
-        app.client.post(format!("{}/api/v1/reactions", app.base)).bearer_auth(token).json(&body).send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
-
 #[tokio::test]
 async fn replies_are_checked_and_the_api_validates_its_input() {
     let a = TestApp::spawn().await;
     a.create_actor("acme", ActorKind::Brand, "Acme").await;
     let (_, token) = tokens::create(&a.state.db, "t", None).await.unwrap();
     let token = token.expose().to_owned();
-    let (_, root) = api_post(&a, &token, json!({ "actor": "acme", "text": "Root" })).await;
+    let (_, root) = a.api_publish(&token, json!({ "actor": "acme", "text": "Root" })).await;
     let root_url = root["url"].as_str().unwrap().to_owned();
 
     // Replying to oneself names no one.
-    let (status, own) = api_post(&a, &token, json!({ "actor": "acme", "text": "More", "in_reply_to": root_url })).await;
+    let (status, own) =
+        a.api_publish(&token, json!({ "actor": "acme", "text": "More", "in_reply_to": root_url })).await;
     assert_eq!(status, 201, "{own}");
     let note: Value =
         a.get_activity_json(own["url"].as_str().unwrap().strip_prefix(&a.base).unwrap()).await.json().await.unwrap();
@@ -325,7 +306,7 @@ async fn replies_are_checked_and_the_api_validates_its_input() {
         (json!(format!("{}/users/acme/posts/99999", a.base)), 422),
         (json!(42), 400),
     ] {
-        let (got, body) = api_post(&a, &token, json!({ "actor": "acme", "text": "x", "in_reply_to": target })).await;
+        let (got, body) = a.api_publish(&token, json!({ "actor": "acme", "text": "x", "in_reply_to": target })).await;
         assert_eq!(got, status, "{target}: {body}");
         assert!(body["error"].is_string());
     }
@@ -339,23 +320,23 @@ async fn replies_are_checked_and_the_api_validates_its_input() {
         .exec(&a.state.db)
         .await
         .unwrap();
-    let (got, body) = api_post(&a, &token, json!({ "actor": "acme", "text": "x", "in_reply_to": dm.ap_id })).await;
+    let (got, body) = a.api_publish(&token, json!({ "actor": "acme", "text": "x", "in_reply_to": dm.ap_id })).await;
     assert_eq!(got, 422, "{body}");
     assert!(body["error"].as_str().unwrap().contains("is not public"), "{body}");
     let stored = posts::Entity::find().all(&a.state.db).await.unwrap().len();
     assert_eq!(stored, 3, "refused replies stored nothing");
-    let (got, body) = api_post(
-        &a,
-        &token,
-        json!({ "actor": "acme", "text": "x", "in_reply_to": dm.ap_id, "visibility": "followers" }),
-    )
-    .await;
+    let (got, body) = a
+        .api_publish(
+            &token,
+            json!({ "actor": "acme", "text": "x", "in_reply_to": dm.ap_id, "visibility": "followers" }),
+        )
+        .await;
     assert_eq!(got, 201, "{body}");
 
     for (query, status) in
         [("state=maybe", 400), ("limit=0", 400), ("limit=101", 400), ("cursor=abc", 400), ("actor=nobody", 404)]
     {
-        let (got, body) = conversations_api(&a, &token, query).await;
+        let (got, body) = a.api_conversations(&token, query).await;
         assert_eq!(got, status, "{query}: {body}");
     }
     let response = a.client.get(format!("{}/api/v1/conversations", a.base)).send().await.unwrap();
@@ -370,7 +351,7 @@ async fn the_conversations_inbox_pages_with_a_cursor_and_filters_by_actor() {
     let (_, token) = tokens::create(&a.state.db, "t", None).await.unwrap();
     let (_, widget_token) = tokens::create(&a.state.db, "w", Some(&product)).await.unwrap();
     let token = token.expose().to_owned();
-    let (_, root) = api_post(&a, &token, json!({ "actor": "acme", "text": "Root" })).await;
+    let (_, root) = a.api_publish(&token, json!({ "actor": "acme", "text": "Root" })).await;
     let root = queries::posts::find(&a.state.db, root["id"].as_i64().unwrap()).await.unwrap().unwrap();
     let bob = remote_actor(&a.state.db, "social.example", "bob", "Bob").await;
     let mut expected = Vec::new();
@@ -383,7 +364,7 @@ async fn the_conversations_inbox_pages_with_a_cursor_and_filters_by_actor() {
     let mut seen = Vec::new();
     let mut query = "state=all&limit=2".to_owned();
     loop {
-        let (status, page) = conversations_api(&a, &token, &query).await;
+        let (status, page) = a.api_conversations(&token, &query).await;
         assert_eq!(status, 200, "{page}");
         let items = page["items"].as_array().unwrap();
         assert!(items.len() <= 2);
@@ -395,19 +376,19 @@ async fn the_conversations_inbox_pages_with_a_cursor_and_filters_by_actor() {
     }
     assert_eq!(seen, expected, "every conversation once, newest first");
 
-    let (_, widget) = conversations_api(&a, &token, "actor=widget").await;
+    let (_, widget) = a.api_conversations(&token, "actor=widget").await;
     assert_eq!(widget["items"].as_array().unwrap().len(), 1);
     assert_eq!(widget["items"][0]["actor"]["handle"], format!("@widget@{}", a.addr));
     // A token limited to the product sees only its conversations, and cannot ask for the brand's.
-    let (_, own) = conversations_api(&a, widget_token.expose(), "").await;
+    let (_, own) = a.api_conversations(widget_token.expose(), "").await;
     assert_eq!(own["items"].as_array().unwrap().len(), 1);
-    let (status, _) = conversations_api(&a, widget_token.expose(), "actor=acme").await;
+    let (status, _) = a.api_conversations(widget_token.expose(), "actor=acme").await;
     assert_eq!(status, 403);
 
     // An answer in the thread answers the conversations received before it, for every actor.
     let (_, answer) =
-        api_post(&a, &token, json!({ "actor": "acme", "text": "Answers below", "in_reply_to": expected[0] })).await;
-    let (_, open) = conversations_api(&a, &token, "state=unanswered").await;
+        a.api_publish(&token, json!({ "actor": "acme", "text": "Answers below", "in_reply_to": expected[0] })).await;
+    let (_, open) = a.api_conversations(&token, "state=unanswered").await;
     assert_eq!(open["items"], json!([]), "{answer}");
     let rows = conversations::Entity::find().all(&a.state.db).await.unwrap();
     assert!(rows.iter().all(|r| r.answer_post_id == answer["id"].as_i64()));
@@ -419,7 +400,7 @@ async fn the_conversations_inbox_pages_with_a_cursor_and_filters_by_actor() {
         .exec(&a.state.db)
         .await
         .unwrap();
-    let (_, open) = conversations_api(&a, &token, "state=unanswered").await;
+    let (_, open) = a.api_conversations(&token, "state=unanswered").await;
     assert_eq!(open["items"].as_array().unwrap().len(), 1);
 }
 
@@ -428,7 +409,7 @@ async fn the_thread_page_nests_counts_escapes_and_pages() {
     let a = TestApp::spawn().await;
     a.create_actor("acme", ActorKind::Brand, "Acme").await;
     let (_, token) = tokens::create(&a.state.db, "t", None).await.unwrap();
-    let (_, root) = api_post(&a, token.expose(), json!({ "actor": "acme", "text": "Root" })).await;
+    let (_, root) = a.api_publish(token.expose(), json!({ "actor": "acme", "text": "Root" })).await;
     let root_url = root["url"].as_str().unwrap().to_owned();
     let root = queries::posts::find(&a.state.db, root["id"].as_i64().unwrap()).await.unwrap().unwrap();
     let eve = remote_actor(&a.state.db, "evil.example", "eve", "<script>alert(1)</script> Eve").await;
@@ -502,7 +483,7 @@ async fn the_thread_page_is_served_again_until_its_thread_changes() {
     let a = TestApp::spawn().await;
     a.create_actor("acme", ActorKind::Brand, "Acme").await;
     let (_, token) = tokens::create(&a.state.db, "t", None).await.unwrap();
-    let (_, root) = api_post(&a, token.expose(), json!({ "actor": "acme", "text": "Root" })).await;
+    let (_, root) = a.api_publish(token.expose(), json!({ "actor": "acme", "text": "Root" })).await;
     let root_url = root["url"].as_str().unwrap().to_owned();
     let path = root_url.strip_prefix(&a.base).unwrap().to_owned();
     let root = queries::posts::find(&a.state.db, root["id"].as_i64().unwrap()).await.unwrap().unwrap();
@@ -584,26 +565,26 @@ async fn reactions_are_checked_and_counted_once() {
     let (_, token) = tokens::create(&a.state.db, "t", None).await.unwrap();
     let (_, acme_only) = tokens::create(&a.state.db, "acme only", Some(&acme)).await.unwrap();
     let token = token.expose().to_owned();
-    let (_, post) = api_post(&a, &token, json!({ "actor": "acme", "text": "Vote for the next feature" })).await;
+    let (_, post) = a.api_publish(&token, json!({ "actor": "acme", "text": "Vote for the next feature" })).await;
     let url = post["url"].as_str().unwrap().to_owned();
 
-    let (status, body) = api_react(&a, &token, "bob", &url, "love").await;
+    let (status, body) = a.api_react(&token, "bob", &url, "love").await;
     assert_eq!(status, 422, "{body}");
-    let (status, body) = api_react(&a, &token, "nobody", &url, "like").await;
+    let (status, body) = a.api_react(&token, "nobody", &url, "like").await;
     assert_eq!(status, 404, "{body}");
-    let (status, body) = api_react(&a, &token, "bob", "not a url", "like").await;
+    let (status, body) = a.api_react(&token, "bob", "not a url", "like").await;
     assert_eq!(status, 422, "{body}");
-    let (status, body) = api_react(&a, &token, "bob", &format!("{}/users/acme/posts/999999", a.base), "like").await;
+    let (status, body) = a.api_react(&token, "bob", &format!("{}/users/acme/posts/999999", a.base), "like").await;
     assert_eq!(status, 422, "{body}");
-    let (status, body) = api_react(&a, acme_only.expose(), "bob", &url, "like").await;
+    let (status, body) = a.api_react(acme_only.expose(), "bob", &url, "like").await;
     assert_eq!(status, 403, "a token for @acme cannot act as @bob: {body}");
     let response = a.client.post(format!("{}/api/v1/reactions", a.base)).bearer_auth(&token).body("{").send();
     assert_eq!(response.await.unwrap().status(), 400);
 
     // A staff member +1s the brand's post: counted once, withdrawn once.
-    let (status, like) = api_react(&a, &token, "bob", &url, "like").await;
+    let (status, like) = a.api_react(&token, "bob", &url, "like").await;
     assert_eq!(status, 201, "{like}");
-    assert_eq!(api_react(&a, &token, "bob", &url, "like").await.0, 200);
+    assert_eq!(a.api_react(&token, "bob", &url, "like").await.0, 200);
     assert_eq!(counts(&a, &url).await, (1, 0));
     let withdraw = |token: String| {
         a.client.delete(format!("{}/api/v1/reactions/{}", a.base, like["id"])).bearer_auth(token).send()
@@ -624,7 +605,7 @@ async fn reactions_are_checked_and_counted_once() {
 async fn partial_post_indexes_serve_their_queries() {
     use sea_orm::{QueryOrder, QuerySelect, QueryTrait};
 
-    let app = TestApp::spawn_with(crate::helpers::Options { no_workers: true, ..Default::default() }).await;
+    let app = TestApp::spawn_with(crate::support::Options { no_workers: true, ..Default::default() }).await;
     let db = &app.state.db;
     let backend = db.get_database_backend();
     let now = Utc::now();
@@ -648,7 +629,7 @@ async fn partial_post_indexes_serve_their_queries() {
         ),
     ];
     for (index, query) in queries {
-        let plan = crate::helpers::query_plan(db, query, true).await;
+        let plan = crate::support::query_plan(db, query, true).await;
         assert!(plan.contains(index), "{index} does not serve its query:\n{plan}");
     }
 }
@@ -663,7 +644,7 @@ async fn partial_post_indexes_serve_their_queries() {
 async fn orphan_lookups_search_the_in_reply_to_index() {
     use sea_orm::{DbBackend, QuerySelect, QueryTrait};
 
-    let app = TestApp::spawn_with(crate::helpers::Options { no_workers: true, ..Default::default() }).await;
+    let app = TestApp::spawn_with(crate::support::Options { no_workers: true, ..Default::default() }).await;
     let db = &app.state.db;
     let backend = db.get_database_backend();
     let ids = ["https://r.example/notes/1", "https://r.example/notes/2", "https://r.example/notes/3"];
@@ -679,7 +660,7 @@ async fn orphan_lookups_search_the_in_reply_to_index() {
             queries::posts::answering([ids[0]]).filter(posts::Column::Id.ne(1)).build(backend),
         ];
         for query in queries {
-            let plan = crate::helpers::query_plan(db, query, forbid_scans).await;
+            let plan = crate::support::query_plan(db, query, forbid_scans).await;
             assert!(plan.contains("ix_posts_in_reply_to_ap_id"), "the inReplyTo index does not serve:\n{plan}");
             assert!(!plan.contains("ix_posts_parent"), "top-level posts are searched:\n{plan}");
         }
@@ -717,7 +698,7 @@ async fn orphan_lookups_search_the_in_reply_to_index() {
 /// and never overwrites one of our accounts, whatever a remote document claims.
 #[tokio::test]
 async fn the_actor_upsert_refreshes_remote_rows_and_never_touches_ours() {
-    let app = TestApp::spawn_with(crate::helpers::Options { no_workers: true, ..Default::default() }).await;
+    let app = TestApp::spawn_with(crate::support::Options { no_workers: true, ..Default::default() }).await;
     let db = &app.state.db;
     let first = remote_actor(db, "r.example", "ada", "Ada").await;
     let mut row = queries::actors::RemoteActorRow {
@@ -754,7 +735,7 @@ async fn the_actor_upsert_refreshes_remote_rows_and_never_touches_ours() {
 /// caller gets its own row, and one refused row (an id of one of our accounts) fails alone.
 #[tokio::test]
 async fn concurrent_actor_stores_share_a_batch_and_fail_alone() {
-    let app = TestApp::spawn_with(crate::helpers::Options { no_workers: true, ..Default::default() }).await;
+    let app = TestApp::spawn_with(crate::support::Options { no_workers: true, ..Default::default() }).await;
     let ours = app.create_actor("acme", ActorKind::Brand, "Acme").await;
     let writer = app.state.federation.actor_writer.clone();
     let row = |ap_id: String| queries::actors::RemoteActorRow {

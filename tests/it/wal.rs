@@ -11,7 +11,7 @@ use openhouse::{
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
-use crate::helpers::{Options, TestApp, eventually};
+use crate::support::{Options, TestApp, eventually};
 
 const PAGE: u64 = 4096;
 
