@@ -21,6 +21,7 @@ mod leases;
 mod lifecycle;
 mod ops;
 mod pages;
+mod peers;
 mod publishing;
 mod rate_limits;
 mod remote_follow;

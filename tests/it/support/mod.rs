@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod fake_remote;
+pub mod fixtures;
 pub mod signing;
 pub mod snapshot;
 pub mod wait;

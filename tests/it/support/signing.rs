@@ -14,9 +14,14 @@ use url::Url;
 /// A fresh RSA key for the actor `actor_id`, named `{actor_id}#main-key`; the signing key
 /// and the public key's PEM.
 pub fn new_key(actor_id: &str) -> (SigningKey, String) {
+    key_named(&format!("{actor_id}#main-key"))
+}
+
+/// A fresh RSA key whose id is `key_id` (peers name them differently: `#main-key`,
+/// `/main-key`…); the signing key and the public key's PEM.
+pub fn key_named(key_id: &str) -> (SigningKey, String) {
     let keys = generate_rsa_keys().unwrap();
-    let key_id = Url::parse(&format!("{actor_id}#main-key")).unwrap();
-    (SigningKey::from_pkcs8_pem(key_id, &keys.private_pem).unwrap(), keys.public_pem)
+    (SigningKey::from_pkcs8_pem(Url::parse(key_id).unwrap(), &keys.private_pem).unwrap(), keys.public_pem)
 }
 
 /// The headers of an `application/activity+json` POST of `body` to `url`, signed with
