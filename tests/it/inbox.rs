@@ -221,8 +221,7 @@ async fn a_bad_key_triggers_one_refetch_per_five_minutes() {
     assert_eq!(peer.send(&peer.follow("follows/ok", &a.actor_url("acme"))).await, 202);
 
     // A key ada does not have, claiming ada's key id.
-    let keys = openhouse::crypto::generate_rsa_keys().unwrap();
-    let impostor = SigningKey::from_pkcs8_pem(peer.key.key_id().clone(), &keys.private_pem).unwrap();
+    let (impostor, _) = signing::key_named(peer.key.key_id().as_str());
     let body = peer.follow("follows/forged", &a.actor_url("acme")).to_string().into_bytes();
     let before = queries::actors::find_by_ap_id(&a.state.db, &peer.actor).await.unwrap().unwrap();
     assert_eq!(peer.send_with(&impostor, &body, SystemTime::now(), |_, _| {}).await, 401);

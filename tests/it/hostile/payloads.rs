@@ -9,7 +9,7 @@ use super::{Suite, brand_and_known_actors, with};
 use crate::support::{Options, fake_remote::instance_with_fakes};
 
 #[tokio::test]
-async fn json_ld_tricks_wrong_shapes_and_wrong_bodies_are_refused_and_change_nothing() {
+async fn hostile_requests_are_refused_at_the_inbox_and_change_nothing() {
     let (a, fake1, _fake2) = instance_with_fakes(Options::default()).await;
     let (acme, ada, bob) = brand_and_known_actors(&a, &fake1).await;
     let follow = ada.activity("Follow", json!(acme));

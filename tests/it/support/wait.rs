@@ -1,8 +1,10 @@
 //! Waiting on a condition instead of sleeping: work done by background workers (the inbox
 //! worker, delivery, parent fetches) is checked for, never assumed after a pause.
 
+use chrono::{DateTime, Utc};
 use openhouse::db::entities::{activities, deliveries, inbox_activities};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::Value;
 
 use super::app::TestApp;
 
@@ -65,4 +67,28 @@ pub async fn settled(a: &TestApp) {
         (unexpanded + sending + receiving == 0).then_some(())
     })
     .await;
+}
+
+/// The activity of `kind` whose object is `object_id` (embedded, or named by its id) that
+/// `app`'s inbox stored, with when it arrived; `None` until it has. The inbox drops the
+/// payload once processed (I12), so the body is read from what `sender` sent under the
+/// same id.
+pub async fn received(app: &TestApp, sender: &TestApp, kind: &str, object_id: &str) -> Option<(Value, DateTime<Utc>)> {
+    let rows = inbox_activities::Entity::find()
+        .filter(inbox_activities::Column::ActivityType.eq(kind))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    for row in rows {
+        let sent = activities::Entity::find()
+            .filter(activities::Column::ApId.eq(row.ap_id.as_str()))
+            .one(&sender.state.db)
+            .await
+            .unwrap()?;
+        let json: Value = serde_json::from_str(&sent.payload).unwrap();
+        if json["object"]["id"] == object_id || json["object"] == object_id {
+            return Some((json, row.received_at));
+        }
+    }
+    None
 }
