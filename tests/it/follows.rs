@@ -72,16 +72,7 @@ async fn a_locked_account_holds_requests_until_staff_decide() {
     // Staff decide through the API (the CLI's `follow-requests` calls the same service).
     let (_, token) = tokens::create(&a.state.db, "community-team", None).await.unwrap();
     let token = token.expose().to_owned();
-    let listed: Value = a
-        .client
-        .get(format!("{}/api/v1/follow-requests?actor=beta", a.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, listed) = a.api_get(&token, "/api/v1/follow-requests?actor=beta").await;
     let requests = listed["requests"].as_array().unwrap();
     let id_of = |name: &str| {
         requests.iter().find(|r| r["handle"].as_str().unwrap().starts_with(&format!("@{name}@"))).unwrap()["id"]

@@ -178,14 +178,7 @@ async fn a_tokens_last_use_is_recorded_to_the_minute() {
     let (row, token) = tokens::create(&a.state.db, "dashboard", None).await.unwrap();
     assert_eq!(row.last_used_at, None);
     let last_used = || async {
-        let status = a
-            .client
-            .get(format!("{}/api/v1/deliveries", a.base))
-            .header("Authorization", format!("Bearer {}", token.expose()))
-            .send()
-            .await
-            .unwrap()
-            .status();
+        let (status, _) = a.api_get(token.expose(), "/api/v1/deliveries").await;
         assert_eq!(status, 200);
         api_tokens::Entity::find_by_id(row.id).one(&a.state.db).await.unwrap().unwrap().last_used_at
     };
