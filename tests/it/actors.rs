@@ -3,7 +3,7 @@
 use openhouse::domain::{ActorKind, ProfileField};
 use serde_json::Value;
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 const LD_JSON: &str = "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
 
@@ -17,7 +17,7 @@ async fn brand_actor_document_has_every_field_mastodon_reads() {
     app.create_actor_with("acme", ActorKind::Brand, "Acme Inc.", "We make things.\n\nAsk us anything.", false, fields)
         .await;
 
-    let res = app.get_activity_json("/users/acme").await;
+    let res = app.get_actor("acme").await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/activity+json");
     assert_eq!(res.headers()["vary"], "Accept");
@@ -76,7 +76,7 @@ async fn staff_are_people_and_locked_accounts_say_so() {
     app.create_actor("ada", ActorKind::Staff, "Ada from Acme").await;
     app.create_actor_with("beta", ActorKind::Product, "Acme Beta", "", true, vec![]).await;
 
-    let ada: Value = app.get_activity_json("/users/ada").await.json().await.unwrap();
+    let ada: Value = app.get_actor("ada").await.json().await.unwrap();
     assert_eq!(ada["type"], "Person");
     assert_eq!(ada["manuallyApprovesFollowers"], false);
     let beta: Value = app.get("/users/beta", LD_JSON).await.json().await.unwrap();
@@ -127,7 +127,7 @@ async fn the_actor_url_serves_browsers_the_profile_page() {
 #[tokio::test]
 async fn unknown_accounts_are_404_in_json_and_in_html() {
     let app = TestApp::spawn().await;
-    let json = app.get_activity_json("/users/nobody").await;
+    let json = app.get_actor("nobody").await;
     assert_eq!(json.status(), 404);
     let body: Value = json.json().await.unwrap();
     assert_eq!(body["error"], "no such account");

@@ -10,7 +10,7 @@ use reqwest::multipart::{Form, Part};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::Value;
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 const PNG: &[u8] = include_bytes!("../../frontend/static/avatar.png");
 /// The smallest GIF: a different type than the PNG, so the order of attachments is visible.
@@ -77,15 +77,9 @@ async fn a_form_publishes_images_with_their_alt_text() {
         assert_eq!(served.bytes().await.unwrap().as_ref(), bytes);
     }
     // Text-only JSON still works on the same route.
-    let response = a
-        .client
-        .post(format!("{}/api/v1/posts", a.base))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({ "actor": "acme", "text": "No pictures this time" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
+    let (status, _) =
+        a.api_publish(&token, serde_json::json!({ "actor": "acme", "text": "No pictures this time" })).await;
+    assert_eq!(status, 201);
 }
 
 #[tokio::test]

@@ -9,14 +9,13 @@
 use std::{
     path::PathBuf,
     process::{Child, Command, Stdio},
-    time::Duration,
 };
 
 use base64::Engine;
 use openhouse::services::setup;
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::support::{TestApp, eventually};
 
 /// W3C WebDriver's key for element references.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -55,13 +54,10 @@ impl Browser {
             .expect("chromedriver starts");
         let endpoint = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
-        // Wait until chromedriver answers (bounded: 100 tries).
-        for _ in 0..100 {
-            if http.get(format!("{endpoint}/status")).send().await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        eventually(10, "chromedriver to answer", || async {
+            http.get(format!("{endpoint}/status")).send().await.ok().map(|_| ())
+        })
+        .await;
         let profile = tempfile::tempdir().unwrap();
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
@@ -142,15 +138,10 @@ impl Browser {
     /// Waits (up to 30 s) for the page after a click to be the expected one: chromedriver does
     /// not always wait for a form submission's navigation, and a loaded machine is slow.
     async fn wait_for_title(&self, expected: &str) {
-        let mut title = String::new();
-        for _ in 0..300 {
-            title = self.title().await;
-            if title == expected {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        assert_eq!(title, expected, "the expected page did not load");
+        eventually(30, &format!("the page titled {expected:?}"), || async {
+            (self.title().await == expected).then_some(())
+        })
+        .await;
     }
 
     /// Console messages since the last call (CSP violations appear here).

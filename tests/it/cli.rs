@@ -6,7 +6,7 @@ use std::{
     time::Duration,
 };
 
-use crate::helpers::{TestDb, test_database};
+use crate::support::{TestDb, test_database};
 
 /// A data directory and database for running the binary against.
 struct Env {

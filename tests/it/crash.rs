@@ -1,7 +1,8 @@
 //! Crash safety of delivery (FEDERATION.md D1–D7): an update published with the CLI fans
-//! out to 1,000 followers on
-//! 100 hosts (loopback sinks: some slow, some failing with 500 before recovering, one
-//! answering 410); the worker process is killed with SIGKILL mid-fan-out and restarted.
+//! out to 1,000 followers on 100 hosts (loopback sinks: some that do not answer until the
+//! first worker is dead, some failing with 500 before recovering, one answering 410); the
+//! worker process is killed with SIGKILL mid-fan-out (while requests are held open by the
+//! slow hosts, so the kill cannot land after the fan-out) and restarted.
 //! Every live inbox must receive the activity at least once, the 410 host must get no
 //! retries, and nothing may be left pending or leased.
 
@@ -9,7 +10,6 @@ use std::{
     collections::HashMap,
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
-    time::Duration,
 };
 
 use axum::{
@@ -21,8 +21,9 @@ use axum::{
 use chrono::Utc;
 use openhouse::db::{entities::deliveries, queries};
 use sea_orm::{ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
+use tokio::sync::watch;
 
-use crate::helpers::{TestDb, eventually, test_database};
+use crate::support::{TestDb, eventually, test_database};
 
 const HOSTS: usize = 100;
 const FOLLOWERS: usize = 1000;
@@ -31,6 +32,7 @@ const GONE_HOST: usize = 20;
 #[derive(Clone, Copy)]
 enum Behaviour {
     Fast,
+    /// Holds every request until the gate opens (once the first worker is killed).
     Slow,
     /// Answers its first three requests with 500, then recovers.
     FailThenRecover,
@@ -40,6 +42,8 @@ enum Behaviour {
 #[derive(Clone)]
 struct Sink {
     behaviour: Behaviour,
+    /// Opened once the first worker is dead; slow hosts answer only after it.
+    gate: Arc<watch::Sender<bool>>,
     /// Requests seen per path, with whether they were signed.
     seen: Arc<Mutex<HashMap<String, (usize, bool)>>>,
 }
@@ -60,7 +64,7 @@ async fn receive(State(sink): State<Sink>, uri: axum::http::Uri, headers: Header
     match sink.behaviour {
         Behaviour::Fast => StatusCode::ACCEPTED,
         Behaviour::Slow => {
-            tokio::time::sleep(Duration::from_millis(150)).await;
+            let _ = sink.gate.subscribe().wait_for(|open| *open).await;
             StatusCode::ACCEPTED
         }
         Behaviour::FailThenRecover if count <= 3 => StatusCode::INTERNAL_SERVER_ERROR,
@@ -69,8 +73,8 @@ async fn receive(State(sink): State<Sink>, uri: axum::http::Uri, headers: Header
     }
 }
 
-async fn start_sink(behaviour: Behaviour) -> (u16, Sink) {
-    let sink = Sink { behaviour, seen: Arc::default() };
+async fn start_sink(behaviour: Behaviour, gate: Arc<watch::Sender<bool>>) -> (u16, Sink) {
+    let sink = Sink { behaviour, gate, seen: Arc::default() };
     let app = Router::new()
         .route("/inbox", post(receive))
         .route("/users/{name}/inbox", post(receive))
@@ -126,9 +130,10 @@ async fn a_killed_worker_loses_no_delivery() {
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
 
     // 100 sink hosts; even hosts have a shared inbox (one delivery for all their followers).
+    let gate = Arc::new(watch::channel(false).0);
     let mut sinks = Vec::new();
     for host in 0..HOSTS {
-        sinks.push(start_sink(behaviour_of(host)).await);
+        sinks.push(start_sink(behaviour_of(host), gate.clone()).await);
     }
     let db = Database::connect(&database_url).await.unwrap();
     let brand = queries::actors::find_local_by_username(&db, "acme").await.unwrap().unwrap();
@@ -182,10 +187,18 @@ async fn a_killed_worker_loses_no_delivery() {
     };
 
     // Kill the worker with SIGKILL part-way through.
+    // It is killed once part of the fan-out has arrived and a slow host holds a request
+    // (which cannot have been recorded as delivered).
     let mut first = worker(&tmp, &database_url);
-    eventually(60, "a first part of the fan-out", || async { (received(&sinks) >= 100).then_some(()) }).await;
+    eventually(60, "a first part of the fan-out, and a request held by a slow host", || async {
+        let slow = sinks.iter().enumerate().filter(|(host, _)| matches!(behaviour_of(*host), Behaviour::Slow));
+        let held: usize = slow.map(|(_, (_, s))| s.seen.lock().unwrap().values().map(|(n, _)| *n).sum::<usize>()).sum();
+        (received(&sinks) >= 50 && held >= 1).then_some(())
+    })
+    .await;
     Command::new("kill").args(["-KILL", &first.id().to_string()]).status().unwrap();
     first.wait().unwrap();
+    gate.send_replace(true);
     let pending = deliveries::Entity::find().filter(deliveries::Column::State.eq("pending")).count(&db).await.unwrap();
     assert!(pending > 0, "the kill happened mid-fan-out");
 

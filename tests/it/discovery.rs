@@ -3,7 +3,7 @@
 use openhouse::domain::ActorKind;
 use serde_json::Value;
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 #[tokio::test]
 async fn webfinger_finds_a_brand_by_acct_with_every_link_mastodon_needs() {
@@ -36,7 +36,7 @@ async fn webfinger_round_trips_from_the_actor_document_as_mastodon_checks() {
     let app = TestApp::spawn().await;
     app.create_actor("widget", ActorKind::Product, "Widget").await;
     // Mastodon fetches the actor, then WebFingers preferredUsername@host and expects the same id.
-    let actor: Value = app.get_activity_json("/users/widget").await.json().await.unwrap();
+    let actor: Value = app.get_actor("widget").await.json().await.unwrap();
     let username = actor["preferredUsername"].as_str().unwrap();
     let host = url::Url::parse(actor["id"].as_str().unwrap()).unwrap();
     let domain = format!("{}:{}", host.host_str().unwrap(), host.port().unwrap());

@@ -10,7 +10,7 @@ use openhouse::{
 };
 use serde_json::Value;
 
-use crate::helpers::{eventually, two_instances};
+use crate::support::{eventually, two_instances};
 
 #[tokio::test]
 async fn a_remote_follow_is_accepted_and_undone() {
@@ -72,16 +72,7 @@ async fn a_locked_account_holds_requests_until_staff_decide() {
     // Staff decide through the API (the CLI's `follow-requests` calls the same service).
     let (_, token) = tokens::create(&a.state.db, "community-team", None).await.unwrap();
     let token = token.expose().to_owned();
-    let listed: Value = a
-        .client
-        .get(format!("{}/api/v1/follow-requests?actor=beta", a.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, listed) = a.api_get(&token, "/api/v1/follow-requests?actor=beta").await;
     let requests = listed["requests"].as_array().unwrap();
     let id_of = |name: &str| {
         requests.iter().find(|r| r["handle"].as_str().unwrap().starts_with(&format!("@{name}@"))).unwrap()["id"]
@@ -115,7 +106,7 @@ async fn a_locked_account_holds_requests_until_staff_decide() {
 /// once, in a stable order; pending requests and other accounts' followers are not included.
 #[tokio::test]
 async fn follower_inboxes_are_distinct_shared_first_and_accepted_only() {
-    let a = crate::helpers::TestApp::spawn().await;
+    let a = crate::support::TestApp::spawn().await;
     let brand = a.create_actor("acme", ActorKind::Brand, "Acme").await;
     let locked = a.create_actor_with("beta", ActorKind::Product, "Beta", "", true, vec![]).await;
     let remote = |n: u32, host: &str, shared: bool| queries::actors::RemoteActorRow {
@@ -152,7 +143,7 @@ async fn follower_inboxes_are_distinct_shared_first_and_accepted_only() {
 async fn follower_inboxes_read_the_follows_index_alone() {
     use sea_orm::{DbBackend, QueryTrait};
 
-    let a = crate::helpers::TestApp::spawn().await;
+    let a = crate::support::TestApp::spawn().await;
     let db = &a.state.db;
     let brand = a.create_actor("acme", ActorKind::Brand, "Acme").await;
     for n in 0..50 {
@@ -164,7 +155,7 @@ async fn follower_inboxes_read_the_follows_index_alone() {
     }
     let backend = db.get_database_backend();
     let query = queries::follows::follower_inboxes_query(brand.id).build(backend);
-    let plan = crate::helpers::query_plan(db, query, true).await;
+    let plan = crate::support::query_plan(db, query, true).await;
     match backend {
         DbBackend::Sqlite => assert!(
             plan.contains("USING COVERING INDEX ix_follows_followee_state_follower"),

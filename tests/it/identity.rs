@@ -24,23 +24,16 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::{
-    helpers::{Options, TestApp},
-    hostile::{Doc, Fake, FakeActor, PUBLIC, publish, snapshot},
+use crate::support::{
+    Options, TestApp,
+    fake_remote::{Doc, FAKE_HOSTS, Fake, FakeActor, PUBLIC, instance_with_fakes},
+    snapshot::snapshot,
 };
-
-const FAKE_HOSTS: &str = "127.0.0.4/32:*,127.0.0.5/32:*";
 
 /// An instance without background workers (the test runs the inbox worker), the attacker's
 /// server and the victim's.
 async fn instance() -> (TestApp, Fake, Fake) {
-    let a = TestApp::spawn_with(Options {
-        ip: Some("127.0.0.2"),
-        allow_private_fetch: Some(FAKE_HOSTS.into()),
-        no_workers: true,
-    })
-    .await;
-    (a, Fake::start("127.0.0.4").await, Fake::start("127.0.0.5").await)
+    instance_with_fakes(Options { no_workers: true, ..Default::default() }).await
 }
 
 /// Runs the inbox worker until nothing is pending.
@@ -62,7 +55,7 @@ async fn posts_by(a: &TestApp, ap_id: &str) -> Vec<posts::Model> {
 async fn activities_sent_through_a_redirecting_actor_url_credit_no_one_else() {
     let (a, attacker, victim) = instance().await;
     let acme = a.create_actor("acme", ActorKind::Brand, "Acme").await;
-    let update = publish(&a, &acme, "Beta 2 is out: tell us what breaks").await;
+    let update = a.publish(&acme, "Beta 2 is out: tell us what breaks").await;
     let bob = victim.actor("bob");
     let y = attacker.actor("y");
     let x = format!("{}/users/x", attacker.base);
@@ -204,7 +197,7 @@ fn note_by_redirecting_author(attacker: &Fake, victim: &Fake, in_reply_to: Optio
 async fn a_thread_walk_note_whose_author_url_redirects_is_not_credited_to_the_victim() {
     let (a, attacker, victim) = instance().await;
     let acme = a.create_actor("acme", ActorKind::Brand, "Acme").await;
-    let update = publish(&a, &acme, "What should we build next?").await;
+    let update = a.publish(&acme, "What should we build next?").await;
     let (bob, q_id) = note_by_redirecting_author(&attacker, &victim, Some(&update.ap_id));
     // r: z's genuine reply to q, mentioning the brand.
     let z = attacker.actor("z");

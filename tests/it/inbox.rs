@@ -8,15 +8,15 @@ use openhouse::{
     domain::ActorKind,
     federation::{
         inbox::writer::{Inserted, NewInboxRow},
-        signatures::{SigningKey, sign_request},
+        signatures::SigningKey,
     },
 };
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderValue};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::helpers::{Options, TestApp, eventually, two_instances};
+use crate::support::{Options, TestApp, eventually, signing, two_instances};
 
 /// A signer speaking for one of B's actors, and the inbox on A it talks to.
 pub(crate) struct Peer {
@@ -53,13 +53,7 @@ impl Peer {
         at: SystemTime,
         tamper: impl FnOnce(&mut HeaderMap, &mut Vec<u8>),
     ) -> u16 {
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/activity+json"));
-        sign_request(key, &reqwest::Method::POST, &self.inbox, &mut headers, Some(body), at).unwrap();
-        let mut body = body.to_vec();
-        tamper(&mut headers, &mut body);
-        headers.remove(reqwest::header::HOST);
-        self.client.post(self.inbox.clone()).headers(headers).body(body).send().await.unwrap().status().as_u16()
+        signing::post_signed(&self.client, key, &self.inbox, body, at, tamper).await.status().as_u16()
     }
 
     pub async fn send(&self, activity: &Value) -> u16 {
@@ -229,8 +223,7 @@ async fn a_bad_key_triggers_one_refetch_per_five_minutes() {
     assert_eq!(peer.send(&peer.follow("follows/ok", &a.actor_url("acme"))).await, 202);
 
     // A key ada does not have, claiming ada's key id.
-    let keys = openhouse::crypto::generate_rsa_keys().unwrap();
-    let impostor = SigningKey::from_pkcs8_pem(peer.key.key_id().clone(), &keys.private_pem).unwrap();
+    let (impostor, _) = signing::key_named(peer.key.key_id().as_str());
     let body = peer.follow("follows/forged", &a.actor_url("acme")).to_string().into_bytes();
     let before = queries::actors::find_by_ap_id(&a.state.db, &peer.actor).await.unwrap().unwrap();
     assert_eq!(peer.send_with(&impostor, &body, SystemTime::now(), |_, _| {}).await, 401);
@@ -329,20 +322,14 @@ async fn shutdown_flushes_every_accepted_activity() {
         activity["type"] = json!("Listen");
         let id = activity["id"].as_str().unwrap().to_owned();
         sends.spawn(async move {
-            let mut headers = HeaderMap::new();
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/activity+json"));
             let body = activity.to_string().into_bytes();
-            sign_request(&peer.key, &reqwest::Method::POST, &peer.inbox, &mut headers, Some(&body), SystemTime::now())
-                .unwrap();
-            headers.remove(reqwest::header::HOST);
+            let headers = signing::signed_headers(&peer.key, &peer.inbox, &body, SystemTime::now());
             let status = peer.client.post(peer.inbox.clone()).headers(headers).body(body).send().await;
             (id, status.map(|r| r.status().as_u16()).ok())
         });
     }
     // Shut down as soon as the first of them is stored: the others are in flight.
-    while stored(&a).await < 2 {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    eventually(30, "the first requests stored", || async { (stored(&a).await >= 2).then_some(()) }).await;
     a.begin_shutdown();
     let mut accepted = Vec::new();
     let mut statuses = Vec::new();
@@ -390,7 +377,7 @@ async fn leasing_walks_the_backlog_in_order_without_sorting_it() {
     db.execute_unprepared("ANALYZE").await.unwrap();
     let backend = db.get_database_backend();
     let lease = inbox::lease(now, now + chrono::Duration::seconds(60)).build(backend);
-    let plan = crate::helpers::query_plan(db, lease, false).await;
+    let plan = crate::support::query_plan(db, lease, false).await;
     assert!(!plan.contains("TEMP B-TREE") && !plan.contains("Sort"), "the lease sorts:\n{plan}");
     if backend == DbBackend::Sqlite {
         assert!(plan.contains("ix_inbox_state_id"), "the lease does not use the (state, id) index:\n{plan}");

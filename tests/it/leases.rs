@@ -3,10 +3,12 @@
 //! "a delivery whose lease expires while it waits for a busy host's permit can be sent
 //! twice").
 //!
-//! Two workers share one database. Worker A leases three deliveries to one shared inbox
-//! (lease 3 s, one request per host at a time); the sink takes 2 s per request, so the
-//! third delivery waits 4 s: its lease runs out, worker B takes it and sends it. When A
-//! finally gets the host, it must notice and drop it. Each activity must arrive once.
+//! Two workers share one database, and the race is forced, not hoped for: worker A leases
+//! three deliveries to one shared inbox (one request per host at a time); the inbox holds
+//! A's first request until the test lets it go, so the other two wait for the host. Their
+//! leases run out (the test ends them), worker B takes them over and sends them; only then
+//! is A's first request answered, and A, finally holding the host, must notice the rows are
+//! no longer its own and drop them. Each activity must arrive once.
 //!
 //! Connections: a host with a backlog reuses its connection; the last delivery queued for a
 //! host asks the peer to close it, so a fan-out does not leave thousands of idle sockets.
@@ -15,7 +17,6 @@ use std::{
     collections::HashMap,
     net::SocketAddr,
     sync::{Arc, Mutex},
-    time::Duration,
 };
 
 use axum::{
@@ -28,7 +29,7 @@ use chrono::Utc;
 use openhouse::{
     config::Config,
     db::{
-        entities::{actors, deliveries},
+        entities::{activities, actors, deliveries},
         queries,
     },
     domain::{ActorKind, Username, Visibility},
@@ -39,17 +40,26 @@ use openhouse::{
     },
     state::AppState,
 };
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, sea_query::Expr};
+use tokio::sync::watch;
 
-use crate::helpers::{TestDb, eventually, test_database};
+use crate::support::{TestDb, eventually, test_database};
 
-type Seen = Arc<Mutex<HashMap<String, usize>>>;
+/// How many times each activity (by id) arrived, in the order they arrived.
+type Seen = Arc<Mutex<Vec<String>>>;
 
-async fn slow_inbox(State(seen): State<Seen>, body: String) -> StatusCode {
+/// An inbox that records each activity it receives and holds every request until the test
+/// opens its gate.
+#[derive(Clone)]
+struct GatedInbox {
+    seen: Seen,
+    open: Arc<watch::Sender<bool>>,
+}
+
+async fn gated_inbox(State(inbox): State<GatedInbox>, body: String) -> StatusCode {
     let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-    let id = json["id"].as_str().unwrap_or("?").to_owned();
-    *seen.lock().unwrap().entry(id).or_default() += 1;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    inbox.seen.lock().unwrap().push(json["id"].as_str().unwrap_or("?").to_owned());
+    let _ = inbox.open.subscribe().wait_for(|open| *open).await;
     StatusCode::ACCEPTED
 }
 
@@ -138,12 +148,19 @@ async fn delivered(state: &AppState, n: u64) {
     .await;
 }
 
+/// The delivery rows, by id.
+async fn rows(state: &AppState) -> Vec<deliveries::Model> {
+    deliveries::Entity::find().order_by_asc(deliveries::Column::Id).all(&state.db).await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delivery_whose_lease_ran_out_while_waiting_for_its_host_is_not_sent_twice() {
     let seen: Seen = Arc::default();
+    let open = Arc::new(watch::channel(false).0);
     let sink = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sink_origin = format!("http://{}", sink.local_addr().unwrap());
-    let app = Router::new().route("/inbox", post(slow_inbox)).with_state(seen.clone());
+    let inbox = GatedInbox { seen: seen.clone(), open: open.clone() };
+    let app = Router::new().route("/inbox", post(gated_inbox)).with_state(inbox);
     tokio::spawn(async move { axum::serve(sink, app).await });
 
     let tmp = tempfile::tempdir().unwrap();
@@ -153,24 +170,83 @@ async fn a_delivery_whose_lease_ran_out_while_waiting_for_its_host_is_not_sent_t
     publish_updates(&state, &brand, 3).await;
     assert_eq!(deliveries::Entity::find().count(&state.db).await.unwrap(), 3);
 
-    let limits =
+    // A's lease is short, so A checks with the database that a row is still its own
+    // before it sends (a lease this short could run out during the request).
+    let a_limits =
         worker::DeliveryLimits { global: 8, per_host: 1, lease: chrono::Duration::seconds(3), backoff_scale: 0.01 };
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let a = tokio::spawn(worker::run(state.federation.clone(), limits.clone(), stopped.clone()));
-    // A leases all three before B exists.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let b = tokio::spawn(worker::run(state.federation.clone(), limits, stopped));
+    let (stop_a, stopped_a) = watch::channel(false);
+    let a = tokio::spawn(worker::run(state.federation.clone(), a_limits, stopped_a));
+    // A has leased all three, and is sending the first: the inbox holds it, and the other
+    // two wait for the host's one permit.
+    let first =
+        eventually(30, "A's first request at the inbox", || async { seen.lock().unwrap().first().cloned() }).await;
+    let leased = rows(&state).await;
+    let a_owner = leased[0].lease_owner.clone().expect("A leased the rows");
+    assert!(leased.iter().all(|r| r.lease_owner.as_ref() == Some(&a_owner)), "A leased all three: {leased:?}");
+    // A claims nothing more (its stop signal ends its claiming; its three attempts go on).
+    stop_a.send(true).unwrap();
 
+    // The first stays A's (B may not take what A is sending: a lease lost mid-request is
+    // the at-least-once case, D4, not this one); the other two have waited past their lease.
+    let first_activity = activities::Entity::find()
+        .filter(activities::Column::ApId.eq(first.as_str()))
+        .one(&state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let now = Utc::now();
+    deliveries::Entity::update_many()
+        .col_expr(deliveries::Column::NextAttemptAt, Expr::value(now + chrono::Duration::days(1)))
+        .filter(deliveries::Column::ActivityId.eq(first_activity.id))
+        .exec(&state.db)
+        .await
+        .unwrap();
+    deliveries::Entity::update_many()
+        .col_expr(deliveries::Column::LeaseUntil, Expr::value(now - chrono::Duration::seconds(1)))
+        .filter(deliveries::Column::ActivityId.ne(first_activity.id))
+        .exec(&state.db)
+        .await
+        .unwrap();
+
+    // B takes the two over and sends one (held too, behind A's first).
+    let b_limits =
+        worker::DeliveryLimits { global: 8, per_host: 1, lease: chrono::Duration::seconds(60), backoff_scale: 0.01 };
+    let (stop_b, stopped_b) = watch::channel(false);
+    let b = tokio::spawn(worker::run(state.federation.clone(), b_limits, stopped_b));
+    let taken = eventually(30, "B to lease the two A waited with, and send one", || async {
+        let taken: Vec<_> = rows(&state)
+            .await
+            .into_iter()
+            .filter(|r| {
+                r.activity_id != first_activity.id && r.lease_owner.is_some() && r.lease_owner != Some(a_owner.clone())
+            })
+            .collect();
+        (taken.len() == 2 && seen.lock().unwrap().len() == 2).then_some(taken)
+    })
+    .await;
+
+    // Now the host answers: A gets its permit back for rows that are no longer its own.
+    open.send_replace(true);
     delivered(&state, 3).await;
-    // A duplicate would come from A after B's send: give it time to show up.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let _ = stop.send(true);
+    // A's run ends once its three attempts have: whatever A was going to send, it has sent.
     a.await.unwrap().unwrap();
+    stop_b.send(true).unwrap();
     b.await.unwrap().unwrap();
 
     let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen.len(), 3, "three activities arrived: {seen:?}");
-    assert!(seen.values().all(|n| *n == 1), "each activity arrived exactly once: {seen:?}");
+    assert_eq!(seen.len(), 3, "three requests in all: {seen:?}");
+    let mut distinct = seen.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3, "each activity arrived exactly once: {seen:?}");
+    // The two B sent are the two it took from A.
+    let taken_activities: Vec<i64> = taken.iter().map(|r| r.activity_id).collect();
+    for id in &seen[1..] {
+        let activity =
+            activities::Entity::find().filter(activities::Column::ApId.eq(id.as_str())).one(&state.db).await.unwrap();
+        assert!(taken_activities.contains(&activity.unwrap().id), "{id} was one of the rows B took over");
+    }
+    assert!(rows(&state).await.iter().all(|r| r.attempts == 1), "each row was recorded delivered once");
 }
 
 /// What one request to a recording inbox looked like: the client's port (its connection)

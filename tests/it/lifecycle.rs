@@ -18,7 +18,6 @@ use openhouse::{
             deliveries::{self, DeliveryState},
             hosts,
             inbox_activities::{self, InboxState},
-            posts,
         },
         queries,
     },
@@ -38,9 +37,10 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use url::Url;
 
-use crate::{
-    helpers::{Options, TestApp, eventually},
-    hostile::{Fake, FakeActor, PUBLIC, publish},
+use crate::support::{
+    Options, TestApp, eventually,
+    fake_remote::{Fake, FakeActor, PUBLIC},
+    wait::inbox_row,
 };
 
 /// `host[:port]` of a fake server, as delivery health keys it.
@@ -67,20 +67,12 @@ async fn instance() -> (TestApp, actors::Model, Fake) {
     (a, brand, Fake::start("127.0.0.7").await)
 }
 
-async fn inbox_row(a: &TestApp, id: &str) -> Option<inbox_activities::Model> {
-    inbox_activities::Entity::find().filter(inbox_activities::Column::ApId.eq(id)).one(&a.state.db).await.unwrap()
-}
-
 /// Waits until the worker has finished with the inbox row of `id`; the row.
 async fn processed(a: &TestApp, id: &str) -> inbox_activities::Model {
     eventually(30, &format!("the worker to finish {id}"), || async {
         inbox_row(a, id).await.filter(|row| row.state != InboxState::Pending)
     })
     .await
-}
-
-async fn stored_post(a: &TestApp, ap_id: &str) -> Option<posts::Model> {
-    queries::posts::find_by_ap_id(&a.state.db, ap_id).await.unwrap()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -207,7 +199,7 @@ async fn a_delete_before_its_create_keeps_the_note_out_for_a_while() {
     let (a, brand, fake) = instance().await;
     let ada = fake.actor("ada");
     let bob = fake.actor("bob");
-    let update = publish(&a, &brand, "v2 is out").await;
+    let update = a.publish(&brand, "v2 is out").await;
     let deleted_id = format!("{}/notes/early", ada.id);
 
     // The Delete overtakes its Create.
@@ -218,19 +210,19 @@ async fn a_delete_before_its_create_keeps_the_note_out_for_a_while() {
     assert_eq!(ada.send(&a, &create).await, 202);
     let row = processed(&a, create["id"].as_str().unwrap()).await;
     assert_eq!(row.state, InboxState::Ignored, "{:?}", row.last_error);
-    assert!(stored_post(&a, &deleted_id).await.is_none(), "a deleted note was stored");
+    assert!(a.post(&deleted_id).await.is_none(), "a deleted note was stored");
     // Nor does an Update bring it in.
     let edit = ada.activity("Update", note_at(&ada, &deleted_id, &update.ap_id));
     assert_eq!(ada.send(&a, &edit).await, 202);
     processed(&a, edit["id"].as_str().unwrap()).await;
-    assert!(stored_post(&a, &deleted_id).await.is_none(), "an Update stored a deleted note");
+    assert!(a.post(&deleted_id).await.is_none(), "an Update stored a deleted note");
 
     // Another note of the same actor is stored.
     let other_id = format!("{}/notes/other", ada.id);
     let other = ada.activity("Create", note_at(&ada, &other_id, &update.ap_id));
     assert_eq!(ada.send(&a, &other).await, 202);
     assert_eq!(processed(&a, other["id"].as_str().unwrap()).await.state, InboxState::Done);
-    assert!(stored_post(&a, &other_id).await.is_some());
+    assert!(a.post(&other_id).await.is_some());
 
     // Only the owner's Delete counts: Bob (same server) deleting Ada's note changes nothing.
     let hers = format!("{}/notes/hers", ada.id);
@@ -240,7 +232,7 @@ async fn a_delete_before_its_create_keeps_the_note_out_for_a_while() {
     let hers_create = ada.activity("Create", note_at(&ada, &hers, &update.ap_id));
     assert_eq!(ada.send(&a, &hers_create).await, 202);
     assert_eq!(processed(&a, hers_create["id"].as_str().unwrap()).await.state, InboxState::Done);
-    assert!(stored_post(&a, &hers).await.is_some(), "another actor's Delete kept Ada's note out");
+    assert!(a.post(&hers).await.is_some(), "another actor's Delete kept Ada's note out");
 
     // After the window, the same note may be created again.
     let mut remembered = deleted_objects::Entity::find_by_id(deleted_id.clone())
@@ -254,7 +246,7 @@ async fn a_delete_before_its_create_keeps_the_note_out_for_a_while() {
     let again = ada.activity("Create", note_at(&ada, &deleted_id, &update.ap_id));
     assert_eq!(ada.send(&a, &again).await, 202);
     assert_eq!(processed(&a, again["id"].as_str().unwrap()).await.state, InboxState::Done);
-    assert!(stored_post(&a, &deleted_id).await.is_some(), "stored once the Delete is forgotten");
+    assert!(a.post(&deleted_id).await.is_some(), "stored once the Delete is forgotten");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -290,7 +282,7 @@ async fn follower_on(a: &TestApp, brand: &actors::Model, fake: &Fake) {
 /// Publishes a post and waits until its delivery to the fake server is finished or has
 /// been attempted once; the delivery row.
 async fn publish_and_settle(a: &TestApp, brand: &actors::Model, text: &str) -> deliveries::Model {
-    let post = publish(a, brand, text).await;
+    let post = a.publish(brand, text).await;
     a.state.federation.outbox_wakeup.notify_one();
     eventually(30, &format!("the delivery of {text:?} settled"), || async {
         let activity = activities::Entity::find()

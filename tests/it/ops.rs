@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 #[tokio::test]
 async fn healthz_and_readyz_answer() {

@@ -2,7 +2,7 @@
 
 use openhouse::domain::{ActorKind, ProfileField};
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 #[tokio::test]
 async fn the_front_page_lists_the_accounts() {

@@ -5,8 +5,8 @@ use openhouse::domain::ActorKind;
 use url::Url;
 
 use crate::{
-    helpers::{TestApp, two_instances_with},
     inbox::{Peer, stored},
+    support::{TestApp, signing, two_instances_with},
 };
 
 /// A on 127.0.0.2 with the given limits; B on 127.0.0.3 is where the senders' keys live.
@@ -49,20 +49,9 @@ async fn an_actor_over_its_rate_gets_429_and_nothing_is_stored() {
         .unwrap();
     // Unsigned: refused by the signature check before the actor is known (401, not 429).
     assert_eq!(response.status(), 401);
-    let mut headers = reqwest::header::HeaderMap::new();
     let body = over.to_string().into_bytes();
-    headers.insert("content-type", "application/activity+json".parse().unwrap());
-    openhouse::federation::signatures::sign_request(
-        &ada.key,
-        &reqwest::Method::POST,
-        &ada.inbox,
-        &mut headers,
-        Some(&body),
-        std::time::SystemTime::now(),
-    )
-    .unwrap();
-    headers.remove(reqwest::header::HOST);
-    let response = ada.client.post(ada.inbox.clone()).headers(headers).body(body).send().await.unwrap();
+    let response =
+        signing::post_signed(&ada.client, &ada.key, &ada.inbox, &body, std::time::SystemTime::now(), |_, _| {}).await;
     assert_eq!(response.status(), 429);
     assert!((1..=2).contains(&retry_after(&response)), "{:?}", response.headers());
 }

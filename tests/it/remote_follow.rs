@@ -3,7 +3,7 @@
 
 use openhouse::domain::ActorKind;
 
-use crate::helpers::{Options, TestApp};
+use crate::support::{Options, TestApp};
 
 /// The text of the page's error message.
 fn alert(html: &str) -> String {

@@ -4,7 +4,7 @@
 use openhouse::services::setup;
 use serde_json::Value;
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 fn form(username: &str, password: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -135,7 +135,7 @@ async fn an_expired_session_is_refused_and_says_how_to_get_a_new_link() {
 #[tokio::test]
 async fn the_cookie_is_secure_when_the_public_url_is_https() {
     let app = TestApp::spawn_with_env(
-        crate::helpers::Options::default(),
+        crate::support::Options::default(),
         &[("OPENHOUSE_PUBLIC_URL", "https://community.acme.example")],
     )
     .await;
@@ -159,7 +159,7 @@ async fn a_wrong_or_missing_token_is_refused_and_creates_nothing() {
     assert_eq!(post_setup(&app, None, &with_field).await.status(), 403);
     assert_eq!(post_setup(&app, Some("openhouse_setup=guess"), &with_field).await.status(), 403);
     assert!(setup::is_pending(&app.state.db).await.unwrap());
-    assert_eq!(app.get_activity_json("/users/acme").await.status(), 404);
+    assert_eq!(app.get_actor("acme").await.status(), 404);
 }
 
 #[tokio::test]

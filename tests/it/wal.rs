@@ -11,7 +11,7 @@ use openhouse::{
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
-use crate::helpers::{Options, TestApp, eventually};
+use crate::support::{Options, TestApp, eventually};
 
 const PAGE: u64 = 4096;
 
@@ -186,6 +186,7 @@ async fn turns_are_counted_by_the_line_that_took_them() {
     let writer = db::writer(&db).await.unwrap();
     drop(writer);
     let turn = db::write_turn(&db).await.unwrap();
+    // Holding the turn for 20 ms is what is measured below, not a wait for something else.
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     drop(turn);
     let sites = db::turn_stats_by_site();

@@ -1,16 +1,25 @@
-//! `TestApp`: a real instance on a loopback port with its own database, and helpers to
-//! talk to it.
+//! `TestApp`: a real instance on a loopback port with its own database, and one method per
+//! endpoint the tests call (as zero-to-production's `spawn_app` does), so a test reads as
+//! the requests it makes.
 
 use std::{collections::HashMap, net::SocketAddr};
 
 use openhouse::{
     config::Config,
-    domain::{ActorKind, ProfileField, Username},
-    services::accounts::{self, NewAccount},
+    db::{
+        entities::{actors, posts},
+        queries,
+    },
+    domain::{ActorKind, ProfileField, Username, Visibility},
+    services::{
+        accounts::{self, NewAccount},
+        posts::{self as post_service, Draft},
+    },
     startup::Application,
     state::AppState,
 };
 use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
 use tokio::{net::TcpListener, sync::oneshot};
 
 /// The variable that switches the suite to PostgreSQL: an admin URL such as
@@ -127,12 +136,7 @@ impl TestApp {
     }
 
     /// Creates an account through the service, as the CLI does.
-    pub async fn create_actor(
-        &self,
-        username: &str,
-        kind: ActorKind,
-        name: &str,
-    ) -> openhouse::db::entities::actors::Model {
+    pub async fn create_actor(&self, username: &str, kind: ActorKind, name: &str) -> actors::Model {
         self.create_actor_with(username, kind, name, "", false, vec![]).await
     }
 
@@ -145,7 +149,7 @@ impl TestApp {
         summary: &str,
         locked: bool,
         fields: Vec<ProfileField>,
-    ) -> openhouse::db::entities::actors::Model {
+    ) -> actors::Model {
         let new = NewAccount {
             username: Username::parse(username).unwrap(),
             kind,
@@ -171,6 +175,75 @@ impl TestApp {
     pub async fn get_html(&self, path: &str) -> reqwest::Response {
         self.get(path, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8").await
     }
+
+    /// The local actor `username`'s document, as a peer fetches it.
+    pub async fn get_actor(&self, username: &str) -> reqwest::Response {
+        self.get_activity_json(&format!("/users/{username}")).await
+    }
+
+    /// The shared inbox's URL.
+    pub fn shared_inbox(&self) -> url::Url {
+        url::Url::parse(&format!("{}/inbox", self.base)).unwrap()
+    }
+
+    /// A JSON request to the API as the bearer of `token`; the status and the JSON answer
+    /// (`null` when there is none).
+    pub async fn api(&self, method: reqwest::Method, token: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// `POST` to the API with a JSON body.
+    pub async fn api_post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        self.api(reqwest::Method::POST, token, path, Some(body)).await
+    }
+
+    /// `GET` from the API.
+    pub async fn api_get(&self, token: &str, path: &str) -> (u16, Value) {
+        self.api(reqwest::Method::GET, token, path, None).await
+    }
+
+    /// `POST /api/v1/posts`: publishes (or answers, with `in_reply_to`) as an account.
+    pub async fn api_publish(&self, token: &str, body: Value) -> (u16, Value) {
+        self.api_post(token, "/api/v1/posts", &body).await
+    }
+
+    /// `GET /api/v1/conversations?{query}`: the staff inbox.
+    pub async fn api_conversations(&self, token: &str, query: &str) -> (u16, Value) {
+        self.api_get(token, &format!("/api/v1/conversations?{query}")).await
+    }
+
+    /// `POST /api/v1/reactions`: likes or boosts `object` as the local account `actor`.
+    pub async fn api_react(&self, token: &str, actor: &str, object: &str, kind: &str) -> (u16, Value) {
+        let body = serde_json::json!({ "actor": actor, "object": object, "kind": kind });
+        self.api_post(token, "/api/v1/reactions", &body).await
+    }
+
+    /// Publishes a public post by `author` now, through the service.
+    pub async fn publish(&self, author: &actors::Model, text: &str) -> posts::Model {
+        let draft = Draft {
+            text: text.into(),
+            content_warning: None,
+            visibility: Visibility::Public,
+            scheduled_at: None,
+            in_reply_to: None,
+            mentioned: Vec::new(),
+            uploads: Vec::new(),
+        };
+        let media_dir = self.state.config.data_dir.join("media");
+        post_service::publish(&self.state.db, &self.state.urls, &media_dir, author, draft).await.unwrap()
+    }
+
+    /// The stored post whose ActivityPub id is `ap_id`, local or remote.
+    pub async fn post(&self, ap_id: &str) -> Option<posts::Model> {
+        queries::posts::find_by_ap_id(&self.state.db, ap_id).await.unwrap()
+    }
 }
 
 impl Drop for TestApp {
@@ -194,23 +267,6 @@ pub async fn test_database(tmp: &tempfile::TempDir) -> (String, TestDb) {
             (url.to_string(), TestDb::Postgres { admin_url, name })
         }
         _ => (format!("sqlite://{}?mode=rwc", tmp.path().join("openhouse.sqlite").display()), TestDb::Sqlite),
-    }
-}
-
-/// Polls `check` until it returns `Some`, for at most `seconds` (work done by background
-/// workers: the condition is checked, never assumed after a sleep).
-pub async fn eventually<T, F, Fut>(seconds: u64, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(seconds);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 
