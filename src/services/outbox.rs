@@ -2,11 +2,8 @@
 //! transaction as the change itself (FEDERATION.md D1). The federation wing later turns each
 //! event into an activity and its deliveries; services never speak ActivityPub.
 
-use chrono::Utc;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
-
-use crate::db::entities::outbox_events;
 
 /// Everything that other servers must hear about.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,18 +90,7 @@ impl OutboxEvent {
 /// Records an event; call inside the transaction of the change it describes.
 pub async fn record(db: &impl ConnectionTrait, event: &OutboxEvent) -> Result<(), DbErr> {
     let payload = serde_json::to_string(event).map_err(|e| DbErr::Custom(format!("outbox event: {e}")))?;
-    outbox_events::Entity::insert(outbox_events::ActiveModel {
-        kind: Set(event.kind().to_owned()),
-        payload: Set(payload),
-        created_at: Set(Utc::now()),
-        processed_at: Set(None),
-        attempts: Set(0),
-        last_error: Set(None),
-        ..Default::default()
-    })
-    .exec(db)
-    .await?;
-    Ok(())
+    crate::db::queries::outbox::insert(db, event.kind(), payload).await
 }
 
 #[cfg(test)]

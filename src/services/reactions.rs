@@ -3,10 +3,13 @@
 //! the post like a remote one) and recorded as an outbox event in the same transaction; the
 //! federation wing sends the `Like`/`Announce` and, later, its `Undo`.
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::DatabaseConnection;
 
 use crate::{
-    db::entities::{actors, posts, reactions},
+    db::{
+        entities::{actors, posts, reactions},
+        queries::{self, reactions::Named},
+    },
     error::{AppError, AppResult},
     services::{
         outbox::{self, OutboxEvent},
@@ -45,12 +48,7 @@ pub async fn give(
         return Err(AppError::unprocessable("only public and unlisted posts can be boosted"));
     }
     let txn = crate::db::begin_write(db).await?;
-    let existing = reactions::Entity::find()
-        .filter(reactions::Column::PostId.eq(post.id))
-        .filter(reactions::Column::ActorId.eq(actor.id))
-        .filter(reactions::Column::Kind.eq(reaction))
-        .one(&txn)
-        .await?;
+    let existing = queries::reactions::find_of_actor(&txn, actor.id, reaction, Named::Post(post.id)).await?;
     if let Some(reaction) = existing {
         return Ok(Given { reaction, created: false });
     }
@@ -68,7 +66,7 @@ pub async fn give(
 
 /// One of our reactions, by its row id, when `actor` gave it.
 pub async fn find(db: &DatabaseConnection, id: i64) -> AppResult<Option<reactions::Model>> {
-    Ok(reactions::Entity::find_by_id(id).one(db).await?)
+    Ok(queries::reactions::find(db, id).await?)
 }
 
 /// Withdraws reaction `id` given by `actor`; the peers hear an `Undo`.

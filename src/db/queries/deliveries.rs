@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
+    ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, OnConflict},
 };
 use serde::Serialize;
 
@@ -297,4 +298,37 @@ pub async fn queue_summary(db: &impl ConnectionTrait) -> Result<QueueSummary, Db
         })
         .collect();
     Ok(QueueSummary { counts, failing_hosts })
+}
+
+/// Inserts one pending delivery of activity `activity_id` per (host, inbox), due `now`,
+/// skipping inboxes that already have one (D2).
+pub async fn insert_pending(
+    db: &impl ConnectionTrait,
+    activity_id: i64,
+    targets: &[(String, &str)],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let rows = targets.iter().map(|(host, inbox)| deliveries::ActiveModel {
+        activity_id: Set(activity_id),
+        host: Set(host.clone()),
+        inbox_url: Set((*inbox).to_owned()),
+        state: Set(DeliveryState::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        lease_owner: Set(None),
+        lease_until: Set(None),
+        last_status: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        finished_at: Set(None),
+        ..Default::default()
+    });
+    deliveries::Entity::insert_many(rows)
+        .on_conflict(OnConflict::columns([C::ActivityId, C::InboxUrl]).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
 }

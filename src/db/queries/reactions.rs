@@ -20,6 +20,11 @@ fn counter(reaction: Reaction) -> posts::Column {
     }
 }
 
+/// The reaction with row id `id`.
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<reactions::Model>, DbErr> {
+    reactions::Entity::find_by_id(id).one(db).await
+}
+
 /// A stored reaction that is either `actor_id`'s `reaction` of `post_id` or the activity
 /// `ap_id`: what a repeated `Like`/`Announce` finds.
 pub async fn find_same(

@@ -7,18 +7,14 @@
 //! second process) re-expanding an event changes nothing.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait, OnConflict},
-};
+use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::{
     db::{
-        entities::{activities, actors, deliveries, outbox_events},
-        queries,
+        entities::{actors, outbox_events},
+        queries::{self, activities::NewActivity, outbox::AfterFailure},
     },
     federation::{
         activities::{accept, create, delete, follow, reaction, reject, undo, update},
@@ -58,12 +54,7 @@ const CHUNK: usize = 500;
 
 /// Expands pending events; returns how many were processed.
 pub async fn expand_pending(ctx: &FederationContext) -> Result<usize, DbErr> {
-    let events = outbox_events::Entity::find()
-        .filter(outbox_events::Column::ProcessedAt.is_null())
-        .order_by_asc(outbox_events::Column::Id)
-        .limit(BATCH)
-        .all(&ctx.db)
-        .await?;
+    let events = queries::outbox::pending(&ctx.db, BATCH).await?;
     let mut expanded = 0;
     for event in events {
         match expand_one(ctx, &event).await {
@@ -73,14 +64,9 @@ pub async fn expand_pending(ctx: &FederationContext) -> Result<usize, DbErr> {
                 // set aside (processed, with its error) for an operator to look at.
                 let give_up = event.attempts + 1 >= MAX_EVENT_ATTEMPTS;
                 tracing::warn!(event = event.id, error = %e, give_up, "could not expand outbox event");
-                let mut update = outbox_events::Entity::update_many()
-                    .col_expr(outbox_events::Column::Attempts, Expr::col(outbox_events::Column::Attempts).add(1))
-                    .col_expr(outbox_events::Column::LastError, Expr::value(e.to_string()))
-                    .filter(outbox_events::Column::Id.eq(event.id));
-                if give_up {
-                    update = update.col_expr(outbox_events::Column::ProcessedAt, Expr::value(Utc::now()));
-                }
-                update.exec(crate::db::writer(&ctx.db).await?.connection()).await?;
+                let then = if give_up { AfterFailure::SetAside } else { AfterFailure::Retry };
+                let writer = crate::db::writer(&ctx.db).await?;
+                queries::outbox::record_failure(writer.connection(), event.id, &e.to_string(), then).await?;
             }
         }
     }
@@ -107,11 +93,7 @@ async fn expand_one(ctx: &FederationContext, event: &outbox_events::Model) -> Re
     }
     let txn = crate::db::begin_write(&ctx.db).await?;
     insert_deliveries(&txn, activity_id, &rest).await?;
-    outbox_events::Entity::update_many()
-        .col_expr(outbox_events::Column::ProcessedAt, Expr::value(Utc::now()))
-        .filter(outbox_events::Column::Id.eq(event.id))
-        .exec(&txn)
-        .await?;
+    queries::outbox::mark_processed(&txn, event.id).await?;
     txn.commit().await?;
     ctx.delivery_wakeup.notify_waiters();
     Ok(())
@@ -194,28 +176,19 @@ async fn store(db: &impl ConnectionTrait, built: Built) -> Result<(i64, Vec<Stri
     let ap_id = built.activity.id.to_string();
     let payload = serde_json::to_string(&built.activity).map_err(|e| DbErr::Custom(e.to_string()))?;
     let audience = serde_json::to_string(&built.audience).map_err(|e| DbErr::Custom(e.to_string()))?;
-    activities::Entity::insert(activities::ActiveModel {
-        ap_id: Set(ap_id.clone()),
-        actor_id: Set(built.actor_id),
-        activity_type: Set(built.activity.kind.clone()),
-        object_ap_id: Set(crate::federation::protocol::lenient::id_of(&built.activity.object).map(String::from)),
-        payload: Set(payload),
-        audience: Set(audience),
-        created_at: Set(now),
-        expanded_at: Set(Some(now)),
-        ..Default::default()
-    })
-    .on_conflict(OnConflict::column(activities::Column::ApId).do_nothing().to_owned())
-    .exec_without_returning(db)
+    let activity_id = queries::activities::insert_or_find(
+        db,
+        NewActivity {
+            ap_id,
+            actor_id: built.actor_id,
+            activity_type: built.activity.kind.clone(),
+            object_ap_id: crate::federation::protocol::lenient::id_of(&built.activity.object).map(String::from),
+            payload,
+            audience,
+            now,
+        },
+    )
     .await?;
-    let activity_id: i64 = activities::Entity::find()
-        .select_only()
-        .column(activities::Column::Id)
-        .filter(activities::Column::ApId.eq(ap_id.as_str()))
-        .into_tuple()
-        .one(db)
-        .await?
-        .ok_or_else(|| DbErr::Custom(format!("activity {ap_id} vanished")))?;
 
     let mut inboxes = built.audience.inboxes.clone();
     let followers = match built.audience.followers_of {
@@ -237,38 +210,9 @@ async fn store(db: &impl ConnectionTrait, built: Built) -> Result<(i64, Vec<Stri
 async fn insert_deliveries(db: &impl ConnectionTrait, activity_id: i64, inboxes: &[String]) -> Result<(), DbErr> {
     let now = Utc::now();
     for chunk in inboxes.chunks(CHUNK) {
-        let rows: Vec<deliveries::ActiveModel> = chunk
-            .iter()
-            .filter_map(|inbox| {
-                let url = Url::parse(inbox).ok()?;
-                Some(deliveries::ActiveModel {
-                    activity_id: Set(activity_id),
-                    host: Set(host_of(&url)),
-                    inbox_url: Set(inbox.clone()),
-                    state: Set(deliveries::DeliveryState::Pending),
-                    attempts: Set(0),
-                    next_attempt_at: Set(now),
-                    lease_owner: Set(None),
-                    lease_until: Set(None),
-                    last_status: Set(None),
-                    last_error: Set(None),
-                    created_at: Set(now),
-                    finished_at: Set(None),
-                    ..Default::default()
-                })
-            })
-            .collect();
-        if rows.is_empty() {
-            continue;
-        }
-        deliveries::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::columns([deliveries::Column::ActivityId, deliveries::Column::InboxUrl])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
+        let targets: Vec<(String, &str)> =
+            chunk.iter().filter_map(|inbox| Some((host_of(&Url::parse(inbox).ok()?), inbox.as_str()))).collect();
+        queries::deliveries::insert_pending(db, activity_id, &targets, now).await?;
     }
     Ok(())
 }
