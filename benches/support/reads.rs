@@ -100,7 +100,7 @@ async fn seed_thread(db: &impl ConnectionTrait, root: &posts::Model, count: usiz
             )),
             summary: Set(None),
             sensitive: Set(false),
-            visibility: Set("public".into()),
+            visibility: Set(openhouse::domain::Visibility::Public),
             in_reply_to_ap_id: Set(Some(parent.ap_id.clone())),
             in_reply_to_post_id: Set(Some(parent.id)),
             thread_root_id: Set(Some(root.id)),

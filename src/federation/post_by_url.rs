@@ -75,14 +75,14 @@ pub async fn resolve_reply_target(ctx: &FederationContext, raw: &str) -> AppResu
     Ok(match find_post(ctx, raw).await? {
         Found::Stored(post, author) => ReplyTarget {
             ap_id: post.ap_id.clone(),
-            visibility: post.visibility.clone(),
+            visibility: post.visibility,
             post: Some(post),
             author: Mention { handle: handle_of(ctx, &author), actor: author },
         },
         Found::Fetched(doc, author) => ReplyTarget {
             ap_id: doc.ap_id.to_string(),
             post: None,
-            visibility: doc.visibility.to_owned(),
+            visibility: doc.visibility,
             author: Mention { handle: handle_of(ctx, &author), actor: author },
         },
     })

@@ -44,7 +44,7 @@ pub async fn give(
     if post.published_at.is_none() {
         return Err(AppError::unprocessable(format!("{} is not published yet", post.ap_id)));
     }
-    if reaction == Reaction::Announce && !matches!(post.visibility.as_str(), "public" | "unlisted") {
+    if reaction == Reaction::Announce && !post.visibility.is_world_readable() {
         return Err(AppError::unprocessable("only public and unlisted posts can be boosted"));
     }
     let txn = crate::db::begin_write(db).await?;

@@ -128,7 +128,7 @@ fn every_peer_activity_is_read_with_the_fields_we_use() {
         assert_eq!(note.url.as_ref().map(Url::as_str), str_at(object, &["url"]), "{name}: url");
         assert!(note.content_html.contains(peer.says), "{name}: content {:?}", note.content_html);
         // Every fixture is addressed to the public collection (in `to`, in any of its forms).
-        assert_eq!(note.visibility, "public", "{name}: to/cc");
+        assert_eq!(note.visibility, openhouse::domain::Visibility::Public, "{name}: to/cc");
         let published = str_at(object, &["published"]).unwrap();
         assert_eq!(note.published, chrono::DateTime::parse_from_rfc3339(published).unwrap(), "{name}: published");
         // A mention of our brand that is also addressed is one it hears of.

@@ -26,7 +26,7 @@ pub struct Model {
     pub summary: Option<String>,
     pub sensitive: bool,
     /// `public`, `unlisted` or `followers` (`domain::Visibility`).
-    pub visibility: String,
+    pub visibility: crate::domain::Visibility,
     pub in_reply_to_ap_id: Option<String>,
     /// When it went out; `None` while it waits for `scheduled_at`.
     pub published_at: Option<DateTimeUtc>,

@@ -8,7 +8,10 @@ use sea_orm::{
     QueryOrder, QuerySelect, sea_query::Expr,
 };
 
-use crate::db::entities::{media, post_mentions, post_tags, posts};
+use crate::{
+    db::entities::{media, post_mentions, post_tags, posts},
+    domain::Visibility,
+};
 
 /// A mention to store with a post: the actor named, its id, and the name as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -270,16 +273,16 @@ pub async fn parts_of(db: &impl ConnectionTrait, post_ids: &[i64]) -> Result<Has
 }
 
 /// Published, not deleted posts of an actor with one of `visibilities`.
-fn listed(actor_id: i64, visibilities: &[&str]) -> Condition {
+fn listed(actor_id: i64, visibilities: &[Visibility]) -> Condition {
     Condition::all()
         .add(posts::Column::ActorId.eq(actor_id))
         .add(posts::Column::PublishedAt.is_not_null())
         .add(posts::Column::DeletedAt.is_null())
-        .add(posts::Column::Visibility.is_in(visibilities.iter().map(|v| (*v).to_owned())))
+        .add(posts::Column::Visibility.is_in(visibilities.iter().copied()))
 }
 
 /// How many posts [`page_of`] can list.
-pub async fn count_listed(db: &impl ConnectionTrait, actor_id: i64, visibilities: &[&str]) -> Result<u64, DbErr> {
+pub async fn count_listed(db: &impl ConnectionTrait, actor_id: i64, visibilities: &[Visibility]) -> Result<u64, DbErr> {
     posts::Entity::find().filter(listed(actor_id, visibilities)).count(db).await
 }
 
@@ -287,7 +290,7 @@ pub async fn count_listed(db: &impl ConnectionTrait, actor_id: i64, visibilities
 pub async fn page_of(
     db: &impl ConnectionTrait,
     actor_id: i64,
-    visibilities: &[&str],
+    visibilities: &[Visibility],
     offset: u64,
     limit: u64,
 ) -> Result<Vec<posts::Model>, DbErr> {
@@ -318,7 +321,7 @@ pub async fn tagged_public(db: &impl ConnectionTrait, tag: &str, limit: u64) -> 
     posts::Entity::find()
         .filter(posts::Column::Id.is_in(ids))
         .filter(posts::Column::Local.eq(true))
-        .filter(posts::Column::Visibility.eq("public"))
+        .filter(posts::Column::Visibility.eq(Visibility::Public))
         .filter(posts::Column::PublishedAt.is_not_null())
         .filter(posts::Column::DeletedAt.is_null())
         .order_by_desc(posts::Column::PublishedAt)

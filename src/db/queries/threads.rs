@@ -8,7 +8,10 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
 };
 
-use crate::db::entities::{actors, posts};
+use crate::{
+    db::entities::{actors, posts},
+    domain::Visibility,
+};
 
 /// Posts by row id, in one query.
 pub async fn posts_by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<posts::Model>, DbErr> {
@@ -27,7 +30,7 @@ pub async fn actors_by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec
 }
 
 /// Visibilities a public thread page shows.
-const SHOWN: &[&str] = &["public", "unlisted"];
+const SHOWN: &[Visibility] = &[Visibility::Public, Visibility::Unlisted];
 
 /// Readable replies to `root_id` (depth 1), oldest first: `offset`, `limit`, plus how many
 /// there are in all.
@@ -73,7 +76,7 @@ pub async fn replies_to(db: &impl ConnectionTrait, parents: &[i64], limit: u64) 
 fn readable() -> Condition {
     Condition::all()
         .add(posts::Column::PublishedAt.is_not_null())
-        .add(posts::Column::Visibility.is_in(SHOWN.iter().map(|v| (*v).to_owned())))
+        .add(posts::Column::Visibility.is_in(SHOWN.iter().copied()))
 }
 
 /// What a thread page shows of the replies under `root_id`, summed up: when any reply is

@@ -60,7 +60,8 @@ impl ApubNote<'_> {
         let (to, mut cc) = match self.0.visibility() {
             Visibility::Public => (vec![public], vec![followers]),
             Visibility::Unlisted => (vec![followers], vec![public]),
-            Visibility::Followers => (vec![followers], Vec::new()),
+            // Our posts are never direct; a direct note is addressed as followers-only.
+            Visibility::Followers | Visibility::Direct => (vec![followers], Vec::new()),
         };
         for mention in &self.0.parts.mentions {
             let href = self.url(&mention.href)?;

@@ -2,6 +2,7 @@
 //! §7) into what we store. Every field is capped, the HTML sanitized, and the author must
 //! live on the note's own host.
 
+use crate::domain::Visibility;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use url::Url;
@@ -43,7 +44,7 @@ pub struct RemoteNoteDoc {
     pub summary: Option<String>,
     pub sensitive: bool,
     /// `public`, `unlisted`, `followers` or `direct`.
-    pub visibility: &'static str,
+    pub visibility: Visibility,
     pub in_reply_to: Option<Url>,
     pub published: DateTime<Utc>,
     pub updated: Option<DateTime<Utc>>,
@@ -102,13 +103,13 @@ pub fn parse_note(doc: &Value) -> Result<RemoteNoteDoc, NoteRejected> {
     let cc = addressees(doc.get("cc"));
     let followers = doc_followers(&attributed_to);
     let visibility = if to.iter().any(is_public) {
-        "public"
+        Visibility::Public
     } else if cc.iter().any(is_public) {
-        "unlisted"
+        Visibility::Unlisted
     } else if to.iter().chain(cc.iter()).any(|u| u.as_str().ends_with("/followers") || Some(u) == followers.as_ref()) {
-        "followers"
+        Visibility::Followers
     } else {
-        "direct"
+        Visibility::Direct
     };
     let addressed_mentions = items_of(doc.get("tag").unwrap_or(&Value::Null), MAX_TAGS)
         .into_iter()
@@ -216,7 +217,7 @@ mod tests {
     #[test]
     fn a_mastodon_reply_is_read_and_sanitized() {
         let doc = parse_note(&note()).unwrap();
-        assert_eq!(doc.visibility, "public");
+        assert_eq!(doc.visibility, Visibility::Public);
         assert!(!doc.content_html.contains("script") && !doc.content_html.contains("javascript"));
         assert_eq!(doc.addressed_mentions.len(), 1, "only the addressed mention counts");
         assert_eq!(doc.in_reply_to.unwrap().as_str(), "https://o.example/users/acme/posts/1");
@@ -241,8 +242,8 @@ mod tests {
         let mut n = note();
         n["to"] = json!(["https://o.example/users/acme"]);
         n["cc"] = json!([]);
-        assert_eq!(parse_note(&n).unwrap().visibility, "direct");
+        assert_eq!(parse_note(&n).unwrap().visibility, Visibility::Direct);
         n["cc"] = json!("as:Public");
-        assert_eq!(parse_note(&n).unwrap().visibility, "unlisted");
+        assert_eq!(parse_note(&n).unwrap().visibility, Visibility::Unlisted);
     }
 }

@@ -98,7 +98,7 @@ async fn incoming(ctx: &FederationContext, doc: RemoteNoteDoc, author_id: i64) -
         content_html: doc.content_html,
         summary: doc.summary,
         sensitive: doc.sensitive,
-        visibility: doc.visibility.to_owned(),
+        visibility: doc.visibility,
         in_reply_to: doc.in_reply_to.filter(storable).map(String::from),
         published: doc.published,
         updated: doc.updated,

@@ -244,7 +244,7 @@ async fn page(state: &AppState, d: &PostDetails, page: u64) -> AppResult<PostPag
         visibility_label: match d.visibility() {
             crate::domain::Visibility::Public => "Public",
             crate::domain::Visibility::Unlisted => "Unlisted",
-            crate::domain::Visibility::Followers => "Followers only",
+            crate::domain::Visibility::Followers | crate::domain::Visibility::Direct => "Followers only",
         },
         media: media_views(d, &state.urls),
         excerpt: excerpt(d),

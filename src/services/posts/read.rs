@@ -27,7 +27,7 @@ pub struct PostDetails {
 impl PostDetails {
     /// The post's visibility (stored values are ours; an unknown one is treated as the strictest).
     pub fn visibility(&self) -> Visibility {
-        self.post.visibility.parse().unwrap_or(Visibility::Followers)
+        self.post.visibility
     }
 }
 
@@ -83,7 +83,7 @@ pub async fn public(db: &DatabaseConnection, username: &str, post_id: i64) -> Ap
 }
 
 /// Visibilities listed in an actor's outbox: whatever anyone may read.
-const LISTED: &[&str] = &["public", "unlisted"];
+const LISTED: &[Visibility] = &[Visibility::Public, Visibility::Unlisted];
 
 /// How many posts an actor's outbox lists.
 pub async fn count_listed(db: &DatabaseConnection, actor_id: i64) -> AppResult<u64> {

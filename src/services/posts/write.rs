@@ -63,14 +63,14 @@ pub struct ReplyTarget {
     pub post: Option<posts::Model>,
     /// The parent's author, as the reply mentions them.
     pub author: Mention,
-    /// The parent's visibility (`public`, `unlisted`, `followers` or `direct`).
-    pub visibility: String,
+    /// The parent's visibility.
+    pub visibility: Visibility,
 }
 
 /// A reply may not be more visible than what it answers: a public answer to a private
 /// message would publish that a private conversation took place, and quote it by context.
 fn check_reply_visibility(target: &ReplyTarget, asked: Visibility) -> AppResult<()> {
-    let private_parent = matches!(target.visibility.as_str(), "followers" | "direct");
+    let private_parent = matches!(target.visibility, Visibility::Followers | Visibility::Direct);
     if private_parent && asked != Visibility::Followers {
         return Err(AppError::unprocessable(format!(
             "{} is not public: answer it with visibility followers (direct answers are not supported yet)",
@@ -229,7 +229,7 @@ pub async fn publish(
             content_html: Set(rendering.html),
             sensitive: Set(cw.is_some()),
             summary: Set(cw),
-            visibility: Set(visibility.as_str().to_owned()),
+            visibility: Set(visibility),
             in_reply_to_ap_id: Set(in_reply_to.as_ref().map(|t| t.ap_id.clone())),
             in_reply_to_post_id: Set(parent.map(|p| p.id)),
             thread_root_id: Set(root_id),

@@ -25,9 +25,6 @@ use crate::{
     services::{staff_inbox, thread_links},
 };
 
-/// Stored `visibility` of a note addressed only to the actors it names.
-pub const DIRECT: &str = "direct";
-
 /// How long a `Delete` of a note we never stored is remembered (I13: at least 24 h), so that
 /// its `Create`, arriving late, is refused.
 pub const DELETE_REMEMBERED: chrono::Duration = chrono::Duration::hours(48);
@@ -47,7 +44,7 @@ pub struct IncomingNote {
     pub summary: Option<String>,
     pub sensitive: bool,
     /// `public`, `unlisted`, `followers` or `direct`.
-    pub visibility: String,
+    pub visibility: crate::domain::Visibility,
     /// What it answers, as it says.
     pub in_reply_to: Option<String>,
     pub published: DateTime<Utc>,
@@ -217,7 +214,7 @@ fn new_post_row(note: &IncomingNote, parent: Option<&posts::Model>, now: DateTim
         content_html: Set(note.content_html.clone()),
         sensitive: Set(note.sensitive),
         summary: Set(note.summary.clone()),
-        visibility: Set(note.visibility.clone()),
+        visibility: Set(note.visibility),
         in_reply_to_ap_id: Set(note.in_reply_to.clone()),
         published_at: Set(Some(note.published)),
         scheduled_at: Set(None),

@@ -81,7 +81,7 @@ async fn a_note_at_fault_fails_alone_and_the_rest_of_its_batch_is_stored() {
         content_html: format!("<p>batch {n}</p>"),
         summary: None,
         sensitive: false,
-        visibility: "public".into(),
+        visibility: openhouse::domain::Visibility::Public,
         in_reply_to: Some(update.ap_id.clone()),
         published: chrono::Utc::now(),
         updated: None,

@@ -60,7 +60,7 @@ pub async fn remote_reply(
         content_html: Set(html.into()),
         summary: Set(None),
         sensitive: Set(false),
-        visibility: Set("public".into()),
+        visibility: Set(openhouse::domain::Visibility::Public),
         in_reply_to_ap_id: Set(Some(parent.ap_id.clone())),
         in_reply_to_post_id: Set(Some(parent.id)),
         thread_root_id: Set(Some(parent.thread_root_id.unwrap_or(parent.id))),

@@ -100,7 +100,7 @@ async fn orphan_lookups_search_the_in_reply_to_index() {
             content_source: Set(String::new()),
             content_html: Set(String::new()),
             sensitive: Set(false),
-            visibility: Set("public".into()),
+            visibility: Set(openhouse::domain::Visibility::Public),
             published_at: Set(Some(now)),
             created_at: Set(now),
             updated_at: Set(now),
