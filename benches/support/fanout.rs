@@ -386,7 +386,7 @@ async fn seed(state: &AppState, brand: &actors::Model, params: &Params, sink_add
                     username: Set(format!("u{k}")),
                     domain: Set(host.to_string()),
                     local: Set(false),
-                    kind: Set("remote".into()),
+                    kind: Set(openhouse::domain::ActorKind::Remote),
                     display_name: Set(format!("Follower {k}")),
                     summary: Set(String::new()),
                     profile_fields: Set("[]".into()),

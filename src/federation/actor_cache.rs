@@ -124,7 +124,7 @@ mod tests {
             username: format!("u{n}"),
             domain: "remote.example".into(),
             local,
-            kind: "remote".into(),
+            kind: crate::domain::ActorKind::Remote,
             display_name: String::new(),
             summary: String::new(),
             profile_fields: "[]".into(),

@@ -62,7 +62,7 @@ pub async fn prepare(urls: &Urls, new: NewAccount) -> AppResult<PreparedAccount>
         ap_id: urls.actor(username),
         username: username.to_owned(),
         domain: urls.handle_domain(),
-        kind: new.kind.as_str().to_owned(),
+        kind: new.kind,
         display_name,
         summary,
         profile_fields_json: fields_json,
@@ -110,7 +110,7 @@ pub async fn create(db: &DatabaseConnection, urls: &Urls, new: NewAccount) -> Ap
 /// A local account (not the instance actor) by username. Case-insensitive, as handles are.
 pub async fn find(db: &DatabaseConnection, username: &str) -> AppResult<Option<actors::Model>> {
     let actor = queries::actors::find_local_by_username(db, &username.to_ascii_lowercase()).await?;
-    Ok(actor.filter(|a| a.kind != queries::actors::INSTANCE_KIND))
+    Ok(actor.filter(|a| a.kind != ActorKind::Instance))
 }
 
 /// Every local account, brand first.
@@ -133,7 +133,7 @@ pub async fn instance_actor(db: &DatabaseConnection, urls: &Urls) -> AppResult<a
         ap_id: id.clone(),
         username,
         domain: urls.handle_domain(),
-        kind: queries::actors::INSTANCE_KIND.to_owned(),
+        kind: ActorKind::Instance,
         display_name: urls.handle_domain(),
         summary: String::new(),
         profile_fields_json: "[]".into(),

@@ -201,5 +201,5 @@ async fn local_authors_above(
 
 /// Whether `actor` has a staff inbox: one of our accounts, not the instance actor.
 fn has_inbox(actor: &actors::Model) -> bool {
-    actor.local && actor.kind != queries::actors::INSTANCE_KIND
+    actor.local && actor.kind != crate::domain::ActorKind::Instance
 }

@@ -15,8 +15,8 @@ pub struct Model {
     /// Handle domain (`host[:port]`); for local actors, ours.
     pub domain: String,
     pub local: bool,
-    /// `brand`, `product`, `staff`, `instance` for local actors; `remote` otherwise.
-    pub kind: String,
+    /// Brand, product, staff or instance for local actors; remote otherwise.
+    pub kind: crate::domain::ActorKind,
     pub display_name: String,
     /// Plain text for local actors, sanitized HTML for remote ones.
     #[sea_orm(column_type = "Text")]

@@ -6,10 +6,10 @@ use sea_orm::{
     sea_query::OnConflict,
 };
 
-use crate::db::entities::{actor_keys, actors};
-
-/// The stored `kind` of the instance actor.
-pub const INSTANCE_KIND: &str = "instance";
+use crate::{
+    db::entities::{actor_keys, actors},
+    domain::ActorKind,
+};
 
 /// A local actor by username (exact match; usernames are lower-case).
 pub async fn find_local_by_username(db: &impl ConnectionTrait, username: &str) -> Result<Option<actors::Model>, DbErr> {
@@ -29,7 +29,7 @@ pub async fn find_by_ap_id(db: &impl ConnectionTrait, ap_id: &str) -> Result<Opt
 pub async fn find_instance_actor(db: &impl ConnectionTrait) -> Result<Option<actors::Model>, DbErr> {
     actors::Entity::find()
         .filter(actors::Column::Local.eq(true))
-        .filter(actors::Column::Kind.eq(INSTANCE_KIND))
+        .filter(actors::Column::Kind.eq(ActorKind::Instance))
         .one(db)
         .await
 }
@@ -38,7 +38,7 @@ pub async fn find_instance_actor(db: &impl ConnectionTrait) -> Result<Option<act
 pub async fn list_local_accounts(db: &impl ConnectionTrait) -> Result<Vec<actors::Model>, DbErr> {
     actors::Entity::find()
         .filter(actors::Column::Local.eq(true))
-        .filter(actors::Column::Kind.ne(INSTANCE_KIND))
+        .filter(actors::Column::Kind.ne(ActorKind::Instance))
         .order_by_asc(actors::Column::Kind)
         .order_by_asc(actors::Column::Username)
         .all(db)
@@ -49,7 +49,7 @@ pub async fn list_local_accounts(db: &impl ConnectionTrait) -> Result<Vec<actors
 pub async fn count_local_accounts(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     actors::Entity::find()
         .filter(actors::Column::Local.eq(true))
-        .filter(actors::Column::Kind.ne(INSTANCE_KIND))
+        .filter(actors::Column::Kind.ne(ActorKind::Instance))
         .count(db)
         .await
 }
@@ -59,7 +59,7 @@ pub struct NewLocalActor {
     pub ap_id: String,
     pub username: String,
     pub domain: String,
-    pub kind: String,
+    pub kind: ActorKind,
     pub display_name: String,
     pub summary: String,
     pub profile_fields_json: String,
@@ -191,7 +191,7 @@ pub async fn upsert_remote(db: &impl ConnectionTrait, row: RemoteActorRow) -> Re
         username: Set(row.username),
         domain: Set(row.domain),
         local: Set(false),
-        kind: Set(REMOTE_KIND.to_owned()),
+        kind: Set(ActorKind::Remote),
         display_name: Set(row.display_name),
         summary: Set(row.summary_html),
         profile_fields: Set("[]".to_owned()),
@@ -248,9 +248,6 @@ pub async fn upsert_remote(db: &impl ConnectionTrait, row: RemoteActorRow) -> Re
         stored => stored,
     }
 }
-
-/// The stored `kind` of remote actors.
-pub const REMOTE_KIND: &str = "remote";
 
 /// A remote actor by the id of one of its keys (`…#main-key`).
 pub async fn find_by_key_id(db: &impl ConnectionTrait, key_id: &str) -> Result<Option<actors::Model>, DbErr> {

@@ -23,7 +23,7 @@ pub(super) async fn receive(ctx: &FederationContext, activity: &Inbound) -> Resu
     let Some(followee) = local_actor(ctx, &object).await? else {
         return Ok(Handled::Ignored("Follow of an actor that is not ours"));
     };
-    if followee.kind == crate::db::queries::actors::INSTANCE_KIND {
+    if followee.kind == crate::domain::ActorKind::Instance {
         return Ok(Handled::Ignored("the instance actor is not followed"));
     }
     let follow_id = activity.json.get("id").and_then(|v| v.as_str()).unwrap_or_default();

@@ -26,7 +26,7 @@ fn actor(name: &str, host: &str) -> actors::Model {
         username: name.into(),
         domain: host.into(),
         local: true,
-        kind: "brand".into(),
+        kind: crate::domain::ActorKind::Brand,
         display_name: name.into(),
         summary: String::new(),
         profile_fields: "[]".into(),

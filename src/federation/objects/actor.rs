@@ -3,7 +3,7 @@
 use url::Url;
 
 use crate::{
-    db::{entities::actors, queries::actors::INSTANCE_KIND},
+    db::entities::actors,
     domain::{ActorKind, ProfileField},
     federation::protocol::{
         actor::{Actor, ActorType, Endpoints, Image, PropertyValue, PublicKey},
@@ -25,11 +25,10 @@ pub struct InvalidStoredActor(String);
 impl ApubActor {
     /// The ActivityStreams type for this account's kind.
     pub fn actor_type(&self) -> ActorType {
-        match self.0.kind.parse::<ActorKind>() {
-            Ok(ActorKind::Staff) => ActorType::Person,
-            Ok(ActorKind::Instance) => ActorType::Application,
-            _ if self.0.kind == INSTANCE_KIND => ActorType::Application,
-            _ => ActorType::Organization,
+        match self.0.kind {
+            ActorKind::Staff => ActorType::Person,
+            ActorKind::Instance => ActorType::Application,
+            ActorKind::Brand | ActorKind::Product | ActorKind::Remote => ActorType::Organization,
         }
     }
 

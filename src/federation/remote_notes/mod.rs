@@ -85,7 +85,7 @@ async fn incoming(ctx: &FederationContext, doc: RemoteNoteDoc, author_id: i64) -
     let mut mentions = Vec::new();
     for (href, name) in &doc.addressed_mentions {
         if let Some(actor) = local_actor(ctx, href).await?
-            && actor.kind != crate::db::queries::actors::INSTANCE_KIND
+            && actor.kind != crate::domain::ActorKind::Instance
             && !mentions.iter().any(|m: &MentionRow| m.actor_id == actor.id)
         {
             mentions.push(MentionRow { actor_id: actor.id, href: actor.ap_id.clone(), name: name.clone() });

@@ -9,7 +9,7 @@ use axum::{
 
 use crate::{
     db::entities::actors,
-    domain::{ActorKind, ProfileField},
+    domain::ProfileField,
     error::{AppError, AppResult},
     http::{
         extract::Representation,
@@ -36,7 +36,7 @@ impl AccountCard {
         Self {
             display_name: actor.display_name.clone(),
             handle: format!("@{}@{}", actor.username, urls.handle_domain()),
-            kind_label: actor.kind.parse::<ActorKind>().map(ActorKind::label).unwrap_or("Account"),
+            kind_label: actor.kind.label(),
             profile_path: format!("/@{}", actor.username),
             locked: actor.manually_approves_followers,
         }

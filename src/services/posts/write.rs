@@ -138,7 +138,7 @@ fn checked_cw(cw: Option<&str>) -> AppResult<Option<String>> {
 }
 
 fn check_author(author: &actors::Model) -> AppResult<()> {
-    if !author.local || author.kind == queries::actors::INSTANCE_KIND {
+    if !author.local || author.kind == crate::domain::ActorKind::Instance {
         return Err(AppError::unprocessable("only the instance's accounts publish here"));
     }
     Ok(())
