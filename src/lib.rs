@@ -8,8 +8,9 @@
 //!                                                     └─► domain (validated types)
 //! ```
 //!
-//! Dependencies point one way only: `http` → `federation` → `services` → `db`/`domain`.
-//! Services never import `federation`. See `docs/ARCHITECTURE.md` for the tour.
+//! Dependencies point one way only: `http` → `federation` → `services` → `db`/`domain`;
+//! `net` (addresses and the allow-list) sits below them all. Nothing below `federation`
+//! imports it. See `docs/ARCHITECTURE.md` for the glossary and the tour.
 
 pub mod cli;
 pub mod config;
