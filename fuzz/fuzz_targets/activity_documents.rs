@@ -71,7 +71,7 @@ fn check_actor(doc: &Value) {
 fn check_note(doc: &Value) {
     let Ok(note) = parse_note(doc) else { return };
     assert!(same_origin(&note.attributed_to, &note.ap_id), "I8: the author is on another host");
-    assert!(["public", "unlisted", "followers", "direct"].contains(&note.visibility));
+    // The visibility is one of the stored kinds by its type (`domain::Visibility`).
     assert!(note.summary.as_ref().is_none_or(|s| !s.trim().is_empty() && s.chars().count() <= MAX_SUMMARY_CHARS));
     assert_eq!(sanitize_remote_html(&note.content_html), note.content_html, "content not a fixed point");
     if let Some(json) = &note.attachments_json {
