@@ -36,7 +36,7 @@ use openhouse::{
         entities::{activities, actors, deliveries, follows},
         queries,
     },
-    domain::{ActorKind, Username, Visibility},
+    domain::{ActorKind, Username},
     federation::signatures::sha256_digest_header,
     services::{
         accounts::{self, NewAccount},
@@ -490,15 +490,9 @@ fn figures(t0: SystemTime, arrivals: &[u64], bad: usize) -> Run {
 async fn run_ours(state: &AppState, brand: &actors::Model, sinks: &mut Sinks, n: usize) -> (Run, i64) {
     sinks.arm().await;
     let media_dir = media::media_dir(&state.config.data_dir);
-    let draft = posts::Draft {
-        text: format!("Version {n} of the **Acme Rocket** is out: faster, lighter, and it now folds. #release"),
-        content_warning: None,
-        visibility: Visibility::Public,
-        scheduled_at: None,
-        in_reply_to: None,
-        mentioned: Vec::new(),
-        uploads: Vec::new(),
-    };
+    let draft = posts::Draft::public(format!(
+        "Version {n} of the **Acme Rocket** is out: faster, lighter, and it now folds. #release"
+    ));
     let (rss_before, anon_before) = (rss_mb("VmRSS:"), rss_mb("RssAnon:"));
     let sampler = RssSampler::start();
     let wall = SystemTime::now();

@@ -19,7 +19,7 @@ use openhouse::{
     config::Config,
     crypto::generate_rsa_keys,
     db::entities::{inbox_activities, posts},
-    domain::{ActorKind, Username, Visibility},
+    domain::{ActorKind, Username},
     federation::signatures::{SigningKey, sign_request},
     services::{
         accounts::{self, NewAccount},
@@ -159,15 +159,7 @@ pub async fn run(params: Params) -> Report {
     };
     let brand = accounts::create(&state.db, &state.urls, brand).await.expect("brand");
     // The product update every request replies to: the worker stores each reply in its thread.
-    let draft = Draft {
-        text: "Acme 3.0 beta: tell us what breaks. #beta".into(),
-        content_warning: None,
-        visibility: Visibility::Public,
-        scheduled_at: None,
-        in_reply_to: None,
-        mentioned: Vec::new(),
-        uploads: Vec::new(),
-    };
+    let draft = Draft::public("Acme 3.0 beta: tell us what breaks. #beta");
     let update =
         posts_service::publish(&state.db, &state.urls, &tmp.path().join("media"), &brand, draft).await.expect("update");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -19,7 +19,7 @@ use openhouse::{
         entities::{actors, posts},
         queries,
     },
-    domain::{ActorKind, Username, Visibility},
+    domain::{ActorKind, Username},
     services::{
         accounts::{self, NewAccount},
         posts::{self as post_service, Draft},
@@ -148,16 +148,9 @@ pub async fn run(params: Params) -> Vec<Figures> {
         fields: vec![],
     };
     let brand = accounts::create(&state.db, &state.urls, brand).await.expect("brand");
-    let draft = Draft {
-        text: "Acme **3.0** is out: faster exports, a new editor and dark mode. Tell us what you think! #release"
-            .into(),
-        content_warning: None,
-        visibility: Visibility::Public,
-        scheduled_at: None,
-        in_reply_to: None,
-        mentioned: Vec::new(),
-        uploads: Vec::new(),
-    };
+    let draft = Draft::public(
+        "Acme **3.0** is out: faster exports, a new editor and dark mode. Tell us what you think! #release",
+    );
     let media_dir = tmp.path().join("media");
     let update = post_service::publish(&state.db, &state.urls, &media_dir, &brand, draft).await.expect("update");
     seed_thread(&state.db, &update, params.replies).await;

@@ -32,7 +32,7 @@ use openhouse::{
         entities::{activities, actors, deliveries},
         queries,
     },
-    domain::{ActorKind, Username, Visibility},
+    domain::{ActorKind, Username},
     federation::delivery::{expand, worker},
     services::{
         accounts::{self, NewAccount},
@@ -121,15 +121,7 @@ async fn follower_at(state: &AppState, brand: &actors::Model, origin: &str) {
 async fn publish_updates(state: &AppState, brand: &actors::Model, n: usize) {
     let media_dir = media::media_dir(&state.config.data_dir);
     for i in 0..n {
-        let draft = posts::Draft {
-            text: format!("Update {i}"),
-            content_warning: None,
-            visibility: Visibility::Public,
-            scheduled_at: None,
-            in_reply_to: None,
-            mentioned: Vec::new(),
-            uploads: Vec::new(),
-        };
+        let draft = posts::Draft::public(format!("Update {i}"));
         posts::publish(&state.db, &state.urls, &media_dir, brand, draft).await.unwrap();
     }
     assert_eq!(expand::expand_pending(&state.federation).await.unwrap(), n);

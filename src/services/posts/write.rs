@@ -54,6 +54,21 @@ pub struct Draft {
     pub uploads: Vec<Upload>,
 }
 
+impl Draft {
+    /// A public post of `text` to publish now: no warning, no images, not a reply.
+    pub fn public(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            content_warning: None,
+            visibility: Visibility::Public,
+            scheduled_at: None,
+            in_reply_to: None,
+            mentioned: Vec::new(),
+            uploads: Vec::new(),
+        }
+    }
+}
+
 /// The post a reply answers: its id, our row when we hold it, and its author.
 #[derive(Clone, Debug)]
 pub struct ReplyTarget {

@@ -12,7 +12,7 @@ mod rendering;
 
 use openhouse::{
     db::{entities::actors, queries},
-    domain::{ActorKind, Visibility},
+    domain::ActorKind,
     federation::{mentions::resolve_mentions, resolve},
     services::{
         follows,
@@ -40,15 +40,7 @@ async fn followed_brand() -> (TestApp, TestApp, actors::Model) {
 }
 
 fn draft(text: &str) -> Draft {
-    Draft {
-        text: text.to_owned(),
-        content_warning: None,
-        visibility: Visibility::Public,
-        scheduled_at: None,
-        in_reply_to: None,
-        mentioned: Vec::new(),
-        uploads: Vec::new(),
-    }
+    Draft::public(text)
 }
 
 async fn publish(app: &TestApp, author: &actors::Model, draft: Draft) -> openhouse::db::entities::posts::Model {

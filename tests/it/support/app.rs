@@ -10,7 +10,7 @@ use openhouse::{
         entities::{actors, posts},
         queries,
     },
-    domain::{ActorKind, ProfileField, Username, Visibility},
+    domain::{ActorKind, ProfileField, Username},
     services::{
         accounts::{self, NewAccount},
         posts::{self as post_service, Draft},
@@ -227,15 +227,7 @@ impl TestApp {
 
     /// Publishes a public post by `author` now, through the service.
     pub async fn publish(&self, author: &actors::Model, text: &str) -> posts::Model {
-        let draft = Draft {
-            text: text.into(),
-            content_warning: None,
-            visibility: Visibility::Public,
-            scheduled_at: None,
-            in_reply_to: None,
-            mentioned: Vec::new(),
-            uploads: Vec::new(),
-        };
+        let draft = Draft::public(text);
         let media_dir = self.state.config.data_dir.join("media");
         post_service::publish(&self.state.db, &self.state.urls, &media_dir, author, draft).await.unwrap()
     }
