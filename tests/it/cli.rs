@@ -164,6 +164,8 @@ async fn check_reports_an_unreachable_database_and_bad_configuration() {
 
     let out = env
         .command(&["serve"])
+        // Any free port: the default one may be taken on a developer's machine.
+        .env("OPENHOUSE_BIND", "127.0.0.1:0")
         .env("OPENHOUSE_DATABASE_URL", "postgres://openhouse:secret@127.0.0.1:1/none")
         .output()
         .unwrap();
